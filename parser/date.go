@@ -1,0 +1,464 @@
+package parser
+
+import (
+	"time"
+)
+
+// Date detection as fail2ban's DateDetector does it with datepattern
+// {^LN-BEG}: the date must start the line, after at most two non-word
+// characters, and must end at a word boundary. Supported templates, in
+// fail2ban's order: ISO 8601 (rsyslog RFC 3339, journalctl short-iso),
+// RFC 3164 (`Nov 28 03:01:07`, optional weekday, fraction and year),
+// `Mmm DD YYYY HH:MM:SS`, and Unix epoch. fail2ban's rarer templates
+// (dd/mm/yyyy, time-only, MySQL, TAI64N, zone-prefixed) are not detected.
+
+// dateResult describes the date found at the start of a line.
+type dateResult struct {
+	found  bool  // a template matched: s:e is cut out of the line
+	s, e   int   // span of the date text
+	valid  bool  // the date converted to a time
+	unixNs int64 // the time, when valid
+}
+
+// Clock-free inputs to date conversion.
+type dateContext struct {
+	loc     *time.Location
+	ref     time.Time // reference "now" for year-less stamps (FAIL2BAN.md §2.2)
+	refYear int       // year forced for year-less stamps (0: infer from ref)
+	years   yearSet   // accepted four-digit years (fail2ban's %ExY)
+	cache   hourCache
+}
+
+// yearSet reproduces %ExY: 20[0-2]\d in 2026, built from the current year.
+type yearSet struct{ lo, hi int }
+
+func newYearSet(now int) yearSet {
+	// fail2ban accepts the decades of 2000..now and of now-1..now+3.
+	hi := (now+3)/10*10 + 9
+	return yearSet{lo: 2000, hi: hi}
+}
+
+func (y yearSet) ok(v int) bool { return v >= y.lo && v <= y.hi }
+
+// hourCache remembers the Unix time of one local hour, so that converting
+// a stamp costs arithmetic rather than a zone lookup.
+type hourCache struct {
+	y, m, d, h int
+	loc        *time.Location
+	base       int64
+}
+
+func (c *hourCache) unix(loc *time.Location, y, m, d, h, mi, sec int) int64 {
+	if c.loc != loc || c.y != y || c.m != m || c.d != d || c.h != h {
+		c.y, c.m, c.d, c.h, c.loc = y, m, d, h, loc
+		c.base = time.Date(y, time.Month(m), d, h, 0, 0, 0, loc).Unix()
+	}
+	return c.base + int64(mi*60+sec)
+}
+
+func digitAt(s []byte, p int) bool { return p < len(s) && s[p] >= '0' && s[p] <= '9' }
+
+// digits reads up to max ASCII digits at p.
+func digits(s []byte, p, max int) (v, end int) {
+	end = p
+	for end < len(s) && end-p < max && digitAt(s, end) {
+		v = v*10 + int(s[end]-'0')
+		end++
+	}
+	return v, end
+}
+
+// wordEnd is the template's trailing (?=\b|\W|$) after a date that ends in
+// a word character.
+func wordEnd(s []byte, p int) bool { return p >= len(s) || is(s, p, clWord) == 0 }
+
+// detectDate finds the date at the start of line.
+func (c *dateContext) detectDate(line []byte) dateResult {
+	// ^(?:\W{0,2})?  -- the date itself starts with a word character.
+	p := 0
+	for k := 0; k < 2 && p < len(line); k++ {
+		n := not(line, p, clWord)
+		if n == 0 {
+			break
+		}
+		p += n
+	}
+	if p >= len(line) {
+		return dateResult{}
+	}
+	if r, ok := c.iso(line, p); ok {
+		return r
+	}
+	if r, ok := c.syslog(line, p); ok {
+		return r
+	}
+	if r, ok := c.epoch(line, p); ok {
+		return r
+	}
+	return dateResult{}
+}
+
+// field1or2 parses a 1-2 digit field that must be followed by a non-digit.
+func field1or2(s []byte, p int) (v, end int, ok bool) {
+	v, end = digits(s, p, 3)
+	n := end - p
+	return v, end, n == 1 || n == 2
+}
+
+func validMonthText(s []byte, p, end int) bool {
+	// %m: 0?[1-9]|1[0-2]
+	v, _ := digits(s, p, end-p)
+	if end-p == 2 && s[p] != '0' && s[p] != '1' {
+		return false
+	}
+	return v >= 1 && v <= 12
+}
+
+// validDay reports whether s[p:end] is a %d: [1-2]\d|[0 ]?[1-9]|3[0-1].
+func validDay(s []byte, p, end int) bool {
+	switch end - p {
+	case 1:
+		return s[p] >= '1' && s[p] <= '9'
+	case 2:
+		a, b := s[p], s[p+1]
+		switch {
+		case a == '1' || a == '2':
+			return true
+		case a == '0' || a == ' ':
+			return b >= '1' && b <= '9'
+		case a == '3':
+			return b == '0' || b == '1'
+		}
+	}
+	return false
+}
+
+// dayField parses %d at p: the candidates are tried as the regex would.
+func dayField(s []byte, p int) (v, end int, ok bool) {
+	if p < len(s) && s[p] == ' ' {
+		if digitAt(s, p+1) && !digitAt(s, p+2) && s[p+1] != '0' {
+			return int(s[p+1] - '0'), p + 2, true
+		}
+		return 0, p, false
+	}
+	v, end, ok = field1or2(s, p)
+	if !ok || !validDay(s, p, end) {
+		return 0, p, false
+	}
+	return v, end, true
+}
+
+// hmsTail parses [H]H:[M]M:[S]S where H is either %H or %k (kfmt).
+func hms(s []byte, p int, kfmt bool) (h, mi, sec, end int, ok bool) {
+	if kfmt && p < len(s) && s[p] == ' ' && digitAt(s, p+1) {
+		p++
+	}
+	h, e, ok := field1or2(s, p)
+	if !ok || e >= len(s) || s[e] != ':' {
+		return
+	}
+	if kfmt {
+		if e-p == 2 && s[p] > '2' { // [0-2]?\d
+			return 0, 0, 0, 0, false
+		}
+	} else if e-p == 2 && !(s[p] <= '1' || (s[p] == '2' && s[p+1] <= '3')) { // [0-1]?\d|2[0-3]
+		return 0, 0, 0, 0, false
+	}
+	mi, e2, ok := field1or2(s, e+1)
+	if !ok || e2 >= len(s) || s[e2] != ':' || (e2-e-1 == 2 && s[e+1] > '5') {
+		return 0, 0, 0, 0, false
+	}
+	sec, e3, ok := field1or2(s, e2+1)
+	if !ok || (e3-e2-1 == 2 && s[e2+1] > '6') || (e3-e2-1 == 2 && s[e2+1] == '6' && s[e2+2] > '1') {
+		return 0, 0, 0, 0, false
+	}
+	return h, mi, sec, e3, true
+}
+
+// fraction returns the end of [.,]?[0-9]{1,6} candidates, longest first.
+func fractionEnds(s []byte, p int, seps string) (ends [6]int, n int) {
+	if p >= len(s) {
+		return
+	}
+	okSep := false
+	for i := 0; i < len(seps); i++ {
+		if s[p] == seps[i] {
+			okSep = true
+		}
+	}
+	if !okSep {
+		return
+	}
+	_, e := digits(s, p+1, 6)
+	for x := e; x > p+1; x-- {
+		ends[n] = x
+		n++
+	}
+	return
+}
+
+// zone matches %z at p: Z|UTC|GMT|[+-][01]\d(?::?\d{2})? with candidate
+// ends, longest first, and the offset in minutes.
+func zone(s []byte, p int) (ends [2]int, offs [2]int, n int) {
+	switch {
+	case hasPrefixAt(s, p, "Z"):
+		return [2]int{p + 1}, [2]int{0}, 1
+	case hasPrefixAt(s, p, "UTC"), hasPrefixAt(s, p, "GMT"):
+		return [2]int{p + 3}, [2]int{0}, 1
+	}
+	if p+3 > len(s) || (s[p] != '+' && s[p] != '-') || (s[p+1] != '0' && s[p+1] != '1') || !digitAt(s, p+2) {
+		return
+	}
+	sign := 1
+	if s[p] == '-' {
+		sign = -1
+	}
+	hh := int(s[p+1]-'0')*10 + int(s[p+2]-'0')
+	q := p + 3
+	if q < len(s) && s[q] == ':' {
+		q++
+	}
+	if digitAt(s, q) && digitAt(s, q+1) {
+		mm := int(s[q]-'0')*10 + int(s[q+1]-'0')
+		ends[n], offs[n] = q+2, sign*(hh*60+mm)
+		n++
+	}
+	ends[n], offs[n] = p+3, sign*hh*60
+	n++
+	return
+}
+
+// iso: %ExY(?P<_sep>[-/.])%m(?P=_sep)%d(?:T|  ?)%H:%M:%S(?:[.,]%f)?(?:\s*%z)?
+func (c *dateContext) iso(s []byte, p int) (dateResult, bool) {
+	y, e := digits(s, p, 4)
+	if e-p != 4 || !c.years.ok(y) || e >= len(s) {
+		return dateResult{}, false
+	}
+	sep := s[e]
+	if sep != '-' && sep != '/' && sep != '.' {
+		return dateResult{}, false
+	}
+	mo, e2, ok := field1or2(s, e+1)
+	if !ok || !validMonthText(s, e+1, e2) || e2 >= len(s) || s[e2] != sep {
+		return dateResult{}, false
+	}
+	d, e3, ok := field1or2(s, e2+1)
+	if !ok || !validDay(s, e2+1, e3) || e3 >= len(s) {
+		return dateResult{}, false
+	}
+	q := e3
+	switch {
+	case s[q] == 'T':
+		q++
+	case s[q] == ' ':
+		q++
+		if q < len(s) && s[q] == ' ' && !digitAt(s, q) {
+			q++
+		}
+	default:
+		return dateResult{}, false
+	}
+	h, mi, sec, e4, ok := hms(s, q, false)
+	if !ok {
+		return dateResult{}, false
+	}
+	fr, nfr := fractionEnds(s, e4, ".,")
+	try := func(end int) (dateResult, bool) {
+		// (?:\s*%z)? greedy, then the word-end check.
+		w := spanIs(s, end, clSpace)
+		zends, zoffs, nz := zone(s, w)
+		for i := 0; i < nz; i++ {
+			if wordEnd(s, zends[i]) {
+				t := c.utc(y, mo, d, h, mi, sec, zoffs[i])
+				return c.result(p, zends[i], t), true
+			}
+		}
+		if wordEnd(s, end) {
+			return c.result(p, end, c.local(y, mo, d, h, mi, sec)), true
+		}
+		return dateResult{}, false
+	}
+	for i := 0; i < nfr; i++ {
+		if r, ok := try(fr[i]); ok {
+			return r, true
+		}
+	}
+	return try(e4)
+}
+
+func (c *dateContext) result(s, e int, t int64, ok ...bool) dateResult {
+	if t == badTime {
+		return dateResult{found: true, s: s, e: e}
+	}
+	return dateResult{found: true, s: s, e: e, valid: true, unixNs: t}
+}
+
+const badTime = -1 << 63
+
+func daysIn(y, m int) int {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+func (c *dateContext) utc(y, mo, d, h, mi, sec, offMin int) int64 {
+	if d > daysIn(y, mo) || h > 23 || sec > 59 {
+		return badTime
+	}
+	t := time.Date(y, time.Month(mo), d, h, mi, sec, 0, time.UTC).Unix() - int64(offMin)*60
+	return t * 1e9
+}
+
+func (c *dateContext) local(y, mo, d, h, mi, sec int) int64 {
+	if d > daysIn(y, mo) || h > 23 || sec > 59 {
+		return badTime
+	}
+	return c.cache.unix(c.loc, y, mo, d, h, mi, sec) * 1e9
+}
+
+var monthNames = [12]string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
+var dayNames = [7]string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+
+func lower3(s []byte, p int) (a, b, c byte, ok bool) {
+	if p+3 > len(s) {
+		return 0, 0, 0, false
+	}
+	return s[p] | 0x20, s[p+1] | 0x20, s[p+2] | 0x20, true
+}
+
+func nameIndex(s []byte, p int, names []string) int {
+	a, b, c, ok := lower3(s, p)
+	if !ok {
+		return -1
+	}
+	for i, n := range names {
+		if a == n[0] && b == n[1] && c == n[2] {
+			return i
+		}
+	}
+	return -1
+}
+
+// syslog: (?:%a )?%b %d %k:%M:%S(?:\.%f)?(?: %ExY)?  and
+//
+//	(?:%a )?%b %d %ExY %k:%M:%S(?:\.%f)?
+func (c *dateContext) syslog(s []byte, p int) (dateResult, bool) {
+	q := p
+	if nameIndex(s, q, dayNames[:]) >= 0 && q+3 < len(s) && s[q+3] == ' ' && nameIndex(s, q+4, monthNames[:]) >= 0 {
+		q += 4
+	}
+	mi := nameIndex(s, q, monthNames[:])
+	if mi < 0 || q+3 >= len(s) || s[q+3] != ' ' {
+		return dateResult{}, false
+	}
+	mo := mi + 1
+	d, e, ok := dayField(s, q+4)
+	if !ok || e >= len(s) || s[e] != ' ' {
+		return dateResult{}, false
+	}
+	// Template 2: %k:%M:%S(?:\.%f)?(?: %ExY)?
+	if h, mn, sec, e2, ok := hms(s, e+1, true); ok {
+		fr, nfr := fractionEnds(s, e2, ".")
+		try := func(end int) (dateResult, bool) {
+			if hasPrefixAt(s, end, " ") {
+				if y, ye := digits(s, end+1, 4); ye-end-1 == 4 && c.years.ok(y) && wordEnd(s, ye) {
+					return c.result(p, ye, c.local(y, mo, d, h, mn, sec)), true
+				}
+			}
+			if wordEnd(s, end) {
+				return c.result(p, end, c.yearless(mo, d, h, mn, sec)), true
+			}
+			return dateResult{}, false
+		}
+		for i := 0; i < nfr; i++ {
+			if r, ok := try(fr[i]); ok {
+				return r, true
+			}
+		}
+		if r, ok := try(e2); ok {
+			return r, true
+		}
+	}
+	// Template 3: %ExY %k:%M:%S(?:\.%f)?
+	y, ye := digits(s, e+1, 4)
+	if ye-e-1 != 4 || !c.years.ok(y) || ye >= len(s) || s[ye] != ' ' {
+		return dateResult{}, false
+	}
+	h, mn, sec, e2, ok := hms(s, ye+1, true)
+	if !ok {
+		return dateResult{}, false
+	}
+	fr, nfr := fractionEnds(s, e2, ".")
+	for i := 0; i < nfr; i++ {
+		if wordEnd(s, fr[i]) {
+			return c.result(p, fr[i], c.local(y, mo, d, h, mn, sec)), true
+		}
+	}
+	if wordEnd(s, e2) {
+		return c.result(p, e2, c.local(y, mo, d, h, mn, sec)), true
+	}
+	return dateResult{}, false
+}
+
+// yearless applies fail2ban's rule for stamps without a year: the year of
+// the reference time, or the year before when that puts the stamp more than
+// a day after the reference (compared as local wall-clock times).
+func (c *dateContext) yearless(mo, d, h, mi, sec int) int64 {
+	if c.refYear != 0 {
+		return c.local(c.refYear, mo, d, h, mi, sec)
+	}
+	ref := c.ref.In(c.loc)
+	y := ref.Year()
+	if d > daysIn(y, mo) || h > 23 || sec > 59 {
+		return badTime
+	}
+	// Naive local comparison: stamp > ref + 1 day.
+	stamp := time.Date(y, time.Month(mo), d, h, mi, sec, 0, time.UTC)
+	refNaive := time.Date(ref.Year(), ref.Month(), ref.Day(), ref.Hour(), ref.Minute(), ref.Second(), ref.Nanosecond(), time.UTC)
+	if stamp.After(refNaive.Add(24 * time.Hour)) {
+		y--
+		if d > daysIn(y, mo) {
+			return badTime
+		}
+	}
+	return c.local(y, mo, d, h, mi, sec)
+}
+
+// epoch: ((?P<square>(?<=^\[))?\d{10,11}\b(?:\.\d{3,6})?)(?(square)(?=\]))
+func (c *dateContext) epoch(s []byte, p int) (dateResult, bool) {
+	v, e := digits(s, p, 12)
+	n := e - p
+	if n < 10 || n > 11 || !wordEnd(s, e) {
+		return dateResult{}, false
+	}
+	square := p == 1 && s[0] == '['
+	ns := int64(v) * 1e9
+	end := e
+	if e < len(s) && s[e] == '.' {
+		f, fe := digits(s, e+1, 6)
+		k := fe - e - 1
+		if k >= 3 {
+			// greedy \d{3,6}: only the full run can satisfy the checks
+			// that follow (a further digit is a word character).
+			cand := fe
+			frac := f
+			for i := k; i < 9; i++ {
+				frac *= 10
+			}
+			if (!square || (cand < len(s) && s[cand] == ']')) && wordEnd(s, cand) {
+				return dateResult{found: true, s: p, e: cand, valid: true, unixNs: ns + int64(frac)}, true
+			}
+		}
+	}
+	if square && !(end < len(s) && s[end] == ']') {
+		return dateResult{}, false
+	}
+	return dateResult{found: true, s: p, e: end, valid: true, unixNs: ns}, true
+}
