@@ -97,6 +97,13 @@ func not(s []byte, i int, cl uint8) int {
 // spanIs returns the end of the longest run of class cl starting at i.
 func spanIs(s []byte, i int, cl uint8) int {
 	for i < len(s) {
+		if b := s[i]; b < utf8.RuneSelf {
+			if asciiClass[b]&cl == 0 {
+				break
+			}
+			i++
+			continue
+		}
 		n := is(s, i, cl)
 		if n == 0 {
 			break
@@ -109,6 +116,13 @@ func spanIs(s []byte, i int, cl uint8) int {
 // spanNot returns the end of the longest run of characters without class cl.
 func spanNot(s []byte, i int, cl uint8) int {
 	for i < len(s) {
+		if b := s[i]; b < utf8.RuneSelf {
+			if asciiClass[b]&cl != 0 {
+				break
+			}
+			i++
+			continue
+		}
 		n := not(s, i, cl)
 		if n == 0 {
 			break

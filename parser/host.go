@@ -202,7 +202,8 @@ func (x *ip6Search) walk(p, k int) {
 }
 
 func matchIP6(s []byte, j int, tail tailFunc) (host, bool) {
-	if j >= len(s) || !(asciiHex(s[j]) || s[j] == ':') {
+	// Every ip6 match starts with H{1,4}: or ::.
+	if n := hexRun(s, j); !(j+n < len(s) && s[j+n] == ':' && (n > 0 || (j+1 < len(s) && s[j+1] == ':'))) {
 		return host{}, false
 	}
 	var x ip6Search

@@ -7,6 +7,7 @@ package parser
 import (
 	"bytes"
 	"fmt"
+	"math/bits"
 	"net/netip"
 	"time"
 )
@@ -50,45 +51,53 @@ func ParsePublicKey(s string) (PublicKey, error) {
 	return 0, fmt.Errorf("unknown publickey option %q (want nofail, invalid, any or ignore)", s)
 }
 
-func rules(mode Mode, pk PublicKey) []rule {
-	rs := []rule{ruleAuthFailure, ruleUserUnknown}
+// ruleSpec is a failregex and the bytes its content can start with.
+type ruleSpec struct {
+	fn    rule
+	first string
+}
+
+func rules(mode Mode, pk PublicKey) []ruleSpec {
+	rs := []ruleSpec{{ruleAuthFailure, "aA"}, {ruleUserUnknown, "U"}}
 	if pk == PublicKeyNoFail || pk == PublicKeyInvalid {
-		rs = append(rs, rulePubkeyInvalid)
+		rs = append(rs, ruleSpec{rulePubkeyInvalid, "F"})
 	}
 	rs = append(rs,
-		ruleFailed(pk),
-		ruleRootRefused,
-		ruleInvalidUser,
-		ruleNotAllowed(KindNotAllowedUsers, "not listed in AllowUsers"),
-		ruleNotAllowed(KindDeniedUsers, "listed in DenyUsers"),
-		ruleNotAllowed(KindNoGroup, "not in any group"),
-		ruleRefused,
-		ruleDisconnectAuthFail,
-		ruleNotAllowed(KindDeniedGroups, "a group is listed in DenyGroups"),
-		ruleNotAllowed(KindNotAllowedGroups, "none of user's groups are listed in AllowGroups"),
-		rulePAM,
-		ruleMaxAuth,
-		ruleLocked,
-		ruleChangeUser,
-		ruleTooMany,
-		ruleDisconnectBye,
+		ruleSpec{ruleFailed(pk), "F"},
+		ruleSpec{ruleRootRefused, "R"},
+		ruleSpec{ruleInvalidUser, "iI"},
+		ruleSpec{ruleNotAllowed(KindNotAllowedUsers, "not listed in AllowUsers"), "U"},
+		ruleSpec{ruleNotAllowed(KindDeniedUsers, "listed in DenyUsers"), "U"},
+		ruleSpec{ruleNotAllowed(KindNoGroup, "not in any group"), "U"},
+		ruleSpec{ruleRefused, "r"},
+		ruleSpec{ruleDisconnectAuthFail, "R"},
+		ruleSpec{ruleNotAllowed(KindDeniedGroups, "a group is listed in DenyGroups"), "U"},
+		ruleSpec{ruleNotAllowed(KindNotAllowedGroups, "none of user's groups are listed in AllowGroups"), "U"},
+		ruleSpec{rulePAM, "p"},
+		ruleSpec{ruleMaxAuth, "m"},
+		ruleSpec{ruleLocked, "U"},
+		ruleSpec{ruleChangeUser, "D"},
+		ruleSpec{ruleTooMany, "D"},
+		ruleSpec{ruleDisconnectBye, "R"},
 	)
 	switch mode {
 	case ModeNormal:
-		rs = append(rs, ruleClosed(closedNormal, true))
+		rs = append(rs, ruleSpec{ruleClosed(closedNormal, true), "CD"})
 	case ModeDDoS, ModeAggressive:
-		rs = append(rs, ruleClosed(closedDDoS, false), ruleClosed(closedDDoSNF, true))
+		rs = append(rs, ruleSpec{ruleClosed(closedDDoS, false), "CD"}, ruleSpec{ruleClosed(closedDDoSNF, true), "CD"})
 	case ModeExtra:
-		rs = append(rs, ruleDisconnectedExtra)
+		rs = append(rs, ruleSpec{ruleDisconnectedExtra, "D"})
 	}
-	rs = append(rs, ruleAccepted)
+	rs = append(rs, ruleSpec{ruleAccepted, "A"})
 	if mode == ModeDDoS || mode == ModeAggressive {
-		rs = append(rs, ruleNoIdent, ruleKex, ruleBadProto, ruleSSHServer, ruleReadSocket, ruleBanner)
+		rs = append(rs, ruleSpec{ruleNoIdent, "D"}, ruleSpec{ruleKex, "k"}, ruleSpec{ruleBadProto, "B"},
+			ruleSpec{ruleSSHServer, "S"}, ruleSpec{ruleReadSocket, "R"}, ruleSpec{ruleBanner, "b"})
 	}
 	if mode == ModeExtra || mode == ModeAggressive {
-		rs = append(rs, ruleNoAuthMethods, ruleNegotiateWith, ruleNegotiate, ruleNoMatching)
+		rs = append(rs, ruleSpec{ruleNoAuthMethods, "R"}, ruleSpec{ruleNegotiateWith, "U"},
+			ruleSpec{ruleNegotiate, "U"}, ruleSpec{ruleNoMatching, "n"})
 	}
-	return append(rs, ruleConnFrom)
+	return append(rs, ruleSpec{ruleConnFrom, "C"})
 }
 
 // Options configure a Parser.
@@ -142,7 +151,8 @@ type Event struct {
 // Parser parses lines of one log stream for one sshd filter.
 type Parser struct {
 	opts     Options
-	rules    []rule
+	rules    []ruleSpec
+	byFirst  [256]uint64 // bit i: rule i can match content starting with that byte
 	dates    dateContext
 	sessions sessionCache
 	now      int64
@@ -151,6 +161,7 @@ type Parser struct {
 	ev       Event
 	ids      [4]ID
 	lineBuf  []byte
+	m        match
 	rule     int // index of the matched failregex, -1 for none
 }
 
@@ -164,6 +175,11 @@ func New(o Options) *Parser {
 		cy = o.Reference.Year()
 	}
 	p := &Parser{opts: o, rules: rules(o.Mode, o.PublicKey)}
+	for i, r := range p.rules {
+		for k := 0; k < len(r.first); k++ {
+			p.byFirst[r.first[k]] |= 1 << i
+		}
+	}
 	p.dates = dateContext{loc: o.Location, ref: o.Reference, refYear: o.Year, years: newYearSet(cy)}
 	p.sessions.init(sessionCap, sessionTTL)
 	return p
@@ -224,12 +240,13 @@ func (p *Parser) Parse(line []byte) *Event {
 	mlfid := buf[:mlfidEnd]
 	content := buf[cs:]
 	ev.Host = hostToken(buf)
-	var m match
-	for i, r := range p.rules {
-		m = match{us: -1}
-		if r(content, &m) {
+	m := &p.m
+	for set := p.byFirst[content[0]]; set != 0; set &= set - 1 {
+		i := bits.TrailingZeros64(set)
+		*m = match{us: -1}
+		if p.rules[i].fn(content, m) {
 			p.rule = i
-			p.merge(ev, mlfid, content, &m)
+			p.merge(ev, mlfid, content, m)
 			return ev
 		}
 	}

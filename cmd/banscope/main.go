@@ -1,0 +1,17 @@
+// Command banscope rebuilds fail2ban's metrics from the logs themselves.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/banscope/banscope/cli"
+)
+
+func main() {
+	if err := cli.Command().Run(context.Background(), os.Args); err != nil {
+		fmt.Fprintln(os.Stderr, "banscope:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,56 @@
+package tailer
+
+import (
+	"bufio"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+)
+
+// ReplayFile is a finished log file opened for reading from the start,
+// decompressed when its name says so.
+type ReplayFile struct {
+	io.Reader
+	Name    string
+	ModTime time.Time
+	f       *os.File
+	closer  io.Closer
+}
+
+// OpenReplay opens a plain or gzip-compressed log file.
+func OpenReplay(name string) (*ReplayFile, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", name, err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("stat %s: %w", name, err)
+	}
+	if st.IsDir() {
+		f.Close()
+		return nil, fmt.Errorf("open %s: is a directory", name)
+	}
+	rf := &ReplayFile{Reader: f, Name: name, ModTime: st.ModTime(), f: f}
+	if strings.HasSuffix(name, ".gz") {
+		zr, err := gzip.NewReader(bufio.NewReaderSize(f, 64<<10))
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("open %s: gzip: %w", name, err)
+		}
+		rf.Reader, rf.closer = zr, zr
+	}
+	return rf, nil
+}
+
+// Close closes the file.
+func (r *ReplayFile) Close() error {
+	if r.closer != nil {
+		r.closer.Close()
+	}
+	return r.f.Close()
+}
