@@ -4,4 +4,7 @@ go 1.26.8
 
 require github.com/urfave/cli/v3 v3.14.0
 
-require github.com/google/go-cmp v0.7.0 // indirect
+require (
+	github.com/dlclark/regexp2 v1.12.0 // indirect
+	github.com/google/go-cmp v0.7.0 // indirect
+)

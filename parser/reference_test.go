@@ -1,7 +1,6 @@
 package parser
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"os"
@@ -115,14 +114,20 @@ func corpora(t testing.TB) []corpus {
 	if err := authgen.Generate(&gen2, cfg); err != nil {
 		t.Fatal(err)
 	}
+	edge, err := os.ReadFile("testdata/edge.log")
+	if err != nil {
+		t.Fatal(err)
+	}
 	cs := []corpus{
 		{name: "fail2ban-sample", data: sample},
+		{name: "edge", data: edge},
 		{name: "authgen-100k", data: gen.Bytes()},
-		{name: "authgen-sshd-session", data: gen2.Bytes(), ref: bytes.ReplaceAll(gen2.Bytes(), []byte("sshd-session["), []byte("sshd["))},
+		{name: "authgen-sshd-session", data: gen2.Bytes()},
 	}
-	extra, err := os.ReadFile("testdata/edge.log")
-	if err == nil {
-		cs = append(cs, corpus{name: "edge", data: extra})
+	// The one named difference from fail2ban 1.0.2: banscope reads
+	// sshd-session (OpenSSH >= 9.8) as sshd, as fail2ban 1.1.1 does.
+	for i := range cs {
+		cs[i].ref = bytes.ReplaceAll(cs[i].data, []byte("sshd-session["), []byte("sshd["))
 	}
 	return cs
 }
@@ -140,7 +145,7 @@ func TestAgainstFail2ban(t *testing.T) {
 		for m := ModeNormal; m <= ModeAggressive; m++ {
 			jobs = append(jobs, job{c, m, PublicKeyNoFail})
 		}
-		if c.name != "authgen-100k" {
+		if c.name != "authgen-100k" && c.name != "authgen-sshd-session" {
 			for _, pk := range []PublicKey{PublicKeyInvalid, PublicKeyAny, PublicKeyIgnore} {
 				jobs = append(jobs, job{c, ModeAggressive, pk})
 			}
@@ -205,5 +210,3 @@ func trunc(b []byte) string {
 	}
 	return fmt.Sprintf("%q", b)
 }
-
-var _ = bufio.NewReader
