@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/banscope/banscope/internal/jsonw"
 	"github.com/banscope/banscope/parser"
 	"github.com/banscope/banscope/tailer"
 )
@@ -171,55 +172,15 @@ func appendJSONL(b []byte, n int64, ev *parser.Event, id parser.ID) []byte {
 	b = append(b, `,"time":"`...)
 	b = time.Unix(0, ev.Time).UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","ip":`...)
-	b = AppendJSONString(b, id.String())
+	b = jsonw.AppendString(b, id.String())
 	b = append(b, `,"kind":"`...)
 	b = append(b, ev.Kind.String()...)
 	b = append(b, '"')
 	if len(ev.User) > 0 {
 		b = append(b, `,"user":`...)
-		b = AppendJSONString(b, string(ev.User))
+		b = jsonw.AppendString(b, string(ev.User))
 	}
 	return append(b, "}\n"...)
-}
-
-// AppendJSONString appends s as a JSON string: control characters escaped,
-// invalid UTF-8 replaced by U+FFFD, and <, >, & escaped so the text is
-// also safe inside HTML.
-func AppendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c == '\n':
-				b = append(b, '\\', 'n')
-			case c == '\r':
-				b = append(b, '\\', 'r')
-			case c == '\t':
-				b = append(b, '\\', 't')
-			case c < 0x20 || c == 0x7f || c == '<' || c == '>' || c == '&':
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, `\ufffd`...)
-		} else if r == 0x2028 || r == 0x2029 {
-			b = append(b, `\u202`...)
-			b = append(b, hex[r&0xf])
-		} else {
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(b, '"')
 }
 
 func writeText(w io.Writer, cfg Config, s *Summary) {

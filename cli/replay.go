@@ -3,17 +3,230 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"time"
 
+	"github.com/banscope/banscope/jailsim"
+	"github.com/banscope/banscope/parser"
+	"github.com/banscope/banscope/replay"
+	"github.com/banscope/banscope/tailer"
 	ucli "github.com/urfave/cli/v3"
 )
+
+func jailFlags() []ucli.Flag {
+	return []ucli.Flag{
+		&ucli.StringFlag{Name: "config", Value: "/etc/fail2ban", Usage: "fail2ban configuration directory (\"\" for none; skipped when the default is absent)"},
+		&ucli.StringFlag{Name: "jail", Usage: "simulate only this jail (default: every enabled sshd jail, or \"sshd\" without configuration)"},
+		&ucli.IntFlag{Name: "maxretry", Usage: "override maxretry"},
+		&ucli.StringFlag{Name: "findtime", Usage: "override findtime (600, 10m, 1h30m, 1d ...)"},
+		&ucli.StringFlag{Name: "bantime", Usage: "override bantime (-1 for permanent)"},
+		&ucli.StringFlag{Name: "ignoreip", Usage: "override ignoreip (addresses, CIDR, netmasks, host names; space or comma separated)"},
+		&ucli.StringFlag{Name: "ignoreself", Usage: "override ignoreself (true or false)"},
+		&ucli.StringFlag{Name: "counting", Value: "fail2ban", Usage: "failure counting: fail2ban (>= 0.10.6), reset (older fail2ban) or sliding (textbook window)"},
+	}
+}
+
+// jailSetup resolves the jails to simulate from configuration and flags.
+func jailSetup(c *ucli.Command, ps parseSettings, stderr io.Writer) ([]replay.Jail, error) {
+	confDir := c.String("config")
+	var specs []jailsim.JailSpec
+	if confDir != "" {
+		if _, err := os.Stat(confDir); err != nil && !c.IsSet("config") {
+			confDir = "" // the default directory is absent: fail2ban's defaults
+		}
+	}
+	if confDir != "" {
+		conf, err := jailsim.LoadConfig(confDir)
+		if err != nil {
+			return nil, err
+		}
+		all, err := conf.EnabledJails()
+		if err != nil {
+			return nil, err
+		}
+		for _, j := range all {
+			if j.Filter != "sshd" {
+				if !c.IsSet("jail") {
+					fmt.Fprintf(stderr, "banscope: jail %s (filter %s) is not simulated: only sshd jails read auth.log\n", j.Name, j.Filter)
+				}
+				continue
+			}
+			specs = append(specs, j)
+		}
+	}
+	if name := c.String("jail"); name != "" {
+		var keep []jailsim.JailSpec
+		for _, j := range specs {
+			if j.Name == name {
+				keep = append(keep, j)
+			}
+		}
+		if len(keep) == 0 {
+			keep = []jailsim.JailSpec{defaultSpec(name)}
+		}
+		specs = keep
+	}
+	if len(specs) == 0 {
+		specs = []jailsim.JailSpec{defaultSpec("sshd")}
+	}
+	counting, err := jailsim.ParseCounting(c.String("counting"))
+	if err != nil {
+		return nil, fmt.Errorf("--counting: %w", err)
+	}
+	var out []replay.Jail
+	for _, s := range specs {
+		if c.IsSet("maxretry") {
+			s.MaxRetry, s.Origin["maxretry"] = int(c.Int("maxretry")), "--maxretry"
+			if s.MaxRetry < 1 {
+				return nil, fmt.Errorf("--maxretry: must be at least 1")
+			}
+		}
+		for _, o := range []struct {
+			flag string
+			dst  *float64
+		}{{"findtime", &s.FindTime}, {"bantime", &s.BanTime}} {
+			if c.IsSet(o.flag) {
+				d, err := jailsim.ParseDuration(c.String(o.flag))
+				if err != nil {
+					return nil, fmt.Errorf("--%s: %w", o.flag, err)
+				}
+				*o.dst, s.Origin[o.flag] = d, "--"+o.flag
+			}
+		}
+		s.BanTime = float64(int64(s.BanTime))
+		if c.IsSet("ignoreip") {
+			s.IgnoreIP, s.Origin["ignoreip"] = jailsim.SplitWords(c.String("ignoreip")), "--ignoreip"
+		}
+		if c.IsSet("ignoreself") {
+			s.IgnoreSelf, s.Origin["ignoreself"] = jailsim.Bool(c.String("ignoreself")), "--ignoreself"
+		}
+		mode := ps.mode
+		if m, ok := s.FilterOpts["mode"]; ok && !c.IsSet("mode") {
+			if mode, err = parser.ParseMode(m); err != nil {
+				return nil, fmt.Errorf("jail %s: %w", s.Name, err)
+			}
+			s.Origin["mode"] = s.Origin["filter"]
+		} else if c.IsSet("mode") {
+			s.Origin["mode"] = "--mode"
+		}
+		pk := ps.pk
+		if v, ok := s.FilterOpts["publickey"]; ok && !c.IsSet("publickey") {
+			if pk, err = parser.ParsePublicKey(v); err != nil {
+				return nil, fmt.Errorf("jail %s: %w", s.Name, err)
+			}
+		}
+		if c.IsSet("counting") {
+			s.Origin["counting"] = "--counting"
+		}
+		for _, u := range s.Unsupported {
+			fmt.Fprintf(stderr, "banscope: WARNING: jail %s sets %s, which banscope does not honour; its numbers may differ from fail2ban's\n", s.Name, u)
+		}
+		var self []netip.Addr
+		if s.IgnoreSelf {
+			self = selfAddrs(ps.hosts)
+		}
+		ig, err := jailsim.NewIgnore(s.IgnoreIP, self, ps.hosts)
+		if err != nil {
+			return nil, fmt.Errorf("jail %s: %w", s.Name, err)
+		}
+		out = append(out, replay.Jail{
+			Settings: jailsim.Settings{Name: s.Name, MaxRetry: s.MaxRetry, FindTime: s.FindTime, BanTime: s.BanTime,
+				Counting: counting, Ignore: ig},
+			Mode: mode, PublicKey: pk, Origin: s.Origin,
+		})
+	}
+	return out, nil
+}
+
+func defaultSpec(name string) jailsim.JailSpec {
+	return jailsim.JailSpec{Name: name, Filter: "sshd", FilterOpts: map[string]string{}, MaxRetry: 5, FindTime: 600, BanTime: 600,
+		IgnoreSelf: true, Origin: map[string]string{"maxretry": "default", "findtime": "default", "bantime": "default"}}
+}
+
+// selfAddrs are the addresses of localhost and this host's names, as
+// fail2ban's ignoreself resolves them.
+func selfAddrs(h *parser.Hosts) []netip.Addr {
+	names := []string{"localhost"}
+	if hn, err := os.Hostname(); err == nil {
+		names = append(names, hn)
+	}
+	var out []netip.Addr
+	for _, n := range names {
+		out = append(out, h.Resolve(n)...)
+	}
+	if len(out) == 0 {
+		out = append(out, netip.MustParseAddr("127.0.0.1"))
+	}
+	return out
+}
 
 func replayCommand() *ucli.Command {
 	return &ucli.Command{
 		Name:      "replay",
-		Usage:     "replay historical logs through fail2ban's jail arithmetic",
-		ArgsUsage: "FILE...",
+		Usage:     "replay historical logs through fail2ban's jail arithmetic, as if they happened live",
+		ArgsUsage: "FILE... (plain, .gz, .xz or .zst; rotated sets are read oldest first)",
+		Flags: append(append(parseFlags(), jailFlags()...),
+			&ucli.StringFlag{Name: "format", Value: "text", Usage: "text or json"},
+			&ucli.StringFlag{Name: "events", Usage: "write bans and unbans as JSON lines to this file"},
+			&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the report to this file instead of standard output"},
+		),
 		Action: func(ctx context.Context, c *ucli.Command) error {
-			return fmt.Errorf("replay: not built yet")
+			ps, err := readParseFlags(c)
+			if err != nil {
+				return err
+			}
+			format := c.String("format")
+			if format != "text" && format != "json" {
+				return fmt.Errorf("--format: want text or json, not %q", format)
+			}
+			files := c.Args().Slice()
+			if len(files) == 0 {
+				return fmt.Errorf("replay: no files given")
+			}
+			stderr := c.Root().ErrWriter
+			if stderr == nil {
+				stderr = os.Stderr
+			}
+			jails, err := jailSetup(c, ps, stderr)
+			if err != nil {
+				return err
+			}
+			cfg := replay.Config{
+				Files: tailer.OrderRotated(files), Jails: jails, Location: ps.loc, Year: ps.year,
+				Now: time.Now(), MaxLine: ps.maxLine, Hosts: ps.hosts,
+			}
+			if ev := c.String("events"); ev != "" {
+				f, err := os.Create(ev)
+				if err != nil {
+					return fmt.Errorf("--events: %w", err)
+				}
+				defer f.Close()
+				cfg.Events = f
+			}
+			res, runErr := replay.Run(cfg)
+			if res == nil {
+				return runErr
+			}
+			w := c.Root().Writer
+			if out := c.String("output"); out != "" {
+				f, err := os.Create(out)
+				if err != nil {
+					return fmt.Errorf("--output: %w", err)
+				}
+				defer f.Close()
+				w = f
+			}
+			if format == "json" {
+				err = res.WriteJSON(w)
+			} else {
+				err = res.WriteText(w)
+			}
+			if err != nil {
+				return err
+			}
+			return runErr
 		},
 	}
 }

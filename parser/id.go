@@ -117,3 +117,9 @@ func (t *internTable) get(v uint32) string {
 	defer t.mu.RUnlock()
 	return t.texts[v-1]
 }
+
+// RawIndex returns the intern index of a raw ID; ok is false for addresses.
+func (id ID) RawIndex() (uint32, bool) { return id.raw, id.raw != 0 }
+
+// RawIDFromIndex returns the raw ID with the given intern index.
+func RawIDFromIndex(i uint32) ID { return ID{raw: i} }

@@ -115,9 +115,12 @@ type Options struct {
 	// Hosts resolves host names the way getaddrinfo does offline
 	// (/etc/hosts); names it lacks produce no failure. See LoadHosts.
 	Hosts *Hosts
-	// LogClock makes the clock the largest stamp seen so far (check and
-	// replay); otherwise the caller sets it with SetNow (live).
+	// LogClock makes the clock the largest stamp seen so far (check);
+	// otherwise the caller sets it with SetNow (replay and live).
 	LogClock bool
+	// InOperation applies fail2ban's rule for a running jail: a stamp more
+	// than 60 s away from the clock is replaced by the clock.
+	InOperation bool
 }
 
 // Verdict is what fail2ban makes of a line.
@@ -195,6 +198,12 @@ func (p *Parser) Now() int64 { return p.now }
 // modification time of the next file of a replay).
 func (p *Parser) SetReference(t time.Time) { p.dates.ref = t }
 
+// Stamp returns the stamp at the start of line, if it has a usable one.
+func (p *Parser) Stamp(line []byte) (int64, bool) {
+	d := p.dates.detectDate(line)
+	return d.unixNs, d.valid
+}
+
 // Parse classifies one line (without its line terminator).
 //
 // For a counted failure, Time is the line's stamp; a line without a usable
@@ -211,14 +220,22 @@ func (p *Parser) Parse(line []byte) *Event {
 		pre, post = line[:d.s], line[d.e:]
 		if d.valid {
 			ev.Stamp, ev.HasStamp = d.unixNs, true
-			p.lastDate, p.hasLast = d.unixNs, true
 			if p.opts.LogClock && d.unixNs > p.now {
 				p.now = d.unixNs
 			}
+			t := d.unixNs
+			if p.opts.InOperation {
+				// delta = int(date - now); abs(delta) > 60 -> now
+				if delta := (t - p.now) / 1e9; delta > 60 || delta < -60 {
+					t = p.now
+				}
+			}
+			ev.Time = t
+			p.lastDate, p.hasLast = t, true
 		}
 	}
 	if ev.HasStamp {
-		ev.Time = ev.Stamp
+		// set above
 	} else if p.hasLast && p.lastDate > p.now-60e9 {
 		ev.Time = p.lastDate
 	} else {
@@ -512,4 +529,23 @@ func (h *Hosts) lookup(name []byte) []netip.Addr {
 		lower[i] = c
 	}
 	return h.names[string(lower[:len(name)])]
+}
+
+// Resolve returns the addresses getaddrinfo would give for name offline:
+// a dotted quad, the numeric forms inet_aton accepts, or the hosts table.
+func (h *Hosts) Resolve(name string) []netip.Addr {
+	b := []byte(name)
+	if a, ok := parseIPv4Strict(b); ok {
+		return []netip.Addr{a}
+	}
+	if a, ok := inetAton(b); ok {
+		return []netip.Addr{a}
+	}
+	if a, err := netip.ParseAddr(name); err == nil {
+		return []netip.Addr{a.Unmap()}
+	}
+	if h == nil {
+		return nil
+	}
+	return h.lookup(b)
 }

@@ -8,7 +8,14 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/ulikunitz/xz"
 )
+
+type closerFunc func() error
+
+func (f closerFunc) Close() error { return f() }
 
 // ReplayFile is a finished log file opened for reading from the start,
 // decompressed when its name says so.
@@ -36,13 +43,29 @@ func OpenReplay(name string) (*ReplayFile, error) {
 		return nil, fmt.Errorf("open %s: is a directory", name)
 	}
 	rf := &ReplayFile{Reader: f, Name: name, ModTime: st.ModTime(), f: f}
-	if strings.HasSuffix(name, ".gz") {
-		zr, err := gzip.NewReader(bufio.NewReaderSize(f, 64<<10))
+	br := bufio.NewReaderSize(f, 64<<10)
+	switch {
+	case strings.HasSuffix(name, ".gz"):
+		zr, err := gzip.NewReader(br)
 		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("open %s: gzip: %w", name, err)
 		}
 		rf.Reader, rf.closer = zr, zr
+	case strings.HasSuffix(name, ".xz"):
+		zr, err := xz.NewReader(br)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("open %s: xz: %w", name, err)
+		}
+		rf.Reader = zr
+	case strings.HasSuffix(name, ".zst"):
+		zr, err := zstd.NewReader(br)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("open %s: zstd: %w", name, err)
+		}
+		rf.Reader, rf.closer = zr, closerFunc(func() error { zr.Close(); return nil })
 	}
 	return rf, nil
 }

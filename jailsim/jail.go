@@ -1,0 +1,524 @@
+// Package jailsim is fail2ban's jail arithmetic in event time: failure
+// tickets with fail2ban's rate estimate, bans, unbans, ignore lists, and the
+// status numbers of `fail2ban-client status`. It never reads the clock: the
+// caller passes "now" with every call.
+package jailsim
+
+import (
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/banscope/banscope/parser"
+)
+
+// Counting selects how failures are counted towards maxretry.
+type Counting uint8
+
+const (
+	// CountFail2ban is fail2ban >= 0.10.6: a rate estimate that rescales
+	// the retry count when the known interval exceeds findtime.
+	CountFail2ban Counting = iota
+	// CountReset is fail2ban < 0.10.6: the count restarts when the window
+	// that began at the last reset is older than findtime.
+	CountReset
+	// CountSliding is the textbook rule: maxretry failures within any
+	// findtime window.
+	CountSliding
+)
+
+var countingNames = [...]string{"fail2ban", "reset", "sliding"}
+
+func (c Counting) String() string { return countingNames[c] }
+
+// ParseCounting parses a counting name.
+func ParseCounting(s string) (Counting, error) {
+	for i, n := range countingNames {
+		if n == s {
+			return Counting(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown counting %q (want fail2ban, reset or sliding)", s)
+}
+
+// Settings are one jail's options.
+type Settings struct {
+	Name     string
+	MaxRetry int
+	FindTime float64 // seconds
+	BanTime  float64 // seconds; -1 bans forever
+	Counting Counting
+	Ignore   *Ignore
+}
+
+// EventKind says what a jail did.
+type EventKind uint8
+
+const (
+	EvFound          EventKind = iota // a failure was counted
+	EvIgnored                         // a failure of an ignored ID
+	EvBan                             // a new ban
+	EvAlreadyBanned                   // a ban of a banned ID (possibly prolonged)
+	EvIgnoreExpired                   // a ban whose end had already passed
+	EvUnban                           // a ban ended
+)
+
+// Event is one thing a jail did. Time is the failure time for Found,
+// Ignored and bans (the time of the line that triggered them), and the
+// first whole second after the end of the ban for Unban.
+type Event struct {
+	Kind   EventKind
+	Jail   string
+	ID     parser.ID
+	Time   float64
+	End    float64 // end of ban (bans); math.Inf(1) when permanent
+	Source string  // for EvIgnored: the rule
+}
+
+// maxTime is fail2ban's end of a permanent ban (Ticket.MAX_TIME).
+const maxTime = float64(0x7FFFFFFFFFFF)
+
+type ticket struct {
+	k     key
+	first float64 // start of the known interval (lastReset in reset mode)
+	last  float64
+	retry int32
+	hpos  int32 // position in the cleanup heap
+}
+
+type ban struct {
+	k       key
+	start   float64
+	bantime float64
+	seq     uint64 // insertion order (fail2ban's ban-list order)
+	hpos    int32
+}
+
+// Jail is one simulated fail2ban jail.
+type Jail struct {
+	s Settings
+
+	idx   map[key]int32 // ticket slot by ID
+	tk    []ticket
+	free  []int32
+	theap []int32 // min-heap of ticket slots by last
+
+	bidx  map[key]int32
+	bans  []ban
+	bfree []int32
+	bheap []int32 // min-heap of ban slots by end
+	bseq  uint64
+
+	queue []int32 // tickets that reached maxretry, waiting for the ban manager
+	rings [][]float64 // per ticket slot, sliding counting only: failure times in the window
+
+	totalFailed, totalBanned, ignored int64
+	peak                              int
+	peakAt                            float64
+	nextSvc                           float64
+	lines                             int64
+
+	// OnEvent, when set, receives every event in order.
+	OnEvent func(Event)
+}
+
+// New returns an empty jail.
+func New(s Settings) *Jail {
+	if s.MaxRetry <= 0 {
+		s.MaxRetry = 1
+	}
+	return &Jail{s: s, idx: map[key]int32{}, bidx: map[key]int32{}}
+}
+
+// Settings returns the jail's settings.
+func (j *Jail) Settings() Settings { return j.s }
+
+func (j *Jail) emit(e Event) {
+	if j.OnEvent != nil {
+		e.Jail = j.s.Name
+		j.OnEvent(e)
+	}
+}
+
+// Status is what `fail2ban-client status <jail>` shows, plus the peak.
+type Status struct {
+	CurrentlyFailed int
+	TotalFailed     int64
+	CurrentlyBanned int
+	TotalBanned     int64
+	Banned          []parser.ID // in ban order, as fail2ban lists them
+	Ignored         int64
+	PeakBanned      int
+	PeakAt          float64
+}
+
+// Status returns the jail's numbers.
+func (j *Jail) Status() Status {
+	st := Status{
+		CurrentlyFailed: len(j.idx), TotalFailed: j.totalFailed,
+		CurrentlyBanned: len(j.bidx), TotalBanned: j.totalBanned,
+		Ignored: j.ignored, PeakBanned: j.peak, PeakAt: j.peakAt,
+	}
+	order := make([]int32, 0, len(j.bidx))
+	for _, i := range j.bidx {
+		order = append(order, i)
+	}
+	sort.Slice(order, func(a, b int) bool { return j.bans[order[a]].seq < j.bans[order[b]].seq })
+	for _, i := range order {
+		st.Banned = append(st.Banned, j.bans[i].k.id())
+	}
+	return st
+}
+
+// BeforeLine does what happens before each line in replay: bans whose end
+// has passed are lifted, and the throttled ticket cleanup is attempted.
+func (j *Jail) BeforeLine(now float64) {
+	j.Unban(now)
+	j.Service(now, false)
+}
+
+// AfterLine counts a processed line (the cleanup runs after every 100th)
+// and hands queued tickets to the ban manager.
+func (j *Jail) AfterLine(now float64) {
+	j.lines++
+	if j.lines%100 == 0 {
+		j.Service(now, false)
+	}
+	j.CheckBans(now)
+}
+
+// Service is fail2ban's Filter.performSvc: at most once per 5 s unless
+// forced, drop tickets whose last failure is at or before now - findtime.
+func (j *Jail) Service(now float64, force bool) {
+	if !force && now < j.nextSvc {
+		return
+	}
+	j.nextSvc = now + 5
+	limit := now - j.s.FindTime
+	for len(j.theap) > 0 {
+		i := j.theap[0]
+		t := &j.tk[i]
+		if j.s.Counting == CountReset {
+			if !(t.last < limit) {
+				break
+			}
+		} else if !(t.last <= limit) {
+			break
+		}
+		j.dropTicket(i)
+	}
+}
+
+// Failure adds a failure of id at time t (already fail2ban's time for the
+// line) with the clock at now.
+func (j *Jail) Failure(id parser.ID, t, now float64) {
+	if t > now {
+		t = now
+	}
+	if src, ok := j.s.Ignore.Match(id); ok {
+		j.ignored++
+		j.emit(Event{Kind: EvIgnored, ID: id, Time: t, Source: src})
+		return
+	}
+	k := keyOf(id)
+	j.totalFailed++
+	j.emit(Event{Kind: EvFound, ID: id, Time: t})
+	i, ok := j.idx[k]
+	if !ok {
+		i = j.newTicket(k, t)
+	} else {
+		tk := &j.tk[i]
+		switch j.s.Counting {
+		case CountFail2ban:
+			if t > tk.last {
+				if tk.first < t-j.s.FindTime {
+					tk.retry = int32(math.RoundToEven(float64(tk.retry) / (t - tk.first) * j.s.FindTime))
+					tk.first = t - j.s.FindTime
+				}
+				tk.last = t
+			}
+			tk.retry++
+		case CountReset:
+			if tk.first < t-j.s.FindTime {
+				tk.first = t
+				tk.retry = 0
+			}
+			tk.retry++
+			if t > tk.last {
+				tk.last = t
+			}
+		case CountSliding:
+			ring := append(j.rings[i], t)
+			n := 0
+			for _, x := range ring {
+				if x > t-j.s.FindTime {
+					ring[n] = x
+					n++
+				}
+			}
+			j.rings[i] = ring[:n]
+			tk.retry = int32(n)
+			if t > tk.last {
+				tk.last = t
+			}
+		}
+		j.fix(i)
+	}
+	if int(j.tk[i].retry) >= j.s.MaxRetry {
+		// Filter.performBan: the ticket leaves the fail manager for the
+		// ban queue, then the cleanup is attempted.
+		delete(j.idx, k)
+		j.heapRemove(i)
+		j.queue = append(j.queue, i)
+		j.Service(now, false)
+	}
+}
+
+func (j *Jail) newTicket(k key, t float64) int32 {
+	var i int32
+	if n := len(j.free); n > 0 {
+		i = j.free[n-1]
+		j.free = j.free[:n-1]
+	} else {
+		j.tk = append(j.tk, ticket{})
+		i = int32(len(j.tk) - 1)
+	}
+	j.tk[i] = ticket{k: k, first: t, last: t, retry: 1}
+	if j.s.Counting == CountSliding {
+		for len(j.rings) <= int(i) {
+			j.rings = append(j.rings, nil)
+		}
+		j.rings[i] = append(j.rings[i][:0], t)
+	}
+	j.idx[k] = i
+	j.heapPush(i)
+	return i
+}
+
+func (j *Jail) dropTicket(i int32) {
+	delete(j.idx, j.tk[i].k)
+	j.heapRemove(i)
+	j.free = append(j.free, i)
+}
+
+// CheckBans is fail2ban's Actions.__checkBan: queued tickets become bans.
+func (j *Jail) CheckBans(now float64) {
+	for _, i := range j.queue {
+		t := j.tk[i]
+		j.free = append(j.free, i)
+		j.addBan(t.k, t.last, now)
+	}
+	j.queue = j.queue[:0]
+}
+
+func (j *Jail) endOf(start, bantime float64) float64 {
+	if bantime == -1 {
+		return maxTime
+	}
+	return start + bantime
+}
+
+func (j *Jail) addBan(k key, start, now float64) {
+	id := k.id()
+	eob := j.endOf(start, j.s.BanTime)
+	if eob < now {
+		j.emit(Event{Kind: EvIgnoreExpired, ID: id, Time: start, End: eob})
+		return
+	}
+	if bi, ok := j.bidx[k]; ok {
+		b := &j.bans[bi]
+		if old := j.endOf(b.start, b.bantime); eob > old {
+			btm := j.s.BanTime
+			if btm != -1 {
+				if d := start - b.start; d > 0 {
+					btm += d
+				}
+			}
+			b.bantime = btm
+			j.bfix(bi)
+		}
+		j.emit(Event{Kind: EvAlreadyBanned, ID: id, Time: start, End: j.endOf(b.start, b.bantime)})
+		return
+	}
+	var bi int32
+	if n := len(j.bfree); n > 0 {
+		bi = j.bfree[n-1]
+		j.bfree = j.bfree[:n-1]
+	} else {
+		j.bans = append(j.bans, ban{})
+		bi = int32(len(j.bans) - 1)
+	}
+	j.bseq++
+	j.bans[bi] = ban{k: k, start: start, bantime: j.s.BanTime, seq: j.bseq}
+	j.bidx[k] = bi
+	j.bpush(bi)
+	j.totalBanned++
+	if n := len(j.bidx); n > j.peak {
+		j.peak, j.peakAt = n, start
+	}
+	j.emit(Event{Kind: EvBan, ID: id, Time: start, End: eob})
+}
+
+// Unban lifts every ban whose end has passed (now > end), in order of end.
+func (j *Jail) Unban(now float64) {
+	for len(j.bheap) > 0 {
+		bi := j.bheap[0]
+		b := j.bans[bi]
+		end := j.endOf(b.start, b.bantime)
+		if !(now > end) {
+			return
+		}
+		j.bremove(bi)
+		delete(j.bidx, b.k)
+		j.bfree = append(j.bfree, bi)
+		j.emit(Event{Kind: EvUnban, ID: b.k.id(), Time: math.Floor(end) + 1, End: end})
+	}
+}
+
+// NextUnban returns the end of the earliest ban, or +Inf.
+func (j *Jail) NextUnban() float64 {
+	if len(j.bheap) == 0 {
+		return math.Inf(1)
+	}
+	b := j.bans[j.bheap[0]]
+	return j.endOf(b.start, b.bantime)
+}
+
+// --- ticket heap (by last), with positions kept in the tickets ---
+
+func (j *Jail) less(a, b int32) bool { return j.tk[a].last < j.tk[b].last }
+
+func (j *Jail) heapPush(i int32) {
+	j.tk[i].hpos = int32(len(j.theap))
+	j.theap = append(j.theap, i)
+	j.up(int(j.tk[i].hpos))
+}
+
+func (j *Jail) heapRemove(i int32) {
+	p := int(j.tk[i].hpos)
+	n := len(j.theap) - 1
+	if p != n {
+		j.swap(p, n)
+	}
+	j.theap = j.theap[:n]
+	if p != n {
+		j.down(p)
+		j.up(p)
+	}
+}
+
+func (j *Jail) fix(i int32) {
+	p := int(j.tk[i].hpos)
+	j.down(p)
+	j.up(p)
+}
+
+func (j *Jail) swap(a, b int) {
+	h := j.theap
+	h[a], h[b] = h[b], h[a]
+	j.tk[h[a]].hpos = int32(a)
+	j.tk[h[b]].hpos = int32(b)
+}
+
+func (j *Jail) up(p int) {
+	for p > 0 {
+		q := (p - 1) / 2
+		if !j.less(j.theap[p], j.theap[q]) {
+			break
+		}
+		j.swap(p, q)
+		p = q
+	}
+}
+
+func (j *Jail) down(p int) {
+	n := len(j.theap)
+	for {
+		l := 2*p + 1
+		if l >= n {
+			return
+		}
+		m := l
+		if r := l + 1; r < n && j.less(j.theap[r], j.theap[l]) {
+			m = r
+		}
+		if !j.less(j.theap[m], j.theap[p]) {
+			return
+		}
+		j.swap(p, m)
+		p = m
+	}
+}
+
+// --- ban heap (by end) ---
+
+func (j *Jail) bless(a, b int32) bool {
+	x, y := j.bans[a], j.bans[b]
+	ex, ey := j.endOf(x.start, x.bantime), j.endOf(y.start, y.bantime)
+	if ex != ey {
+		return ex < ey
+	}
+	return x.seq < y.seq
+}
+
+func (j *Jail) bpush(i int32) {
+	j.bans[i].hpos = int32(len(j.bheap))
+	j.bheap = append(j.bheap, i)
+	j.bup(int(j.bans[i].hpos))
+}
+
+func (j *Jail) bremove(i int32) {
+	p := int(j.bans[i].hpos)
+	n := len(j.bheap) - 1
+	if p != n {
+		j.bswap(p, n)
+	}
+	j.bheap = j.bheap[:n]
+	if p != n {
+		j.bdown(p)
+		j.bup(p)
+	}
+}
+
+func (j *Jail) bfix(i int32) {
+	p := int(j.bans[i].hpos)
+	j.bdown(p)
+	j.bup(p)
+}
+
+func (j *Jail) bswap(a, b int) {
+	h := j.bheap
+	h[a], h[b] = h[b], h[a]
+	j.bans[h[a]].hpos = int32(a)
+	j.bans[h[b]].hpos = int32(b)
+}
+
+func (j *Jail) bup(p int) {
+	for p > 0 {
+		q := (p - 1) / 2
+		if !j.bless(j.bheap[p], j.bheap[q]) {
+			break
+		}
+		j.bswap(p, q)
+		p = q
+	}
+}
+
+func (j *Jail) bdown(p int) {
+	n := len(j.bheap)
+	for {
+		l := 2*p + 1
+		if l >= n {
+			return
+		}
+		m := l
+		if r := l + 1; r < n && j.bless(j.bheap[r], j.bheap[l]) {
+			m = r
+		}
+		if !j.bless(j.bheap[m], j.bheap[p]) {
+			return
+		}
+		j.bswap(p, m)
+		p = m
+	}
+}

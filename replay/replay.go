@@ -1,0 +1,238 @@
+// Package replay reads historical logs through the parser and the jail
+// simulator with banscope's replay time model: the clock is the largest
+// stamp so far, and every line is processed as a running fail2ban would
+// have processed it at that moment.
+package replay
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"time"
+	"unicode/utf8"
+
+	"github.com/banscope/banscope/internal/jsonw"
+	"github.com/banscope/banscope/jailsim"
+	"github.com/banscope/banscope/parser"
+	"github.com/banscope/banscope/tailer"
+)
+
+// Jail is one jail to simulate: its settings and its sshd filter.
+type Jail struct {
+	Settings  jailsim.Settings
+	Mode      parser.Mode
+	PublicKey parser.PublicKey
+	// Origin says where each setting came from ("jail.local [sshd]",
+	// "--maxretry", "default"), for the report.
+	Origin map[string]string
+}
+
+// Config is one replay.
+type Config struct {
+	Files    []string // read in this order (see tailer.OrderRotated)
+	Jails    []Jail
+	Location *time.Location
+	Year     int
+	Now      time.Time // the wall clock: bounds the years fail2ban accepts
+	MaxLine  int
+	Hosts    *parser.Hosts
+	Events   io.Writer // JSON lines of bans and unbans, if set
+}
+
+// LineStats counts what was read.
+type LineStats struct {
+	Read        int64 `json:"read"`
+	Matched     int64 `json:"matched"`
+	Malformed   int64 `json:"malformed"`
+	TooLong     int64 `json:"too_long"`
+	NoTimestamp int64 `json:"no_timestamp"`
+	InvalidUTF8 int64 `json:"invalid_utf8"`
+	Partial     int64 `json:"unterminated"`
+}
+
+// JailResult is a jail's outcome.
+type JailResult struct {
+	Jail   Jail
+	Status jailsim.Status
+	ByKind map[parser.Kind]int64
+}
+
+// Result is the outcome of a replay.
+type Result struct {
+	Files       []string
+	Lines       LineStats
+	Jails       []JailResult
+	First, Last int64 // clock at the first and last stamped line (Unix ns)
+}
+
+type runner struct {
+	cfg     Config
+	parsers []*parser.Parser
+	jails   []*jailsim.Jail
+	byKind  []map[parser.Kind]int64
+	res     *Result
+	clock   int64
+	events  []byte
+	evErr   error
+}
+
+// Run replays the files. On a bad file it goes on with the others and
+// returns the result so far together with an error naming the file.
+func Run(cfg Config) (*Result, error) {
+	if cfg.Location == nil {
+		cfg.Location = time.Local
+	}
+	if cfg.Now.IsZero() {
+		cfg.Now = time.Now()
+	}
+	if len(cfg.Jails) == 0 {
+		return nil, errors.New("replay: no jail to simulate")
+	}
+	r := &runner{cfg: cfg, res: &Result{Files: cfg.Files}}
+	for _, j := range cfg.Jails {
+		p := parser.New(parser.Options{
+			Mode: j.Mode, PublicKey: j.PublicKey, Location: cfg.Location, Reference: cfg.Now,
+			Year: cfg.Year, CurrentYear: cfg.Now.Year(), Hosts: cfg.Hosts, InOperation: true,
+		})
+		sim := jailsim.New(j.Settings)
+		sim.OnEvent = r.onEvent
+		r.parsers = append(r.parsers, p)
+		r.jails = append(r.jails, sim)
+		r.byKind = append(r.byKind, map[parser.Kind]int64{})
+	}
+	var errs []error
+	var lines *tailer.Lines
+	for _, name := range cfg.Files {
+		f, err := tailer.OpenReplay(name)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, p := range r.parsers {
+			p.SetReference(f.ModTime)
+		}
+		if lines == nil {
+			lines = tailer.NewLines(f, cfg.MaxLine)
+		} else {
+			lines.Reset(f)
+		}
+		r.file(lines)
+		if len(lines.Partial()) > 0 {
+			r.res.Lines.Partial++
+		}
+		if err := lines.Err(); err != nil {
+			errs = append(errs, fmt.Errorf("read %s: %w", name, err))
+		}
+		f.Close()
+	}
+	now := sec(r.clock)
+	for i, j := range r.jails {
+		j.Service(now, true)
+		r.res.Jails = append(r.res.Jails, JailResult{Jail: cfg.Jails[i], Status: j.Status(), ByKind: r.byKind[i]})
+	}
+	r.flushEvents()
+	if r.evErr != nil {
+		errs = append(errs, fmt.Errorf("write events: %w", r.evErr))
+	}
+	return r.res, errors.Join(errs...)
+}
+
+func sec(ns int64) float64 { return float64(ns) / 1e9 }
+
+func (r *runner) file(lines *tailer.Lines) {
+	st := &r.res.Lines
+	for {
+		line, s := lines.Next()
+		if s == tailer.EOF {
+			return
+		}
+		st.Read++
+		if s == tailer.TooLong {
+			st.TooLong++
+			st.Malformed++
+			continue
+		}
+		bad := false
+		if !utf8.Valid(line) {
+			st.InvalidUTF8++
+			bad = true
+		}
+		if t, ok := r.parsers[0].Stamp(line); ok {
+			if t > r.clock {
+				r.clock = t
+			}
+			if r.res.First == 0 {
+				r.res.First = r.clock
+			}
+			r.res.Last = r.clock
+		} else if len(line) > 0 {
+			st.NoTimestamp++
+			bad = true
+		}
+		if bad {
+			st.Malformed++
+		}
+		now := sec(r.clock)
+		matched := false
+		for i, p := range r.parsers {
+			j := r.jails[i]
+			j.BeforeLine(now)
+			p.SetNow(r.clock)
+			ev := p.Parse(line)
+			if ev.Verdict != parser.Irrelevant {
+				matched = true
+			}
+			if ev.Verdict == parser.Failure {
+				for _, id := range ev.IDs {
+					r.byKind[i][ev.Kind]++
+					j.Failure(id, sec(ev.Time), now)
+				}
+			}
+			j.AfterLine(now)
+		}
+		if matched {
+			st.Matched++
+		}
+		if len(r.events) > 64<<10 {
+			r.flushEvents()
+		}
+	}
+}
+
+func (r *runner) onEvent(e jailsim.Event) {
+	if r.cfg.Events == nil || (e.Kind != jailsim.EvBan && e.Kind != jailsim.EvUnban) {
+		return
+	}
+	b := r.events
+	b = append(b, `{"event":"`...)
+	if e.Kind == jailsim.EvBan {
+		b = append(b, "ban"...)
+	} else {
+		b = append(b, "unban"...)
+	}
+	b = append(b, `","jail":`...)
+	b = jsonw.AppendString(b, e.Jail)
+	b = append(b, `,"ip":`...)
+	b = jsonw.AppendString(b, e.ID.String())
+	b = append(b, `,"time":"`...)
+	b = AppendTime(b, e.Time)
+	b = append(b, "\"}\n"...)
+	r.events = b
+}
+
+func (r *runner) flushEvents() {
+	if r.cfg.Events != nil && len(r.events) > 0 && r.evErr == nil {
+		_, r.evErr = r.cfg.Events.Write(r.events)
+	}
+	r.events = r.events[:0]
+}
+
+// AppendTime appends a time in float seconds as RFC 3339 UTC.
+func AppendTime(b []byte, t float64) []byte {
+	if math.IsInf(t, 0) || t >= 0x7FFFFFFFFFFF {
+		return append(b, "9999-12-31T23:59:59Z"...)
+	}
+	s, f := math.Modf(t)
+	return time.Unix(int64(s), int64(math.Round(f*1e6))*1000).UTC().AppendFormat(b, time.RFC3339Nano)
+}
