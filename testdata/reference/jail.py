@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Reference jail run with the real fail2ban (Debian package).
+
+usage: jail.py CONFDIR JAIL LOGFILE REFTIME
+
+Drives fail2ban's own Filter, FailManager, Actions and BanManager, without
+threads, sockets or a database, under banscope's replay time model:
+fail2ban's clock (MyTime) is the largest stamp so far (year-less stamps take
+their year from REFTIME, Unix seconds); before each line expired bans are
+lifted and Filter.performSvc is attempted (its own 5 s throttle does the
+rest); the line goes through Filter.processLineAndAdd (which also runs
+performSvc after bans and every 100 lines); then the actions' __checkBan
+runs; after the last line one forced performSvc. Utils.Cache (the session
+cache) runs on the same clock.
+
+Prints "ban <ip> <time-us>" for every new ban (the time of the failure that
+triggered it), "unban <ip> <time-us>" for every unban (the first whole second
+after the end of the ban; unbans lifted together are sorted by end), and
+a final "status <currently failed> <total failed> <currently banned> <total
+banned> <banned ips sorted, comma-separated>".
+"""
+import sys, math, logging, types, time as _time
+sys.path.insert(0, '/usr/lib/python3/dist-packages')
+from fail2ban.client.jailsreader import JailsReader
+from fail2ban.server.server import Server
+from fail2ban.server.mytime import MyTime
+from fail2ban.server import utils as f2butils
+from fail2ban.server.banmanager import BanManager
+from fail2ban.helpers import getLogger
+
+confdir, jailname, logfile, reftime = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+f2butils.time = types.SimpleNamespace(time=lambda: MyTime.time(), sleep=_time.sleep)
+lg = getLogger('fail2ban')
+lg.setLevel(logging.CRITICAL)
+lg.propagate = False
+
+jr = JailsReader(basedir=confdir)
+jr.read()
+if not jr.getOptions(jailname):
+    sys.exit('cannot read jail %s' % jailname)
+stream = jr.convert(allow_no_files=True)
+srv = Server()
+tr = srv._Server__transm
+for cmd in stream:
+    if cmd[0] == 'start' or (cmd[0] == 'set' and cmd[1] in (
+            'syslogsocket', 'loglevel', 'logtarget', 'dbfile', 'dbmaxmatches', 'dbpurgeage', 'allowipv6')):
+        continue
+    if len(cmd) > 2 and cmd[2] in ('addlogpath', 'addjournalmatch'):
+        continue
+    rc, ret = tr.proceed(cmd)
+    if rc:
+        sys.exit('command failed: %r: %r' % (cmd, ret))
+jail = srv._Server__jails[jailname]
+flt = jail.filter
+act = jail.actions
+bm = act.banManager
+flt.inOperation = True
+out = []
+
+orig_add = BanManager.addBanTicket
+def add_ban(self, ticket, reason={}):
+    ok = orig_add(self, ticket, reason)
+    if ok:
+        out.append('ban %s %d' % (ticket.getID(), round(ticket.getTime() * 1e6)))
+    return ok
+BanManager.addBanTicket = add_ban
+
+orig_unban_list = BanManager.unBanList
+def unban_list(self, t, maxCount=0x7fffffff):
+    lst = orig_unban_list(self, t, maxCount)
+    ends = sorted(((tk.getEndOfBanTime(self.getBanTime()), i, tk) for i, tk in enumerate(lst)), key=lambda x: (x[0], x[1]))
+    for eob, _, tk in ends:
+        out.append('unban %s %d' % (tk.getID(), (math.floor(eob) + 1) * 1000000))
+    return lst
+BanManager.unBanList = unban_list
+
+dd = flt.dateDetector
+clock = 0.0
+with open(logfile, 'rb') as fh:
+    data = fh.read()
+lines = data.split(b'\n')
+lines.pop()  # after the last newline: nothing, or an unterminated line fail2ban does not read
+for b in lines:
+    try:
+        line = b.decode('utf-8', 'strict')
+    except UnicodeDecodeError:
+        line = b.decode('utf-8', 'replace')
+    line = line.rstrip('\r\n')
+    MyTime.setTime(reftime)
+    tm = dd.matchTime(line)
+    m = tm[0]
+    date = None
+    arg = line
+    if m and m.group(1):
+        s, e = m.start(1), m.end(1)
+        d = dd.getTime(line[s:e], tm)
+        if d is not None:
+            date = d[0]
+            arg = (line[:s], line[s:e], line[e:])
+            if date > clock:
+                clock = date
+    MyTime.setTime(clock)
+    while act._Actions__checkUnBan(1 << 30):
+        pass
+    flt.performSvc()
+    if date is not None:
+        flt.processLineAndAdd(arg, date)
+    else:
+        flt.processLineAndAdd(arg)
+    while act._Actions__checkBan():
+        pass
+    if len(out) > 1000:
+        sys.stdout.write('\n'.join(out) + '\n'); out.clear()
+flt.performSvc(force=True)
+st = dict(flt.status()) | dict(act.status())
+out.append('status %d %d %d %d %s' % (st['Currently failed'], st['Total failed'], st['Currently banned'],
+    st['Total banned'], ','.join(sorted(str(x) for x in st['Banned IP list'])) or '-'))
+sys.stdout.write('\n'.join(out) + '\n')
