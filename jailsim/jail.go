@@ -55,12 +55,12 @@ type Settings struct {
 type EventKind uint8
 
 const (
-	EvFound          EventKind = iota // a failure was counted
-	EvIgnored                         // a failure of an ignored ID
-	EvBan                             // a new ban
-	EvAlreadyBanned                   // a ban of a banned ID (possibly prolonged)
-	EvIgnoreExpired                   // a ban whose end had already passed
-	EvUnban                           // a ban ended
+	EvFound         EventKind = iota // a failure was counted
+	EvIgnored                        // a failure of an ignored ID
+	EvBan                            // a new ban
+	EvAlreadyBanned                  // a ban of a banned ID (possibly prolonged)
+	EvIgnoreExpired                  // a ban whose end had already passed
+	EvUnban                          // a ban ended
 )
 
 // Event is one thing a jail did. Time is the failure time for Found,
@@ -109,7 +109,7 @@ type Jail struct {
 	bheap []int32 // min-heap of ban slots by end
 	bseq  uint64
 
-	queue []int32 // tickets that reached maxretry, waiting for the ban manager
+	queue []int32     // tickets that reached maxretry, waiting for the ban manager
 	rings [][]float64 // per ticket slot, sliding counting only: failure times in the window
 
 	totalFailed, totalBanned, ignored int64
