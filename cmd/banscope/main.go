@@ -9,9 +9,12 @@ import (
 	"github.com/banscope/banscope/cli"
 )
 
-func main() {
+func main() { os.Exit(run()) }
+
+func run() int {
 	if err := cli.Command().Run(context.Background(), os.Args); err != nil {
 		fmt.Fprintln(os.Stderr, "banscope:", err)
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
