@@ -152,6 +152,8 @@ func TestReplayAgainstFail2ban(t *testing.T) {
 		{"ignoreip", head + "ignoreip = 10.0.0.0/8 2001:db8:8000::/33, 100.0.0.0/255.0.0.0\n  localhost 192.0.2.1\n"},
 		{"short-bans", head + "maxretry = 2\nfindtime = 5m\nbantime = 1m\n"},
 		{"aggressive", head + "mode = aggressive\nmaxretry = 4\nfindtime = 30m\nbantime = 20m\n"},
+		{"bantime.increment", head + "maxretry = 3\nfindtime = 30m\nbantime = 10m\nbantime.increment = true\nbantime.maxtime = 1d\n"},
+		{"bantime.multipliers", head + "maxretry = 3\nfindtime = 1h\nbantime = 5m\nbantime.increment = true\nbantime.factor = 2\nbantime.multipliers = 1 2 4 8 16\nbantime.overalljails = true\n"},
 	}
 	refs := make([][]string, len(configs))
 	dirs := make([]string, len(configs))

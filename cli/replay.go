@@ -29,9 +29,10 @@ func jailFlags() []ucli.Flag {
 }
 
 // jailSetup resolves the jails to simulate from configuration and flags.
-func jailSetup(c *ucli.Command, ps parseSettings, stderr io.Writer) ([]replay.Jail, error) {
+func jailSetup(c *ucli.Command, ps parseSettings, stderr io.Writer) ([]replay.Jail, float64, error) {
 	confDir := c.String("config")
 	var specs []jailsim.JailSpec
+	hasDB, purgeAge := true, 86400.0
 	if confDir != "" {
 		if _, err := os.Stat(confDir); err != nil && !c.IsSet("config") {
 			confDir = "" // the default directory is absent: fail2ban's defaults
@@ -40,11 +41,14 @@ func jailSetup(c *ucli.Command, ps parseSettings, stderr io.Writer) ([]replay.Ja
 	if confDir != "" {
 		conf, err := jailsim.LoadConfig(confDir)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		all, err := conf.EnabledJails()
 		if err != nil {
-			return nil, err
+			return nil, 0, err
+		}
+		if hasDB, purgeAge, err = jailsim.ServerSettings(confDir); err != nil {
+			return nil, 0, err
 		}
 		for _, j := range all {
 			if j.Filter != "sshd" {
@@ -73,14 +77,14 @@ func jailSetup(c *ucli.Command, ps parseSettings, stderr io.Writer) ([]replay.Ja
 	}
 	counting, err := jailsim.ParseCounting(c.String("counting"))
 	if err != nil {
-		return nil, fmt.Errorf("--counting: %w", err)
+		return nil, 0, fmt.Errorf("--counting: %w", err)
 	}
 	var out []replay.Jail
 	for _, s := range specs {
 		if c.IsSet("maxretry") {
 			s.MaxRetry, s.Origin["maxretry"] = int(c.Int("maxretry")), "--maxretry"
 			if s.MaxRetry < 1 {
-				return nil, fmt.Errorf("--maxretry: must be at least 1")
+				return nil, 0, fmt.Errorf("--maxretry: must be at least 1")
 			}
 		}
 		for _, o := range []struct {
@@ -90,7 +94,7 @@ func jailSetup(c *ucli.Command, ps parseSettings, stderr io.Writer) ([]replay.Ja
 			if c.IsSet(o.flag) {
 				d, err := jailsim.ParseDuration(c.String(o.flag))
 				if err != nil {
-					return nil, fmt.Errorf("--%s: %w", o.flag, err)
+					return nil, 0, fmt.Errorf("--%s: %w", o.flag, err)
 				}
 				*o.dst, s.Origin[o.flag] = d, "--"+o.flag
 			}
@@ -105,7 +109,7 @@ func jailSetup(c *ucli.Command, ps parseSettings, stderr io.Writer) ([]replay.Ja
 		mode := ps.mode
 		if m, ok := s.FilterOpts["mode"]; ok && !c.IsSet("mode") {
 			if mode, err = parser.ParseMode(m); err != nil {
-				return nil, fmt.Errorf("jail %s: %w", s.Name, err)
+				return nil, 0, fmt.Errorf("jail %s: %w", s.Name, err)
 			}
 			s.Origin["mode"] = s.Origin["filter"]
 		} else if c.IsSet("mode") {
@@ -114,7 +118,7 @@ func jailSetup(c *ucli.Command, ps parseSettings, stderr io.Writer) ([]replay.Ja
 		pk := ps.pk
 		if v, ok := s.FilterOpts["publickey"]; ok && !c.IsSet("publickey") {
 			if pk, err = parser.ParsePublicKey(v); err != nil {
-				return nil, fmt.Errorf("jail %s: %w", s.Name, err)
+				return nil, 0, fmt.Errorf("jail %s: %w", s.Name, err)
 			}
 		}
 		if c.IsSet("counting") {
@@ -123,21 +127,26 @@ func jailSetup(c *ucli.Command, ps parseSettings, stderr io.Writer) ([]replay.Ja
 		for _, u := range s.Unsupported {
 			fmt.Fprintf(stderr, "banscope: WARNING: jail %s sets %s, which banscope does not honour; its numbers may differ from fail2ban's\n", s.Name, u)
 		}
+		inc := s.Increment
+		if inc.Enabled && !hasDB {
+			fmt.Fprintf(stderr, "banscope: jail %s: bantime.increment needs fail2ban's database (dbfile is None): not applied, as fail2ban does\n", s.Name)
+			inc.Enabled = false
+		}
 		var self []netip.Addr
 		if s.IgnoreSelf {
 			self = selfAddrs(ps.hosts)
 		}
 		ig, err := jailsim.NewIgnore(s.IgnoreIP, self, ps.hosts)
 		if err != nil {
-			return nil, fmt.Errorf("jail %s: %w", s.Name, err)
+			return nil, 0, fmt.Errorf("jail %s: %w", s.Name, err)
 		}
 		out = append(out, replay.Jail{
 			Settings: jailsim.Settings{Name: s.Name, MaxRetry: s.MaxRetry, FindTime: s.FindTime, BanTime: s.BanTime,
-				Counting: counting, Ignore: ig},
+				Counting: counting, Ignore: ig, Increment: inc},
 			Mode: mode, PublicKey: pk, Origin: s.Origin,
 		})
 	}
-	return out, nil
+	return out, purgeAge, nil
 }
 
 func defaultSpec(name string) jailsim.JailSpec {
@@ -189,13 +198,13 @@ func replayCommand() *ucli.Command {
 			if stderr == nil {
 				stderr = os.Stderr
 			}
-			jails, err := jailSetup(c, ps, stderr)
+			jails, purgeAge, err := jailSetup(c, ps, stderr)
 			if err != nil {
 				return err
 			}
 			cfg := replay.Config{
 				Files: tailer.OrderRotated(files), Jails: jails, Location: ps.loc, Year: ps.year,
-				Now: time.Now(), MaxLine: ps.maxLine, Hosts: ps.hosts,
+				Now: time.Now(), MaxLine: ps.maxLine, Hosts: ps.hosts, DBPurgeAge: purgeAge,
 			}
 			if ev := c.String("events"); ev != "" {
 				f, err := os.Create(ev)

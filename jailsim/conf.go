@@ -35,7 +35,32 @@ type value struct {
 }
 
 // LoadConfig reads the jail configuration under dir.
-func LoadConfig(dir string) (*Config, error) {
+func LoadConfig(dir string) (*Config, error) { return loadNamed(dir, "jail") }
+
+// ServerSettings reads what bantime.increment needs from fail2ban.conf and
+// fail2ban.local: whether there is a database, and its purge age.
+func ServerSettings(dir string) (hasDB bool, purgeAge float64, err error) {
+	c, err := loadNamed(dir, "fail2ban")
+	if err != nil {
+		return true, 86400, nil // fail2ban's defaults: a database, 1d
+	}
+	hasDB, purgeAge = true, 86400
+	if v, _, ok, err := c.Get("Definition", "dbfile"); err != nil {
+		return false, 0, err
+	} else if ok && strings.EqualFold(strings.TrimSpace(v), "none") {
+		hasDB = false
+	}
+	if v, origin, ok, err := c.Get("Definition", "dbpurgeage"); err != nil {
+		return false, 0, err
+	} else if ok {
+		if purgeAge, err = ParseDuration(v); err != nil {
+			return false, 0, fmt.Errorf("%s: dbpurgeage: %w", origin, err)
+		}
+	}
+	return hasDB, purgeAge, nil
+}
+
+func loadNamed(dir, name string) (*Config, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
 		return nil, fmt.Errorf("fail2ban configuration: %w", err)
@@ -44,7 +69,7 @@ func LoadConfig(dir string) (*Config, error) {
 		return nil, fmt.Errorf("fail2ban configuration %s: not a directory", dir)
 	}
 	c := &Config{Dir: dir, defaults: map[string]value{}, sections: map[string]map[string]value{}, known: map[string]map[string]value{}}
-	base := filepath.Join(dir, "jail")
+	base := filepath.Join(dir, name)
 	var files []string
 	files = append(files, base+".conf")
 	g, _ := filepath.Glob(base + ".d/*.conf")
@@ -61,7 +86,7 @@ func LoadConfig(dir string) (*Config, error) {
 		}
 	}
 	if len(existing) == 0 {
-		return nil, fmt.Errorf("fail2ban configuration %s: no jail.conf or jail.local", dir)
+		return nil, fmt.Errorf("fail2ban configuration %s: no %s.conf or %s.local", dir, name, name)
 	}
 	var all []string
 	for _, f := range existing {

@@ -49,6 +49,9 @@ type Settings struct {
 	BanTime  float64 // seconds; -1 bans forever
 	Counting Counting
 	Ignore   *Ignore
+	// Increment is bantime.increment; it needs DB.
+	Increment Increment
+	DB        *BanDB
 }
 
 // EventKind says what a jail did.
@@ -79,11 +82,12 @@ type Event struct {
 const maxTime = float64(0x7FFFFFFFFFFF)
 
 type ticket struct {
-	k     key
-	first float64 // start of the known interval (lastReset in reset mode)
-	last  float64
-	retry int32
-	hpos  int32 // position in the cleanup heap
+	k        key
+	first    float64 // start of the known interval (lastReset in reset mode)
+	last     float64
+	retry    int32
+	hpos     int32 // position in the cleanup heap
+	banCount int32 // earlier bans known when the ticket was made (bantime.increment)
 }
 
 type ban struct {
@@ -264,13 +268,57 @@ func (j *Jail) Failure(id parser.ID, t, now float64) {
 		}
 		j.fix(i)
 	}
+	created := !ok
+	j.maybeBan(k, i, now)
+	if j.s.Increment.Enabled && j.s.DB != nil {
+		j.failureFound(k, i, created, t, now)
+	}
+}
+
+// maybeBan is Filter.performBan for ticket slot i: at maxretry the ticket
+// leaves the fail manager for the ban queue, then the cleanup is attempted.
+func (j *Jail) maybeBan(k key, i int32, now float64) {
 	if int(j.tk[i].retry) >= j.s.MaxRetry {
-		// Filter.performBan: the ticket leaves the fail manager for the
-		// ban queue, then the cleanup is attempted.
 		delete(j.idx, k)
 		j.heapRemove(i)
 		j.queue = append(j.queue, i)
 		j.Service(now, false)
+	}
+}
+
+// failureFound is the observer's extra weight for a known-bad address
+// (ObserverThread.failureFound): a failure of an address banned n times
+// before counts 2^(n-1)+1 times, at most maxretry.
+func (j *Jail) failureFound(k key, tick int32, created bool, t, now float64) {
+	rec, ok := j.s.DB.get(k, j.s.Name, false)
+	if !ok {
+		return
+	}
+	banCount := rec.banCount
+	shift := banCount
+	if shift > 20 {
+		shift = 20
+	}
+	retry := (1<<shift)/2 + 1
+	if retry > j.s.MaxRetry {
+		retry = j.s.MaxRetry
+	}
+	if t <= float64(rec.timeOfBan) || retry <= 1 {
+		return
+	}
+	if i, open := j.idx[k]; open {
+		j.tk[i].retry += int32(retry - 1)
+		j.totalFailed++
+		if created && i == tick {
+			j.tk[i].banCount = int32(banCount)
+		}
+		j.maybeBan(k, i, now)
+		return
+	}
+	if created {
+		// The failure's own ticket was banned already: the count still
+		// reaches the queued ban ticket.
+		j.tk[tick].banCount = int32(banCount)
 	}
 }
 
@@ -306,7 +354,7 @@ func (j *Jail) CheckBans(now float64) {
 	for _, i := range j.queue {
 		t := j.tk[i]
 		j.free = append(j.free, i)
-		j.addBan(t.k, t.last, now)
+		j.addBan(t.k, t.last, int(t.banCount), now)
 	}
 	j.queue = j.queue[:0]
 }
@@ -318,7 +366,7 @@ func (j *Jail) endOf(start, bantime float64) float64 {
 	return start + bantime
 }
 
-func (j *Jail) addBan(k key, start, now float64) {
+func (j *Jail) addBan(k key, start float64, banCount int, now float64) {
 	id := k.id()
 	eob := j.endOf(start, j.s.BanTime)
 	if eob < now {
@@ -353,10 +401,38 @@ func (j *Jail) addBan(k key, start, now float64) {
 	j.bidx[k] = bi
 	j.bpush(bi)
 	j.totalBanned++
+	banCount++ // BanManager.addBanTicket: ticket.incrBanCount()
+	if j.s.Increment.Enabled && j.s.DB != nil {
+		j.banFound(bi, banCount, now)
+	}
 	if n := len(j.bidx); n > j.peak {
 		j.peak, j.peakAt = n, start
 	}
-	j.emit(Event{Kind: EvBan, ID: id, Time: start, End: eob})
+	b := j.bans[bi]
+	j.emit(Event{Kind: EvBan, ID: id, Time: start, End: j.endOf(b.start, b.bantime)})
+}
+
+// banFound is the observer's ObserverThread.banFound/incrBanTime: the ban
+// of an address banned before lasts longer, and the ban is recorded.
+func (j *Jail) banFound(bi int32, banCount int, now float64) {
+	b := &j.bans[bi]
+	btime := j.s.BanTime
+	if btime > 0 {
+		if rec, ok := j.s.DB.get(b.k, j.s.Name, j.s.Increment.OverallJails); ok {
+			if rec.banCount >= banCount {
+				banCount = rec.banCount + 1
+			}
+			if rec.banCount > 0 {
+				btime = j.s.Increment.banTime(btime, rec.banCount)
+			}
+			b.bantime = btime
+			j.bfix(bi)
+		}
+	}
+	if btime != -1 && b.start+btime < now {
+		return
+	}
+	j.s.DB.put(b.k, j.s.Name, dbRec{timeOfBan: int64(math.RoundToEven(b.start)), banTime: b.bantime, banCount: banCount})
 }
 
 // Unban lifts every ban whose end has passed (now > end), in order of end.

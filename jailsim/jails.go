@@ -16,6 +16,7 @@ type JailSpec struct {
 	IgnoreIP   []string
 	IgnoreSelf bool
 	LogPath    []string
+	Increment  Increment
 	Origin     map[string]string // option -> "file:line" or "default"
 	// Unsupported lists settings banscope cannot honour for this jail.
 	Unsupported []string
@@ -125,11 +126,66 @@ func (c *Config) jail(name string) (JailSpec, error) {
 	if v, ok, _ := get("usedns"); ok && !strings.EqualFold(strings.TrimSpace(v), "warn") && !strings.EqualFold(strings.TrimSpace(v), "yes") {
 		j.Unsupported = append(j.Unsupported, fmt.Sprintf("usedns = %s (%s)", v, j.Origin["usedns"]))
 	}
-	if v, ok, _ := get("bantime.increment"); ok && Bool(v) {
-		j.Unsupported = append(j.Unsupported, fmt.Sprintf("bantime.increment (%s)", j.Origin["bantime.increment"]))
+	if err := c.increment(name, &j, get); err != nil {
+		return j, err
 	}
 	if j.Filter != "sshd" {
 		j.Unsupported = append(j.Unsupported, fmt.Sprintf("filter %s", j.Filter))
 	}
 	return j, nil
+}
+
+func (c *Config) increment(name string, j *JailSpec, get func(string) (string, bool, error)) error {
+	v, ok, err := get("bantime.increment")
+	if err != nil || !ok || !Bool(v) {
+		return err
+	}
+	in := Increment{Enabled: true, Factor: 1}
+	if v, ok, err := get("bantime.factor"); err != nil {
+		return err
+	} else if ok && strings.TrimSpace(v) != "" {
+		f, err := ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("%s: jail %s: bantime.factor: %w", j.Origin["bantime.factor"], name, err)
+		}
+		in.Factor = f
+	}
+	if v, ok, err := get("bantime.multipliers"); err != nil {
+		return err
+	} else if ok {
+		for _, w := range strings.Fields(v) {
+			n, err := atoi(w)
+			if err != nil {
+				return fmt.Errorf("%s: jail %s: bantime.multipliers: %q is not an integer", j.Origin["bantime.multipliers"], name, w)
+			}
+			in.Multipliers = append(in.Multipliers, float64(n))
+		}
+	}
+	for _, o := range []struct {
+		opt string
+		dst *float64
+	}{{"bantime.maxtime", &in.MaxTime}, {"bantime.rndtime", &in.RndTime}} {
+		v, ok, err := get(o.opt)
+		if err != nil {
+			return err
+		}
+		if ok && strings.TrimSpace(v) != "" {
+			d, err := ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("%s: jail %s: %s: %w", j.Origin[o.opt], name, o.opt, err)
+			}
+			*o.dst = d
+		}
+	}
+	if v, ok, err := get("bantime.overalljails"); err != nil {
+		return err
+	} else if ok {
+		in.OverallJails = Bool(v)
+	}
+	const defaultFormula = "ban.Time * (1<<(ban.Count if ban.Count<20 else 20)) * banFactor"
+	if v, ok, _ := get("bantime.formula"); ok && strings.TrimSpace(v) != "" && strings.TrimSpace(v) != defaultFormula && len(in.Multipliers) == 0 {
+		j.Unsupported = append(j.Unsupported, fmt.Sprintf("bantime.formula (%s; the default formula is used)", j.Origin["bantime.formula"]))
+	}
+	j.Increment = in
+	return nil
 }

@@ -38,6 +38,9 @@ type Config struct {
 	MaxLine  int
 	Hosts    *parser.Hosts
 	Events   io.Writer // JSON lines of bans and unbans, if set
+	// DBPurgeAge is fail2ban's dbpurgeage (default 1d): how long the ban
+	// database remembers bans for bantime.increment.
+	DBPurgeAge float64
 }
 
 // LineStats counts what was read.
@@ -73,6 +76,7 @@ type runner struct {
 	byKind  []map[parser.Kind]int64
 	res     *Result
 	clock   int64
+	db      *jailsim.BanDB
 	events  []byte
 	evErr   error
 }
@@ -91,6 +95,14 @@ func Run(cfg Config) (*Result, error) {
 	}
 	r := &runner{cfg: cfg, res: &Result{Files: cfg.Files}}
 	for _, j := range cfg.Jails {
+		if j.Settings.Increment.Enabled && r.db == nil {
+			r.db = jailsim.NewBanDB(cfg.DBPurgeAge)
+		}
+	}
+	for _, j := range cfg.Jails {
+		if j.Settings.Increment.Enabled {
+			j.Settings.DB = r.db
+		}
 		p := parser.New(parser.Options{
 			Mode: j.Mode, PublicKey: j.PublicKey, Location: cfg.Location, Reference: cfg.Now,
 			Year: cfg.Year, CurrentYear: cfg.Now.Year(), Hosts: cfg.Hosts, InOperation: true,
@@ -174,6 +186,7 @@ func (r *runner) file(lines *tailer.Lines) {
 			st.Malformed++
 		}
 		now := sec(r.clock)
+		r.db.Tick(now)
 		matched := false
 		for i, p := range r.parsers {
 			j := r.jails[i]

@@ -40,6 +40,9 @@ if not jr.getOptions(jailname):
     sys.exit('cannot read jail %s' % jailname)
 stream = jr.convert(allow_no_files=True)
 srv = Server()
+# bantime.increment needs the database: one in memory, as fail2ban would
+# open its sqlite file.
+srv.setDatabase(':memory:')
 tr = srv._Server__transm
 for cmd in stream:
     if cmd[0] == 'start' or (cmd[0] == 'set' and cmd[1] in (
@@ -56,6 +59,26 @@ act = jail.actions
 bm = act.banManager
 flt.inOperation = True
 out = []
+
+# The observer (bantime.increment) runs synchronously, at the moment the
+# daemon queues its work: failureFound right after a failure is added,
+# banFound right after a ban. Its timers (prolongBan re-runs actions) do
+# not change the ban list and are not started.
+from fail2ban.server.observer import Observers, ObserverThread
+db = srv._Server__db
+increment = bool(jail.getBanTimeExtra('increment'))
+if increment:
+    obs = ObserverThread()
+    obs.add_timer = lambda *a, **k: None
+    obs.add_named_timer = lambda *a, **k: None
+    class SyncObserver:
+        def add(self, name, *args):
+            getattr(obs, name)(*args)
+        def __getattr__(self, name):
+            return getattr(obs, name)
+    Observers.Main = SyncObserver()
+    jail.isAlive = lambda: True
+next_purge = None
 
 orig_add = BanManager.addBanTicket
 def add_ban(self, ticket, reason={}):
@@ -100,6 +123,13 @@ for b in lines:
             if date > clock:
                 clock = date
     MyTime.setTime(clock)
+    if increment:
+        # the observer's hourly database purge, first one hour after start
+        if next_purge is None:
+            next_purge = clock + 3600
+        elif clock >= next_purge:
+            db.purge()
+            next_purge = clock + 3600
     while act._Actions__checkUnBan(1 << 30):
         pass
     flt.performSvc()
