@@ -51,7 +51,7 @@ func jailSetup(c *ucli.Command, ps parseSettings, stderr io.Writer) ([]replay.Ja
 			return nil, 0, err
 		}
 		for _, j := range all {
-			if j.Filter != "sshd" {
+			if j.Filter != "sshd" && j.Filter != "recidive" {
 				if !c.IsSet("jail") {
 					fmt.Fprintf(stderr, "banscope: jail %s (filter %s) is not simulated: only sshd jails read auth.log\n", j.Name, j.Filter)
 				}
@@ -141,6 +141,7 @@ func jailSetup(c *ucli.Command, ps parseSettings, stderr io.Writer) ([]replay.Ja
 			return nil, 0, fmt.Errorf("jail %s: %w", s.Name, err)
 		}
 		out = append(out, replay.Jail{
+			Recidive: s.Filter == "recidive",
 			Settings: jailsim.Settings{Name: s.Name, MaxRetry: s.MaxRetry, FindTime: s.FindTime, BanTime: s.BanTime,
 				Counting: counting, Ignore: ig, Increment: inc},
 			Mode: mode, PublicKey: pk, Origin: s.Origin,

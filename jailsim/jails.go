@@ -129,7 +129,7 @@ func (c *Config) jail(name string) (JailSpec, error) {
 	if err := c.increment(name, &j, get); err != nil {
 		return j, err
 	}
-	if j.Filter != "sshd" {
+	if j.Filter != "sshd" && j.Filter != "recidive" {
 		j.Unsupported = append(j.Unsupported, fmt.Sprintf("filter %s", j.Filter))
 	}
 	return j, nil

@@ -26,6 +26,11 @@ type Jail struct {
 	// Origin says where each setting came from ("jail.local [sshd]",
 	// "--maxretry", "default"), for the report.
 	Origin map[string]string
+	// Recidive makes this jail read the other jails' bans (the lines
+	// "NOTICE [jail] Ban IP" of fail2ban.log) instead of auth.log, as
+	// fail2ban's recidive filter does; a ban is read at the moment it is
+	// logged.
+	Recidive bool
 }
 
 // Config is one replay.
@@ -77,6 +82,7 @@ type runner struct {
 	res     *Result
 	clock   int64
 	db      *jailsim.BanDB
+	bans    []parser.ID // bans logged during the current line, for recidive jails
 	events  []byte
 	evErr   error
 }
@@ -108,7 +114,13 @@ func Run(cfg Config) (*Result, error) {
 			Year: cfg.Year, CurrentYear: cfg.Now.Year(), Hosts: cfg.Hosts, InOperation: true,
 		})
 		sim := jailsim.New(j.Settings)
-		sim.OnEvent = r.onEvent
+		recidive := j.Recidive
+		sim.OnEvent = func(e jailsim.Event) {
+			if e.Kind == jailsim.EvBan && !recidive {
+				r.bans = append(r.bans, e.ID)
+			}
+			r.onEvent(e)
+		}
 		r.parsers = append(r.parsers, p)
 		r.jails = append(r.jails, sim)
 		r.byKind = append(r.byKind, map[parser.Kind]int64{})
@@ -191,6 +203,9 @@ func (r *runner) file(lines *tailer.Lines) {
 		for i, p := range r.parsers {
 			j := r.jails[i]
 			j.BeforeLine(now)
+			if r.cfg.Jails[i].Recidive {
+				continue
+			}
 			p.SetNow(r.clock)
 			ev := p.Parse(line)
 			if ev.Verdict != parser.Irrelevant {
@@ -204,6 +219,18 @@ func (r *runner) file(lines *tailer.Lines) {
 			}
 			j.AfterLine(now)
 		}
+		// recidive jails read the bans just logged, one fail2ban.log line each.
+		for i, j := range r.jails {
+			if !r.cfg.Jails[i].Recidive {
+				continue
+			}
+			for _, id := range r.bans {
+				j.BeforeLine(now)
+				j.Failure(id, now, now)
+				j.AfterLine(now)
+			}
+		}
+		r.bans = r.bans[:0]
 		if matched {
 			st.Matched++
 		}

@@ -37,11 +37,25 @@ type jsonResult struct {
 
 func settingsMap(j Jail) map[string]any {
 	s := j.Settings
-	return map[string]any{
+	m := map[string]any{
 		"maxretry": s.MaxRetry, "findtime": s.FindTime, "bantime": s.BanTime,
-		"counting": s.Counting.String(), "mode": j.Mode.String(),
-		"publickey": publicKeyName(j.PublicKey),
+		"counting": s.Counting.String(), "filter": filterName(j),
 	}
+	if !j.Recidive {
+		m["mode"], m["publickey"] = j.Mode.String(), publicKeyName(j.PublicKey)
+	}
+	if in := s.Increment; in.Enabled {
+		m["bantime.increment"] = map[string]any{"factor": in.Factor, "multipliers": in.Multipliers,
+			"maxtime": in.MaxTime, "rndtime": in.RndTime, "overalljails": in.OverallJails}
+	}
+	return m
+}
+
+func filterName(j Jail) string {
+	if j.Recidive {
+		return "recidive"
+	}
+	return "sshd[mode=" + j.Mode.String() + "]"
 }
 
 func origin(j Jail, k string) string {
@@ -140,8 +154,12 @@ func (r *Result) WriteText(w io.Writer) error {
 	for _, jr := range r.Jails {
 		s := jr.Jail.Settings
 		st := jr.Status
-		fmt.Fprintf(&b, "\njail %s (mode %s, maxretry %d, findtime %s, bantime %s, counting %s)\n",
-			s.Name, jr.Jail.Mode, s.MaxRetry, duration(s.FindTime), duration(s.BanTime), s.Counting)
+		inc := ""
+		if s.Increment.Enabled {
+			inc = ", bantime.increment"
+		}
+		fmt.Fprintf(&b, "\njail %s (filter %s, maxretry %d, findtime %s, bantime %s%s, counting %s)\n",
+			s.Name, filterName(jr.Jail), s.MaxRetry, duration(s.FindTime), duration(s.BanTime), inc, s.Counting)
 		fmt.Fprintf(&b, "  currently failed:  %d\n", st.CurrentlyFailed)
 		fmt.Fprintf(&b, "  total failed:      %d\n", st.TotalFailed)
 		fmt.Fprintf(&b, "  currently banned:  %d\n", st.CurrentlyBanned)
