@@ -67,10 +67,14 @@ func (f *Fail2banLog) Parse(line []byte) (ev Fail2banEvent, ok bool) {
 	if i < 0 {
 		return ev, false
 	}
-	if i >= 23 {
+	// The file target's asctime stands just before the logger name.
+	if i >= 24 {
 		if t, ok := f.asctime(line[i-24:i-1], loc); ok {
 			ev.Time, ev.HasTime = t, true
-		} else if t, ok := f.asctime(line[:23], loc); ok {
+		}
+	}
+	if !ev.HasTime && len(line) >= 23 {
+		if t, ok := f.asctime(line[:23], loc); ok {
 			ev.Time, ev.HasTime = t, true
 		}
 	}

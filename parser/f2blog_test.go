@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -62,4 +63,31 @@ func TestFail2banLog(t *testing.T) {
 			t.Errorf("%q parsed as %v", line, ev.Action)
 		}
 	}
+}
+
+// FuzzFail2banLog: no panic, and a parsed line's ID and jail are text of
+// the line.
+func FuzzFail2banLog(f *testing.F) {
+	f.Add("2026-11-28 03:08:34,647 fail2ban.actions        [18633]: NOTICE  [sshd] Ban 203.0.113.102")
+	f.Add("2026-11-28 03:08:38,651 fail2ban.actions        [18633]: NOTICE  [sshd] 203.0.113.102 already banned")
+	f.Add("2026-11-28 03:10:28,094 fail2ban.observer       [21467]: INFO    [sshd] Found 203.0.113.77, bad - 2026-11-28 03:10:27, 1 # -> 2.0")
+	f.Add("fail2ban.actions[1]: NOTICE [x] Unban 1.2.3.4")
+	var p Fail2banLog
+	p.Location = time.UTC
+	f.Fuzz(func(t *testing.T, line string) {
+		ev, ok := p.Parse([]byte(line))
+		if !ok {
+			return
+		}
+		if !strings.Contains(line, "["+string(ev.Jail)+"]") {
+			t.Errorf("jail %q not in %q", ev.Jail, line)
+		}
+		if a, isAddr := ev.ID.Addr(); !isAddr {
+			if !strings.Contains(line, ev.ID.String()) {
+				t.Errorf("raw ID %q not in %q", ev.ID, line)
+			}
+		} else if !a.IsValid() {
+			t.Errorf("invalid address from %q", line)
+		}
+	})
 }

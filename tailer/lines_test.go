@@ -69,3 +69,34 @@ func TestLinesHugeLine(t *testing.T) {
 		t.Errorf("(-want +got)\n%s (long=%d)", d, long)
 	}
 }
+
+// FuzzLines: whatever the input and the cap, the lines returned, the
+// skipped ones and the held partial line account for every byte, and no
+// line contains a newline.
+func FuzzLines(f *testing.F) {
+	f.Add([]byte("a\nb\r\n\nc"), 4)
+	f.Add([]byte("xxxxxxxxxx\nyy\n"), 3)
+	f.Fuzz(func(t *testing.T, in []byte, max int) {
+		if max <= 0 || max > 1<<16 {
+			return
+		}
+		l := NewLines(bytes.NewReader(in), max)
+		n := 0
+		for {
+			b, st := l.Next()
+			if st == EOF {
+				break
+			}
+			n++
+			if bytes.IndexByte(b, '\n') >= 0 || len(b) > max {
+				t.Fatalf("bad line %q (cap %d)", b, max)
+			}
+		}
+		if want := bytes.Count(in, []byte("\n")); n != want {
+			t.Fatalf("%d lines, input has %d newlines", n, want)
+		}
+		if l.Offset+int64(len(l.Partial())) != int64(len(in)) {
+			t.Fatalf("offset %d + partial %d != %d", l.Offset, len(l.Partial()), len(in))
+		}
+	})
+}
