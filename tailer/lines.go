@@ -18,6 +18,7 @@ const (
 	EOF     Status = iota // no more complete lines (see Partial and Err)
 	Line                  // a complete line
 	TooLong               // a line longer than the cap, skipped whole
+	Cut                   // the start of a line whose end a truncation removed, skipped
 )
 
 // Lines reads complete lines from r. A line is returned without its "\n"
@@ -106,4 +107,11 @@ func (l *Lines) Err() error {
 		return nil
 	}
 	return l.err
+}
+
+// clearEOF lets the reader try again after EOF: a followed file may grow.
+func (l *Lines) clearEOF() {
+	if l.err == io.EOF {
+		l.err = nil
+	}
 }
