@@ -13,6 +13,7 @@ require (
 )
 
 require (
+	github.com/influxdata/line-protocol/v2 v2.2.1 // indirect
 	golang.org/x/sys v0.26.0 // indirect
 	golang.org/x/tools v0.26.0 // indirect
 )

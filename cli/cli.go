@@ -24,6 +24,7 @@ func Command() *ucli.Command {
 		Commands: []*ucli.Command{
 			checkCommand(),
 			replayCommand(),
+			runCommand(),
 		},
 	}
 }

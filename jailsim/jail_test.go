@@ -1,6 +1,7 @@
 package jailsim
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"runtime"
@@ -206,5 +207,52 @@ func BenchmarkFailure(b *testing.B) {
 		j.Failure(ids[(i*2654435761)%len(ids)], now, now)
 		j.AfterLine(now)
 		i++
+	}
+}
+
+// A jail restored from its snapshot behaves exactly like the original.
+func TestSnapshotRestore(t *testing.T) {
+	for _, c := range []Counting{CountFail2ban, CountReset, CountSliding} {
+		mk := func() *Jail {
+			return New(Settings{Name: "sshd", MaxRetry: 3, FindTime: 600, BanTime: 300, Counting: c,
+				Increment: Increment{Enabled: true, Factor: 1}, DB: NewBanDB(0)})
+		}
+		a := mk()
+		evA := events(a)
+		ids := []parser.ID{ip("203.0.113.1"), ip("203.0.113.2"), ip("2001:db8::3"), parser.ParseID("192.030.0.6")}
+		step := func(j *Jail, n int) {
+			now := base + float64(n)*17
+			j.BeforeLine(now)
+			j.Failure(ids[n%len(ids)], now, now)
+			j.AfterLine(now)
+		}
+		for n := 0; n < 200; n++ {
+			step(a, n)
+		}
+		b := mk()
+		evB := events(b)
+		raw, err := json.Marshal(a.Snapshot())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var snap Snapshot
+		if err := json.Unmarshal(raw, &snap); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Restore(snap); err != nil {
+			t.Fatal(err)
+		}
+		b.s.DB.Restore(a.s.DB.Snapshot())
+		*evA = nil
+		for n := 200; n < 600; n++ {
+			step(a, n)
+			step(b, n)
+		}
+		if d := cmp.Diff(*evA, *evB); d != "" {
+			t.Errorf("%s: events after restore differ (-original +restored)\n%s", c, d)
+		}
+		if d := cmp.Diff(a.Status(), b.Status(), cmp.Comparer(func(x, y parser.ID) bool { return x == y })); d != "" {
+			t.Errorf("%s: status differs\n%s", c, d)
+		}
 	}
 }

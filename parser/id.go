@@ -123,3 +123,9 @@ func (id ID) RawIndex() (uint32, bool) { return id.raw, id.raw != 0 }
 
 // RawIDFromIndex returns the raw ID with the given intern index.
 func RawIDFromIndex(i uint32) ID { return ID{raw: i} }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (id *ID) UnmarshalText(b []byte) error {
+	*id = ParseID(string(b))
+	return nil
+}

@@ -2,6 +2,8 @@ package parser
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -61,5 +63,33 @@ func BenchmarkParse(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// A parser restored from its snapshot gives the same verdicts as the
+// original on the rest of the stream.
+func TestSnapshotRestore(t *testing.T) {
+	lines := genLines(t, 6000, 0.05)
+	for m := ModeNormal; m <= ModeAggressive; m++ {
+		a := newTestParser(m)
+		for _, l := range lines[:3000] {
+			a.Parse(l)
+		}
+		raw, err := json.Marshal(a.Snapshot())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s Snapshot
+		if err := json.Unmarshal(raw, &s); err != nil {
+			t.Fatal(err)
+		}
+		b := newTestParser(m)
+		b.Restore(s)
+		for i, l := range lines[3000:] {
+			ea, eb := *a.Parse(l), *b.Parse(l)
+			if fmt.Sprint(ea.Verdict, ea.IDs, ea.Time) != fmt.Sprint(eb.Verdict, eb.IDs, eb.Time) {
+				t.Fatalf("mode %s, line %d %q: original %v %v, restored %v %v", m, 3000+i, l, ea.Verdict, ea.IDs, eb.Verdict, eb.IDs)
+			}
+		}
 	}
 }

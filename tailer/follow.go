@@ -560,3 +560,12 @@ func (fw *follower) finishCopy(ctx context.Context, p Position, held []byte) err
 	}
 	return nil
 }
+
+// PositionOf returns the position at offset in an open file.
+func PositionOf(f *os.File, offset int64) (Position, error) {
+	id, _, err := identify(f)
+	if err != nil {
+		return Position{}, err
+	}
+	return Position{FileID: id, Offset: offset}, nil
+}

@@ -1,0 +1,60 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/banscope/banscope/sidecar"
+	ucli "github.com/urfave/cli/v3"
+)
+
+func runCommand() *ucli.Command {
+	return &ucli.Command{
+		Name:  "run",
+		Usage: "follow the live auth.log and write fail2ban's numbers every interval (InfluxDB line protocol)",
+		Flags: append(append(parseFlags(), jailFlags()...),
+			&ucli.StringFlag{Name: "auth-log", Value: "/var/log/auth.log", Usage: "the log to follow"},
+			&ucli.StringFlag{Name: "state", Usage: "state file: position, jail state and counters, saved every interval and on shutdown"},
+			&ucli.DurationFlag{Name: "interval", Value: 10 * time.Second, Usage: "how often to write the numbers and save the state"},
+			&ucli.StringFlag{Name: "host", Usage: "host tag (default: the host name)"},
+			&ucli.StringFlag{Name: "output", Usage: "append line protocol to this file instead of standard output"},
+			&ucli.BoolFlag{Name: "poll", Usage: "poll the log instead of using inotify (NFS, some container mounts)"},
+		),
+		Action: func(ctx context.Context, c *ucli.Command) error {
+			ps, err := readParseFlags(c)
+			if err != nil {
+				return err
+			}
+			stderr := c.Root().ErrWriter
+			if stderr == nil {
+				stderr = os.Stderr
+			}
+			jails, purgeAge, err := jailSetup(c, ps, stderr)
+			if err != nil {
+				return err
+			}
+			var out io.Writer = c.Root().Writer
+			if o := c.String("output"); o != "" {
+				f, err := os.OpenFile(o, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+				if err != nil {
+					return fmt.Errorf("--output: %w", err)
+				}
+				defer f.Close()
+				out = f
+			}
+			ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+			defer stop()
+			return sidecar.Run(ctx, sidecar.Config{
+				AuthLog: c.String("auth-log"), State: c.String("state"), Interval: c.Duration("interval"),
+				Host: c.String("host"), Jails: jails, Location: ps.loc, Year: ps.year, MaxLine: ps.maxLine,
+				Hosts: ps.hosts, DBPurgeAge: purgeAge, Out: out, ForcePoll: c.Bool("poll"),
+				Notice: func(m string) { fmt.Fprintln(stderr, "banscope:", m) },
+			})
+		},
+	}
+}

@@ -1,0 +1,442 @@
+// Package sidecar is `banscope run`: it follows the live auth.log, keeps
+// the simulated jails current on the wall clock, writes the numbers every
+// interval, and saves its position together with the jail state so that a
+// restart, even after SIGKILL, continues exactly where it stopped.
+package sidecar
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/influxdata/line-protocol/v2/lineprotocol"
+
+	"github.com/banscope/banscope/jailsim"
+	"github.com/banscope/banscope/parser"
+	"github.com/banscope/banscope/replay"
+	"github.com/banscope/banscope/tailer"
+)
+
+// Config is one sidecar.
+type Config struct {
+	AuthLog    string // "-" reads standard input (Stdin) until its end
+	Stdin      io.Reader
+	State      string // state file; "" keeps no state
+	Interval   time.Duration
+	Host       string
+	Jails      []replay.Jail
+	Location   *time.Location
+	Year       int
+	MaxLine    int
+	Hosts      *parser.Hosts
+	DBPurgeAge float64
+	Out        io.Writer // line protocol
+	Now        func() time.Time
+	ForcePoll  bool
+	Quiet      time.Duration
+	Notice     func(string)
+}
+
+// stateVersion changes when the state file's meaning does.
+const stateVersion = 1
+
+type stateFile struct {
+	Version  int                         `json:"version"`
+	SavedAt  time.Time                   `json:"saved_at"`
+	Position *tailer.Position            `json:"position"`
+	Parsers  map[string]parser.Snapshot  `json:"parsers"`
+	Jails    map[string]jailsim.Snapshot `json:"jails"`
+	DB       *jailsim.DBSnapshot         `json:"db,omitempty"`
+}
+
+type sidecar struct {
+	cfg     Config
+	mu      sync.Mutex
+	parsers []*parser.Parser
+	jails   []*jailsim.Jail
+	db      *jailsim.BanDB
+	pos     *tailer.Position
+	enc     lineprotocol.Encoder
+	bans    []parser.ID
+}
+
+// Run follows the log until ctx is done, then writes the numbers and saves
+// the state a last time.
+func Run(ctx context.Context, cfg Config) error {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = 10 * time.Second
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.Local
+	}
+	if cfg.Notice == nil {
+		cfg.Notice = func(string) {}
+	}
+	if cfg.Host == "" {
+		cfg.Host, _ = os.Hostname()
+		if cfg.Host == "" {
+			cfg.Host = "unknown"
+		}
+	}
+	s := &sidecar{cfg: cfg}
+	s.enc.SetPrecision(lineprotocol.Nanosecond)
+	now := cfg.Now()
+	for _, j := range cfg.Jails {
+		if j.Settings.Increment.Enabled && s.db == nil {
+			s.db = jailsim.NewBanDB(cfg.DBPurgeAge)
+		}
+	}
+	for _, j := range cfg.Jails {
+		if j.Settings.Increment.Enabled {
+			j.Settings.DB = s.db
+		}
+		s.parsers = append(s.parsers, parser.New(parser.Options{Mode: j.Mode, PublicKey: j.PublicKey,
+			Location: cfg.Location, Reference: now, Year: cfg.Year, CurrentYear: now.Year(), Hosts: cfg.Hosts, InOperation: true}))
+		sim := jailsim.New(j.Settings)
+		recidive := j.Recidive
+		sim.OnEvent = func(e jailsim.Event) {
+			if e.Kind == jailsim.EvBan && !recidive {
+				s.bans = append(s.bans, e.ID)
+			}
+		}
+		s.jails = append(s.jails, sim)
+	}
+	loaded, err := s.load()
+	if err != nil {
+		return err
+	}
+	if cfg.AuthLog == "-" {
+		loaded = true // no rebuild: a stream has no predecessors
+	}
+	if !loaded {
+		if err := s.rebuild(ctx); err != nil {
+			return err
+		}
+	}
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() {
+		if cfg.AuthLog == "-" {
+			errc <- s.stream(fctx)
+			return
+		}
+		errc <- tailer.Follow(fctx, tailer.FollowOptions{
+			Path: cfg.AuthLog, MaxLine: cfg.MaxLine, ForcePoll: cfg.ForcePoll, Quiet: cfg.Quiet, Notice: cfg.Notice,
+		}, s.pos, s.line)
+	}()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	emit := time.NewTicker(cfg.Interval)
+	defer emit.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			cancel()
+			ferr := <-errc
+			if ferr != nil && !errors.Is(ferr, context.Canceled) {
+				return ferr
+			}
+			return s.flush()
+		case err := <-errc:
+			if err != nil && !errors.Is(err, context.Canceled) {
+				s.flush()
+				return err
+			}
+			return s.flush()
+		case <-tick.C:
+			s.mu.Lock()
+			t := sec(cfg.Now())
+			for _, j := range s.jails {
+				j.BeforeLine(t)
+			}
+			s.mu.Unlock()
+		case <-emit.C:
+			if err := s.flush(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func sec(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
+
+// stream reads standard input to its end.
+func (s *sidecar) stream(ctx context.Context) error {
+	in := s.cfg.Stdin
+	if in == nil {
+		in = os.Stdin
+	}
+	lr := tailer.NewLines(in, s.cfg.MaxLine)
+	for ctx.Err() == nil {
+		b, st := lr.Next()
+		if st == tailer.EOF {
+			if err := lr.Err(); err != nil {
+				return fmt.Errorf("read standard input: %w", err)
+			}
+			return nil
+		}
+		if err := s.line(b, st, tailer.Position{Offset: lr.Offset}); err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+// line processes one line of the live log at the wall clock.
+func (s *sidecar) line(b []byte, st tailer.Status, pos tailer.Position) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := pos
+	s.pos = &p
+	if st != tailer.Line {
+		return nil
+	}
+	now := s.cfg.Now()
+	s.process(b, now.UnixNano())
+	return nil
+}
+
+// process runs one line through every jail with the clock at nowNs.
+func (s *sidecar) process(b []byte, nowNs int64) {
+	now := float64(nowNs) / 1e9
+	s.db.Tick(now)
+	for i, p := range s.parsers {
+		j := s.jails[i]
+		j.BeforeLine(now)
+		if s.cfg.Jails[i].Recidive {
+			continue
+		}
+		p.SetNow(nowNs)
+		ev := p.Parse(b)
+		if ev.Verdict == parser.Failure {
+			for _, id := range ev.IDs {
+				j.Failure(id, float64(ev.Time)/1e9, now)
+			}
+		}
+		j.AfterLine(now)
+	}
+	for i, j := range s.jails {
+		if !s.cfg.Jails[i].Recidive {
+			continue
+		}
+		for _, id := range s.bans {
+			j.BeforeLine(now)
+			j.Failure(id, now, now)
+			j.AfterLine(now)
+		}
+	}
+	s.bans = s.bans[:0]
+}
+
+// rebuild reconstructs, with no saved state, what a fail2ban running all
+// along would hold now: the live file and its rotated predecessors are
+// replayed from max(findtime, bantime) before now.
+func (s *sidecar) rebuild(ctx context.Context) error {
+	now := s.cfg.Now()
+	back := 0.0
+	for _, j := range s.cfg.Jails {
+		back = math.Max(back, math.Max(j.Settings.FindTime, j.Settings.BanTime))
+	}
+	if back < 0 || back > 366*86400 {
+		back = 366 * 86400 // permanent bans: a year of history at most
+	}
+	cutoff := now.UnixNano() - int64(back*1e9)
+	files := predecessors(s.cfg.AuthLog)
+	if _, err := os.Stat(s.cfg.AuthLog); err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("open %s: %w", s.cfg.AuthLog, err)
+		}
+		return nil // Follow waits for it
+	}
+	files = append(files, s.cfg.AuthLog)
+	var clock int64
+	lines := 0
+	for _, name := range files {
+		f, err := tailer.OpenReplay(name)
+		if err != nil {
+			s.cfg.Notice(fmt.Sprintf("start-up rebuild: %v", err))
+			continue
+		}
+		for _, p := range s.parsers {
+			p.SetReference(f.ModTime)
+		}
+		lr := tailer.NewLines(f, s.cfg.MaxLine)
+		for {
+			b, st := lr.Next()
+			if st == tailer.EOF {
+				break
+			}
+			if st != tailer.Line {
+				continue
+			}
+			if t, ok := s.parsers[0].Stamp(b); ok {
+				if t < cutoff {
+					continue
+				}
+				if t > clock {
+					clock = t
+				}
+			} else if clock == 0 {
+				continue
+			}
+			s.process(b, clock)
+			lines++
+		}
+		if name == s.cfg.AuthLog {
+			if err := lr.Err(); err != nil {
+				f.Close()
+				return fmt.Errorf("read %s: %w", name, err)
+			}
+			// Follow on from the end of the last complete line.
+			if pf, err := os.Open(name); err == nil {
+				if p, err := tailer.PositionOf(pf, lr.Offset); err == nil {
+					p.Path = name
+					s.pos = &p
+				}
+				pf.Close()
+			}
+		}
+		f.Close()
+	}
+	s.cfg.Notice(fmt.Sprintf("no saved state: rebuilt the jails from %d lines since %s", lines, time.Unix(0, cutoff).UTC().Format(time.RFC3339)))
+	return nil
+}
+
+// predecessors lists the rotated files of path, oldest first.
+func predecessors(path string) []string {
+	var out []string
+	for _, pat := range []string{path + ".*", path + "-*"} {
+		m, _ := filepath.Glob(pat)
+		out = append(out, m...)
+	}
+	return tailer.OrderRotated(out)
+}
+
+func (s *sidecar) load() (bool, error) {
+	if s.cfg.State == "" {
+		return false, nil
+	}
+	b, err := os.ReadFile(s.cfg.State)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read state %s: %w", s.cfg.State, err)
+	}
+	var st stateFile
+	if err := json.Unmarshal(b, &st); err != nil {
+		return false, fmt.Errorf("read state %s: %w", s.cfg.State, err)
+	}
+	if st.Version != stateVersion {
+		s.cfg.Notice(fmt.Sprintf("state %s has version %d, not %d: ignored", s.cfg.State, st.Version, stateVersion))
+		return false, nil
+	}
+	for i, j := range s.cfg.Jails {
+		name := j.Settings.Name
+		if ps, ok := st.Parsers[name]; ok {
+			s.parsers[i].Restore(ps)
+		}
+		if js, ok := st.Jails[name]; ok {
+			if err := s.jails[i].Restore(js); err != nil {
+				return false, fmt.Errorf("read state %s: %w", s.cfg.State, err)
+			}
+		}
+	}
+	if st.DB != nil && s.db != nil {
+		s.db.Restore(*st.DB)
+	}
+	s.pos = st.Position
+	return true, nil
+}
+
+// flush writes the numbers and saves the state, under the lock, so the
+// state matches exactly the lines processed.
+func (s *sidecar) flush() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.cfg.Now()
+	t := sec(now)
+	for _, j := range s.jails {
+		j.BeforeLine(t)
+	}
+	s.enc.Reset()
+	for _, j := range s.jails {
+		st := j.Status()
+		s.enc.StartLine("fail2ban")
+		s.enc.AddTag("host", s.cfg.Host)
+		s.enc.AddTag("jail", j.Settings().Name)
+		s.enc.AddField("banned", lineprotocol.IntValue(int64(st.CurrentlyBanned)))
+		s.enc.AddField("failed", lineprotocol.IntValue(int64(st.CurrentlyFailed)))
+		s.enc.EndLine(now)
+	}
+	if err := s.enc.Err(); err != nil {
+		return fmt.Errorf("line protocol: %w", err)
+	}
+	if s.cfg.Out != nil {
+		if _, err := s.cfg.Out.Write(s.enc.Bytes()); err != nil {
+			return fmt.Errorf("write output: %w", err)
+		}
+	}
+	return s.save(now)
+}
+
+func (s *sidecar) save(now time.Time) error {
+	if s.cfg.State == "" {
+		return nil
+	}
+	st := stateFile{Version: stateVersion, SavedAt: now.UTC(), Position: s.pos,
+		Parsers: map[string]parser.Snapshot{}, Jails: map[string]jailsim.Snapshot{}}
+	for i, j := range s.cfg.Jails {
+		st.Parsers[j.Settings.Name] = s.parsers[i].Snapshot()
+		st.Jails[j.Settings.Name] = s.jails[i].Snapshot()
+	}
+	if s.db != nil {
+		d := s.db.Snapshot()
+		st.DB = &d
+	}
+	b, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	return writeAtomic(s.cfg.State, b)
+}
+
+// writeAtomic replaces path with b: a crash leaves the old or the new file.
+func writeAtomic(path string, b []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("save state: %w", err)
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return fmt.Errorf("save state: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("save state: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("save state: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("save state: %w", err)
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
