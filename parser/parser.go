@@ -121,6 +121,9 @@ type Options struct {
 	// InOperation applies fail2ban's rule for a running jail: a stamp more
 	// than 60 s away from the clock is replaced by the clock.
 	InOperation bool
+	// Journal reads lines as fail2ban's systemd backend synthesises them
+	// ("host ident[pid]: message", logtype=journal); see ParseAt.
+	Journal bool
 }
 
 // Verdict is what fail2ban makes of a line.
@@ -250,7 +253,37 @@ func (p *Parser) Parse(line []byte) *Event {
 			buf = p.joined(pre, post)
 		}
 	}
-	mlfidEnd, cs, ok := splitPrefix(buf)
+	return p.classify(ev, buf)
+}
+
+// ParseAt classifies a line whose time is known from elsewhere (a journal
+// entry's timestamp): no date is looked for in the text.
+func (p *Parser) ParseAt(line []byte, stampNs int64) *Event {
+	ev := &p.ev
+	*ev = Event{IDs: p.ids[:0], Stamp: stampNs, HasStamp: true}
+	p.rule = -1
+	if p.opts.LogClock && stampNs > p.now {
+		p.now = stampNs
+	}
+	t := stampNs
+	if p.opts.InOperation {
+		if delta := (t - p.now) / 1e9; delta > 60 || delta < -60 {
+			t = p.now
+		}
+	}
+	ev.Time = t
+	p.lastDate, p.hasLast = t, true
+	return p.classify(ev, line)
+}
+
+// classify applies the prefix, the failregexes and the session logic to
+// the date-stripped line.
+func (p *Parser) classify(ev *Event, buf []byte) *Event {
+	split := splitPrefix
+	if p.opts.Journal {
+		split = splitPrefixJournal
+	}
+	mlfidEnd, cs, ok := split(buf)
 	if !ok {
 		return ev
 	}

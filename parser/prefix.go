@@ -270,3 +270,42 @@ func solarisID(s []byte, p int) int {
 	}
 	return p
 }
+
+// splitPrefixJournal is the prefregex of logtype=journal (lines that
+// fail2ban's systemd backend synthesises as "host ident[pid]: message"):
+//
+//	^(?P<mlfid>\s*(?:\S+\s+)?(?:sshd(?:\[\d+\])?:?\s+)?(?:kernel:\s?\[ *\d+\.\d+\]:?\s+)?)
+//	(?:(?:error|fatal): (?:PAM: )?)?(?P<content>.+)$
+func splitPrefixJournal(s []byte) (mlfidEnd, contentStart int, ok bool) {
+	p := spanIs(s, 0, clSpace)
+	if e := tokenEnd(s, p); e > p {
+		if w := spanIs(s, e, clSpace); w > e {
+			p = w
+		}
+	}
+	if n := sshdName(s, p); n >= 0 {
+		try := func(q int) int { return colonOpt(s, q, func(x int) int { return spaces1(s, x) }) }
+		r := -1
+		if b := bracketPID(s, n); b >= 0 {
+			r = try(b)
+		}
+		if r < 0 {
+			r = try(n)
+		}
+		if r >= 0 {
+			p = r
+		}
+	}
+	p = kernel(s, p)
+	mlfidEnd = p
+	for _, pre := range [...]string{"error: ", "fatal: "} {
+		if q, ok := lit(s, p, pre); ok {
+			p = q
+			if q, ok := lit(s, p, "PAM: "); ok {
+				p = q
+			}
+			break
+		}
+	}
+	return mlfidEnd, p, p < len(s)
+}

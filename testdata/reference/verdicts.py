@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reference verdicts from the real fail2ban (Debian package), server semantics.
 
-usage: verdicts.py MODE PUBLICKEY REFTIME LOGFILE
+usage: verdicts.py MODE PUBLICKEY REFTIME LOGFILE [LOGTYPE]
 
 Drives fail2ban's own Filter (checkAllRegex=False, ignorePending=True, as in
 fail2ban-server) over LOGFILE and prints one line per log line:
@@ -23,6 +23,7 @@ from fail2ban.server import utils as f2butils
 from fail2ban.helpers import getLogger
 
 mode, pubkey, reftime, path = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+logtype = sys.argv[5] if len(sys.argv) > 5 else 'file'
 
 # Utils.Cache reads time.time(): point it at fail2ban's (fake) clock.
 f2butils.time = types.SimpleNamespace(time=lambda: MyTime.time(), sleep=_time.sleep)
@@ -39,7 +40,7 @@ lg = getLogger('fail2ban')
 lg.addHandler(cap)
 lg.propagate = False
 
-r = FilterReader('sshd', 'sshd', {'mode': mode, 'publickey': pubkey}, share_config={}, basedir='/etc/fail2ban')
+r = FilterReader('sshd', 'sshd', {'mode': mode, 'publickey': pubkey, 'logtype': logtype}, share_config={}, basedir='/etc/fail2ban')
 r.read(); r.applyAutoOptions('auto'); r.getOptions(None)
 f = Filter(None)
 f.setUseDns('warn')
