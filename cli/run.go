@@ -24,6 +24,8 @@ func runCommand() *ucli.Command {
 			&ucli.StringFlag{Name: "host", Usage: "host tag (default: the host name)"},
 			&ucli.StringFlag{Name: "output", Usage: "append line protocol to this file instead of standard output"},
 			&ucli.BoolFlag{Name: "poll", Usage: "poll the log instead of using inotify (NFS, some container mounts)"},
+			&ucli.BoolFlag{Name: "journal", Usage: "read sshd's entries from the systemd journal (journalctl) instead of --auth-log"},
+			&ucli.StringFlag{Name: "journal-file", Usage: "with --journal: read this journal file (journalctl --file)"},
 		),
 		Action: func(ctx context.Context, c *ucli.Command) error {
 			ps, err := readParseFlags(c)
@@ -53,8 +55,16 @@ func runCommand() *ucli.Command {
 				AuthLog: c.String("auth-log"), State: c.String("state"), Interval: c.Duration("interval"),
 				Host: c.String("host"), Jails: jails, Location: ps.loc, Year: ps.year, MaxLine: ps.maxLine,
 				Hosts: ps.hosts, DBPurgeAge: purgeAge, Out: out, ForcePoll: c.Bool("poll"),
+				Journal: c.Bool("journal") || c.IsSet("journal-file"), JournalArgs: journalArgs(c.String("journal-file")),
 				Notice: func(m string) { fmt.Fprintln(stderr, "banscope:", m) },
 			})
 		},
 	}
+}
+
+func journalArgs(file string) []string {
+	if file == "" {
+		return nil
+	}
+	return []string{"--file", file}
 }

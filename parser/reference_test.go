@@ -98,9 +98,9 @@ func ourVerdicts(t testing.TB, mode Mode, pk PublicKey, data []byte, journal boo
 
 type corpus struct {
 	name    string
-	journal bool // lines as the systemd backend synthesises them (logtype=journal)
-	data []byte // what banscope reads
-	ref  []byte // what fail2ban 1.0.2 reads (sshd-session rewritten to sshd)
+	journal bool   // lines as the systemd backend synthesises them (logtype=journal)
+	data    []byte // what banscope reads
+	ref     []byte // what fail2ban 1.0.2 reads (sshd-session rewritten to sshd)
 }
 
 func corpora(t testing.TB) []corpus {

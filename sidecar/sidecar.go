@@ -27,22 +27,27 @@ import (
 
 // Config is one sidecar.
 type Config struct {
-	AuthLog    string // "-" reads standard input (Stdin) until its end
-	Stdin      io.Reader
-	State      string // state file; "" keeps no state
-	Interval   time.Duration
-	Host       string
-	Jails      []replay.Jail
-	Location   *time.Location
-	Year       int
-	MaxLine    int
-	Hosts      *parser.Hosts
-	DBPurgeAge float64
-	Out        io.Writer // line protocol
-	Now        func() time.Time
-	ForcePoll  bool
-	Quiet      time.Duration
-	Notice     func(string)
+	AuthLog string // "-" reads standard input (Stdin) until its end
+	Stdin   io.Reader
+	// Journal reads sshd's entries from the systemd journal instead of a
+	// file (journalctl is spawned and supervised); JournalArgs selects
+	// another journal (e.g. --file F, --directory D).
+	Journal     bool
+	JournalArgs []string
+	State       string // state file; "" keeps no state
+	Interval    time.Duration
+	Host        string
+	Jails       []replay.Jail
+	Location    *time.Location
+	Year        int
+	MaxLine     int
+	Hosts       *parser.Hosts
+	DBPurgeAge  float64
+	Out         io.Writer // line protocol
+	Now         func() time.Time
+	ForcePoll   bool
+	Quiet       time.Duration
+	Notice      func(string)
 }
 
 // stateVersion changes when the state file's meaning does.
@@ -51,7 +56,8 @@ const stateVersion = 1
 type stateFile struct {
 	Version  int                         `json:"version"`
 	SavedAt  time.Time                   `json:"saved_at"`
-	Position *tailer.Position            `json:"position"`
+	Position *tailer.Position            `json:"position,omitempty"`
+	Cursor   string                      `json:"journal_cursor,omitempty"`
 	Parsers  map[string]parser.Snapshot  `json:"parsers"`
 	Jails    map[string]jailsim.Snapshot `json:"jails"`
 	DB       *jailsim.DBSnapshot         `json:"db,omitempty"`
@@ -64,6 +70,7 @@ type sidecar struct {
 	jails   []*jailsim.Jail
 	db      *jailsim.BanDB
 	pos     *tailer.Position
+	cursor  string
 	enc     lineprotocol.Encoder
 	bans    []parser.ID
 }
@@ -102,7 +109,8 @@ func Run(ctx context.Context, cfg Config) error {
 			j.Settings.DB = s.db
 		}
 		s.parsers = append(s.parsers, parser.New(parser.Options{Mode: j.Mode, PublicKey: j.PublicKey,
-			Location: cfg.Location, Reference: now, Year: cfg.Year, CurrentYear: now.Year(), Hosts: cfg.Hosts, InOperation: true}))
+			Location: cfg.Location, Reference: now, Year: cfg.Year, CurrentYear: now.Year(), Hosts: cfg.Hosts, InOperation: true,
+			Journal: cfg.Journal}))
 		sim := jailsim.New(j.Settings)
 		recidive := j.Recidive
 		sim.OnEvent = func(e jailsim.Event) {
@@ -116,8 +124,8 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	if cfg.AuthLog == "-" {
-		loaded = true // no rebuild: a stream has no predecessors
+	if cfg.AuthLog == "-" || cfg.Journal {
+		loaded = true // no file rebuild: a stream has no predecessors; the journal is read from its horizon
 	}
 	if !loaded {
 		if err := s.rebuild(ctx); err != nil {
@@ -130,6 +138,14 @@ func Run(ctx context.Context, cfg Config) error {
 	go func() {
 		if cfg.AuthLog == "-" {
 			errc <- s.stream(fctx)
+			return
+		}
+		if cfg.Journal {
+			o := tailer.JournalOptions{Args: cfg.JournalArgs, Cursor: s.cursor, Notice: cfg.Notice}
+			if s.cursor == "" {
+				o.Since = now.Add(-time.Duration(s.horizon() * float64(time.Second)))
+			}
+			errc <- tailer.FollowJournal(fctx, o, s.entry)
 			return
 		}
 		errc <- tailer.Follow(fctx, tailer.FollowOptions{
@@ -194,6 +210,28 @@ func (s *sidecar) stream(ctx context.Context) error {
 	return ctx.Err()
 }
 
+// entry processes one journal entry at the wall clock.
+func (s *sidecar) entry(e tailer.JournalEntry) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cursor = e.Cursor
+	s.processAt(e.Line, s.cfg.Now().UnixNano(), e.Time, true)
+	return nil
+}
+
+// horizon is how far back a start without state reads: max(findtime,
+// bantime), a year at most.
+func (s *sidecar) horizon() float64 {
+	back := 0.0
+	for _, j := range s.cfg.Jails {
+		back = math.Max(back, math.Max(j.Settings.FindTime, j.Settings.BanTime))
+	}
+	if back < 0 || back > 366*86400 {
+		back = 366 * 86400
+	}
+	return back
+}
+
 // line processes one line of the live log at the wall clock.
 func (s *sidecar) line(b []byte, st tailer.Status, pos tailer.Position) error {
 	s.mu.Lock()
@@ -209,7 +247,10 @@ func (s *sidecar) line(b []byte, st tailer.Status, pos tailer.Position) error {
 }
 
 // process runs one line through every jail with the clock at nowNs.
-func (s *sidecar) process(b []byte, nowNs int64) {
+func (s *sidecar) process(b []byte, nowNs int64) { s.processAt(b, nowNs, 0, false) }
+
+// processAt is process for a line whose stamp comes from elsewhere.
+func (s *sidecar) processAt(b []byte, nowNs, stamp int64, hasStamp bool) {
 	now := float64(nowNs) / 1e9
 	s.db.Tick(now)
 	for i, p := range s.parsers {
@@ -219,7 +260,12 @@ func (s *sidecar) process(b []byte, nowNs int64) {
 			continue
 		}
 		p.SetNow(nowNs)
-		ev := p.Parse(b)
+		var ev *parser.Event
+		if hasStamp {
+			ev = p.ParseAt(b, stamp)
+		} else {
+			ev = p.Parse(b)
+		}
 		if ev.Verdict == parser.Failure {
 			for _, id := range ev.IDs {
 				j.Failure(id, float64(ev.Time)/1e9, now)
@@ -245,14 +291,7 @@ func (s *sidecar) process(b []byte, nowNs int64) {
 // replayed from max(findtime, bantime) before now.
 func (s *sidecar) rebuild(ctx context.Context) error {
 	now := s.cfg.Now()
-	back := 0.0
-	for _, j := range s.cfg.Jails {
-		back = math.Max(back, math.Max(j.Settings.FindTime, j.Settings.BanTime))
-	}
-	if back < 0 || back > 366*86400 {
-		back = 366 * 86400 // permanent bans: a year of history at most
-	}
-	cutoff := now.UnixNano() - int64(back*1e9)
+	cutoff := now.UnixNano() - int64(s.horizon()*1e9)
 	files := predecessors(s.cfg.AuthLog)
 	if _, err := os.Stat(s.cfg.AuthLog); err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
@@ -357,7 +396,7 @@ func (s *sidecar) load() (bool, error) {
 	if st.DB != nil && s.db != nil {
 		s.db.Restore(*st.DB)
 	}
-	s.pos = st.Position
+	s.pos, s.cursor = st.Position, st.Cursor
 	return true, nil
 }
 
@@ -396,7 +435,7 @@ func (s *sidecar) save(now time.Time) error {
 	if s.cfg.State == "" {
 		return nil
 	}
-	st := stateFile{Version: stateVersion, SavedAt: now.UTC(), Position: s.pos,
+	st := stateFile{Version: stateVersion, SavedAt: now.UTC(), Position: s.pos, Cursor: s.cursor,
 		Parsers: map[string]parser.Snapshot{}, Jails: map[string]jailsim.Snapshot{}}
 	for i, j := range s.cfg.Jails {
 		st.Parsers[j.Settings.Name] = s.parsers[i].Snapshot()

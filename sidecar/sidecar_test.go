@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -110,5 +111,60 @@ func TestRestartContinues(t *testing.T) {
 	appendFailures(t, path, "198.51.100.7", 1)
 	stop = run(t, dir, &out)
 	waitFor(t, &out, "banned=1i,failed=1i")
+	stop()
+}
+
+// The journal source: entries of a journal file made by
+// systemd-journal-remote, resumed by cursor after a restart.
+func TestJournalRestart(t *testing.T) {
+	remote := "/lib/systemd/systemd-journal-remote"
+	if _, err := os.Stat(remote); err != nil {
+		if os.Getenv("BANSCOPE_REQUIRE_JOURNAL") != "" {
+			t.Fatal("systemd-journal-remote is not installed")
+		}
+		t.Skip("systemd-journal-remote is not installed")
+	}
+	dir := t.TempDir()
+	var b strings.Builder
+	base := time.Now().Add(-time.Minute).UnixMicro()
+	for i := 0; i < 4; i++ {
+		fmt.Fprintf(&b, "__REALTIME_TIMESTAMP=%d\n__MONOTONIC_TIMESTAMP=%d\n_BOOT_ID=0123456789abcdef0123456789abcdef\n_HOSTNAME=web1\nSYSLOG_IDENTIFIER=sshd\n_PID=%d\n_COMM=sshd\nMESSAGE=Failed password for root from 203.0.113.9 port 22 ssh2\n\n",
+			base+int64(i)*1000, 1000+i, 2000+i)
+	}
+	export := filepath.Join(dir, "export.txt")
+	os.WriteFile(export, []byte(b.String()), 0o644)
+	jf := filepath.Join(dir, "x.journal")
+	if out, err := exec.Command(remote, "-o", jf, export).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var out syncBuf
+	start := func() func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			done <- Run(ctx, Config{Journal: true, JournalArgs: []string{"--file", jf},
+				State: filepath.Join(dir, "state.json"), Interval: 50 * time.Millisecond, Host: "web1", Out: &out,
+				Jails: []replay.Jail{{Settings: jailsim.Settings{Name: "sshd", MaxRetry: 5, FindTime: 3600, BanTime: 3600}}}})
+		}()
+		return func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatalf("sidecar: %v", err)
+			}
+		}
+	}
+	stop := start()
+	waitFor(t, &out, "banned=0i,failed=1i")
+	time.Sleep(200 * time.Millisecond)
+	stop()
+	state, _ := os.ReadFile(filepath.Join(dir, "state.json"))
+	if !strings.Contains(string(state), `"journal_cursor":"s=`) {
+		t.Fatalf("no cursor saved: %s", state)
+	}
+	// Restarted from the cursor, the four entries are not read again:
+	// still 4 failures (5 would ban).
+	stop = start()
+	time.Sleep(500 * time.Millisecond)
+	waitFor(t, &out, "banned=0i,failed=1i")
 	stop()
 }
