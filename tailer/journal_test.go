@@ -91,8 +91,8 @@ func TestFollowJournal(t *testing.T) {
 func TestJournalLine(t *testing.T) {
 	for in, want := range map[string]string{
 		`{"__REALTIME_TIMESTAMP":"1","_HOSTNAME":"h","SYSLOG_IDENTIFIER":"sshd","SYSLOG_PID":"0x10","MESSAGE":"a\nb"}`: `h sshd[16]: a\nb`,
-		`{"__REALTIME_TIMESTAMP":"1","_COMM":"sshd","_PID":"7","MESSAGE":[70,97,105,108]}`:                          "sshd[7]: Fail",
-		`{"__REALTIME_TIMESTAMP":"1","_SOURCE_REALTIME_TIMESTAMP":"2","MESSAGE":["x","y"]}`:                        "x y",
+		`{"__REALTIME_TIMESTAMP":"1","_COMM":"sshd","_PID":"7","MESSAGE":[70,97,105,108]}`:                             "sshd[7]: Fail",
+		`{"__REALTIME_TIMESTAMP":"1","_SOURCE_REALTIME_TIMESTAMP":"2","MESSAGE":["x","y"]}`:                            "x y",
 	} {
 		e, ok := JournalLine([]byte(in))
 		if !ok || string(e.Line) != want {
