@@ -168,3 +168,18 @@ func TestJournalRestart(t *testing.T) {
 	waitFor(t, &out, "banned=0i,failed=1i")
 	stop()
 }
+
+// Without state, the jails are rebuilt from the live file and its rotated
+// predecessors (compressed too), oldest first.
+func TestRebuildFromPredecessors(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "auth.log")
+	appendFailures(t, path+".2", "203.0.113.9", 2)
+	exec.Command("gzip", path+".2").Run()
+	appendFailures(t, path+".1", "203.0.113.9", 2)
+	appendFailures(t, path, "203.0.113.9", 1)
+	var out syncBuf
+	stop := run(t, dir, &out)
+	waitFor(t, &out, "banned=1i,failed=0i")
+	stop()
+}

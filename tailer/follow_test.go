@@ -402,3 +402,34 @@ func TestFollowPermissionDenied(t *testing.T) {
 		t.Errorf("unclear error: %s", out)
 	}
 }
+
+// Deleted and re-created: the old file is finished, the new one read.
+func TestFollowDeleteRecreate(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "auth.log")
+	os.WriteFile(path, []byte("one\n"), 0o644)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	lines := make(chan string, 10)
+	go Follow(ctx, FollowOptions{Path: path, Quiet: 50 * time.Millisecond, ForcePoll: true, Poll: 10 * time.Millisecond}, nil,
+		func(l []byte, st Status, p Position) error { lines <- string(l); return nil })
+	if got := <-lines; got != "one" {
+		t.Fatalf("got %q", got)
+	}
+	f, _ := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	os.Remove(path)
+	f.WriteString("two\n") // the writer still holds the deleted file
+	f.Close()
+	time.Sleep(30 * time.Millisecond)
+	os.WriteFile(path, []byte("three\n"), 0o644)
+	for _, want := range []string{"two", "three"} {
+		select {
+		case got := <-lines:
+			if got != want {
+				t.Fatalf("got %q, want %q", got, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no %q", want)
+		}
+	}
+}
