@@ -24,6 +24,7 @@ func runCommand() *ucli.Command {
 			&ucli.StringFlag{Name: "host", Usage: "host tag (default: the host name)"},
 			&ucli.StringFlag{Name: "output", Usage: "append line protocol to this file instead of standard output"},
 			&ucli.BoolFlag{Name: "poll", Usage: "poll the log instead of using inotify (NFS, some container mounts)"},
+			&ucli.StringFlag{Name: "fail2ban-log", Value: "/var/log/fail2ban.log", Usage: "fail2ban's log, followed beside the simulation when readable (\"\" for none)"},
 			&ucli.BoolFlag{Name: "journal", Usage: "read sshd's entries from the systemd journal (journalctl) instead of --auth-log"},
 			&ucli.StringFlag{Name: "journal-file", Usage: "with --journal: read this journal file (journalctl --file)"},
 		),
@@ -56,7 +57,8 @@ func runCommand() *ucli.Command {
 				Host: c.String("host"), Jails: jails, Location: ps.loc, Year: ps.year, MaxLine: ps.maxLine,
 				Hosts: ps.hosts, DBPurgeAge: purgeAge, Out: out, ForcePoll: c.Bool("poll"),
 				Journal: c.Bool("journal") || c.IsSet("journal-file"), JournalArgs: journalArgs(c.String("journal-file")),
-				Notice: func(m string) { fmt.Fprintln(stderr, "banscope:", m) },
+				Fail2banLog: fail2banLog(c),
+				Notice:      func(m string) { fmt.Fprintln(stderr, "banscope:", m) },
 			})
 		},
 	}
@@ -67,4 +69,18 @@ func journalArgs(file string) []string {
 		return nil
 	}
 	return []string{"--file", file}
+}
+
+// fail2banLog is --fail2ban-log; its default is used only when readable.
+func fail2banLog(c *ucli.Command) string {
+	p := c.String("fail2ban-log")
+	if p == "" || c.IsSet("fail2ban-log") {
+		return p
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return ""
+	}
+	f.Close()
+	return p
 }

@@ -34,6 +34,9 @@ type Config struct {
 	// another journal (e.g. --file F, --directory D).
 	Journal     bool
 	JournalArgs []string
+	// Fail2banLog is fail2ban's own log, followed beside the simulation
+	// ("" for none).
+	Fail2banLog string
 	State       string // state file; "" keeps no state
 	Interval    time.Duration
 	Host        string
@@ -58,6 +61,8 @@ type stateFile struct {
 	SavedAt  time.Time                   `json:"saved_at"`
 	Position *tailer.Position            `json:"position,omitempty"`
 	Cursor   string                      `json:"journal_cursor,omitempty"`
+	F2bPos   *tailer.Position            `json:"fail2ban_log_position,omitempty"`
+	Counters *counters                   `json:"counters,omitempty"`
 	Parsers  map[string]parser.Snapshot  `json:"parsers"`
 	Jails    map[string]jailsim.Snapshot `json:"jails"`
 	DB       *jailsim.DBSnapshot         `json:"db,omitempty"`
@@ -71,6 +76,10 @@ type sidecar struct {
 	db      *jailsim.BanDB
 	pos     *tailer.Position
 	cursor  string
+	f2bPos  *tailer.Position
+	f2b     parser.Fail2banLog
+	c       counters
+	base    intervalBase
 	enc     lineprotocol.Encoder
 	bans    []parser.ID
 }
@@ -96,7 +105,9 @@ func Run(ctx context.Context, cfg Config) error {
 			cfg.Host = "unknown"
 		}
 	}
-	s := &sidecar{cfg: cfg}
+	s := &sidecar{cfg: cfg, c: newCounters()}
+	s.base = intervalBase{failed: map[string]int64{}, bans: map[string]int64{}, unbans: map[string]int64{}, warnedAt: map[string]time.Time{}}
+	s.f2b.Location = cfg.Location
 	s.enc.SetPrecision(lineprotocol.Nanosecond)
 	now := cfg.Now()
 	for _, j := range cfg.Jails {
@@ -113,9 +124,13 @@ func Run(ctx context.Context, cfg Config) error {
 			Journal: cfg.Journal}))
 		sim := jailsim.New(j.Settings)
 		recidive := j.Recidive
+		name := j.Settings.Name
 		sim.OnEvent = func(e jailsim.Event) {
 			if e.Kind == jailsim.EvBan && !recidive {
 				s.bans = append(s.bans, e.ID)
+			}
+			if e.Kind == jailsim.EvUnban {
+				s.c.Unbans[name]++
 			}
 		}
 		s.jails = append(s.jails, sim)
@@ -134,7 +149,16 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	fctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
+	if cfg.Fail2banLog != "" {
+		go func() {
+			err := tailer.Follow(fctx, tailer.FollowOptions{Path: cfg.Fail2banLog, ForcePoll: cfg.ForcePoll, Quiet: cfg.Quiet, Notice: cfg.Notice},
+				s.f2bPos, s.f2bLine)
+			if err != nil && !errors.Is(err, context.Canceled) {
+				errc <- fmt.Errorf("fail2ban log: %w", err)
+			}
+		}()
+	}
 	go func() {
 		if cfg.AuthLog == "-" {
 			errc <- s.stream(fctx)
@@ -150,6 +174,7 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		errc <- tailer.Follow(fctx, tailer.FollowOptions{
 			Path: cfg.AuthLog, MaxLine: cfg.MaxLine, ForcePoll: cfg.ForcePoll, Quiet: cfg.Quiet, Notice: cfg.Notice,
+			OnRotate: func(string) { s.mu.Lock(); s.c.Rotations++; s.mu.Unlock() },
 		}, s.pos, s.line)
 	}()
 	tick := time.NewTicker(time.Second)
@@ -215,6 +240,8 @@ func (s *sidecar) entry(e tailer.JournalEntry) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.cursor = e.Cursor
+	s.c.LinesRead++
+	s.c.BytesRead += int64(len(e.Line)) + 1
 	s.processAt(e.Line, s.cfg.Now().UnixNano(), e.Time, true)
 	return nil
 }
@@ -238,11 +265,32 @@ func (s *sidecar) line(b []byte, st tailer.Status, pos tailer.Position) error {
 	defer s.mu.Unlock()
 	p := pos
 	s.pos = &p
+	s.c.LinesRead++
+	s.c.BytesRead += int64(len(b)) + 1
 	if st != tailer.Line {
+		s.c.Malformed++
+		if st == tailer.TooLong {
+			s.c.TooLong++
+		}
 		return nil
 	}
 	now := s.cfg.Now()
 	s.process(b, now.UnixNano())
+	return nil
+}
+
+// f2bLine records one line of fail2ban.log.
+func (s *sidecar) f2bLine(b []byte, st tailer.Status, pos tailer.Position) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := pos
+	s.f2bPos = &p
+	if st != tailer.Line {
+		return nil
+	}
+	if ev, ok := s.f2b.Parse(b); ok {
+		s.c.f2bEvent(ev)
+	}
 	return nil
 }
 
@@ -253,6 +301,12 @@ func (s *sidecar) process(b []byte, nowNs int64) { s.processAt(b, nowNs, 0, fals
 func (s *sidecar) processAt(b []byte, nowNs, stamp int64, hasStamp bool) {
 	now := float64(nowNs) / 1e9
 	s.db.Tick(now)
+	matched := false
+	defer func() {
+		if matched {
+			s.c.Matched++
+		}
+	}()
 	for i, p := range s.parsers {
 		j := s.jails[i]
 		j.BeforeLine(now)
@@ -266,8 +320,17 @@ func (s *sidecar) processAt(b []byte, nowNs, stamp int64, hasStamp bool) {
 		} else {
 			ev = p.Parse(b)
 		}
+		if ev.Verdict != parser.Irrelevant {
+			matched = true
+		}
 		if ev.Verdict == parser.Failure {
+			kinds := s.c.ByKind[s.cfg.Jails[i].Settings.Name]
+			if kinds == nil {
+				kinds = map[string]int64{}
+				s.c.ByKind[s.cfg.Jails[i].Settings.Name] = kinds
+			}
 			for _, id := range ev.IDs {
+				kinds[ev.Kind.String()]++
 				j.Failure(id, float64(ev.Time)/1e9, now)
 			}
 		}
@@ -330,6 +393,8 @@ func (s *sidecar) rebuild(ctx context.Context) error {
 			} else if clock == 0 {
 				continue
 			}
+			s.c.LinesRead++
+			s.c.BytesRead += int64(len(b)) + 1
 			s.process(b, clock)
 			lines++
 		}
@@ -396,7 +461,27 @@ func (s *sidecar) load() (bool, error) {
 	if st.DB != nil && s.db != nil {
 		s.db.Restore(*st.DB)
 	}
-	s.pos, s.cursor = st.Position, st.Cursor
+	s.pos, s.cursor, s.f2bPos = st.Position, st.Cursor, st.F2bPos
+	if st.Counters != nil {
+		s.c = *st.Counters
+		if s.c.Unbans == nil || s.c.ByKind == nil || s.c.Observed == nil {
+			n := newCounters()
+			if s.c.Unbans == nil {
+				s.c.Unbans = n.Unbans
+			}
+			if s.c.ByKind == nil {
+				s.c.ByKind = n.ByKind
+			}
+			if s.c.Observed == nil {
+				s.c.Observed = n.Observed
+			}
+		}
+		for _, o := range s.c.Observed {
+			if o.Banned == nil {
+				o.Banned = map[parser.ID]struct{}{}
+			}
+		}
+	}
 	return true, nil
 }
 
@@ -411,15 +496,7 @@ func (s *sidecar) flush() error {
 		j.BeforeLine(t)
 	}
 	s.enc.Reset()
-	for _, j := range s.jails {
-		st := j.Status()
-		s.enc.StartLine("fail2ban")
-		s.enc.AddTag("host", s.cfg.Host)
-		s.enc.AddTag("jail", j.Settings().Name)
-		s.enc.AddField("banned", lineprotocol.IntValue(int64(st.CurrentlyBanned)))
-		s.enc.AddField("failed", lineprotocol.IntValue(int64(st.CurrentlyFailed)))
-		s.enc.EndLine(now)
-	}
+	s.points(&s.enc, now)
 	if err := s.enc.Err(); err != nil {
 		return fmt.Errorf("line protocol: %w", err)
 	}
@@ -435,7 +512,7 @@ func (s *sidecar) save(now time.Time) error {
 	if s.cfg.State == "" {
 		return nil
 	}
-	st := stateFile{Version: stateVersion, SavedAt: now.UTC(), Position: s.pos, Cursor: s.cursor,
+	st := stateFile{Version: stateVersion, SavedAt: now.UTC(), Position: s.pos, Cursor: s.cursor, F2bPos: s.f2bPos, Counters: &s.c,
 		Parsers: map[string]parser.Snapshot{}, Jails: map[string]jailsim.Snapshot{}}
 	for i, j := range s.cfg.Jails {
 		st.Parsers[j.Settings.Name] = s.parsers[i].Snapshot()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/influxdata/line-protocol/v2/lineprotocol"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,11 +28,17 @@ func (s *syncBuf) Write(p []byte) (int, error) {
 	return s.b.Write(p)
 }
 
+// lastLine returns the last point of the Telegraf fail2ban measurement.
 func (s *syncBuf) lastLine() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	lines := strings.Split(strings.TrimSpace(s.b.String()), "\n")
-	return lines[len(lines)-1]
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.HasPrefix(lines[i], "fail2ban,") {
+			return lines[i]
+		}
+	}
+	return ""
 }
 
 func appendFailures(t *testing.T, path string, ip string, n int) {
@@ -182,4 +189,97 @@ func TestRebuildFromPredecessors(t *testing.T) {
 	stop := run(t, dir, &out)
 	waitFor(t, &out, "banned=1i,failed=0i")
 	stop()
+}
+
+// Every measurement of the schema, with fail2ban.log beside the simulation.
+func TestSchema(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "auth.log")
+	appendFailures(t, path, "203.0.113.9", 5)
+	f2b := filepath.Join(dir, "fail2ban.log")
+	now := time.Now().UTC().Format("2006-01-02 15:04:05,000")
+	os.WriteFile(f2b, []byte(strings.Join([]string{
+		now + " fail2ban.actions        [1]: NOTICE  [sshd] Ban 203.0.113.9",
+		now + " fail2ban.actions        [1]: NOTICE  [sshd] Ban 198.51.100.1",
+		now + " fail2ban.actions        [1]: NOTICE  [sshd] Ban 198.51.100.2",
+		now + " fail2ban.actions        [1]: NOTICE  [sshd] Ban 198.51.100.3",
+		now + " fail2ban.actions        [1]: NOTICE  [sshd] Ban 198.51.100.4",
+		now + " fail2ban.actions        [1]: NOTICE  [sshd] Unban 198.51.100.4",
+		now + " fail2ban.actions        [1]: NOTICE  [apache-auth] Restore Ban 192.0.2.1",
+	}, "\n")+"\n"), 0o644)
+	var out syncBuf
+	var notices []string
+	var nmu sync.Mutex
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Config{AuthLog: path, Fail2banLog: f2b, Interval: 100 * time.Millisecond, Host: "web1", Location: time.UTC, Out: &out,
+			Jails:  []replay.Jail{{Settings: jailsim.Settings{Name: "sshd", MaxRetry: 5, FindTime: 3600, BanTime: 3600}}},
+			Notice: func(m string) { nmu.Lock(); notices = append(notices, m); nmu.Unlock() }})
+	}()
+	waitFor(t, &out, "banned=1i,failed=0i")
+	time.Sleep(300 * time.Millisecond)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	out.mu.Lock()
+	text := out.b.String()
+	out.mu.Unlock()
+	// valid line protocol throughout
+	dec := lineprotocol.NewDecoderWithBytes([]byte(text))
+	points := map[string]string{}
+	for dec.Next() {
+		m, err := dec.Measurement()
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := string(m)
+		for {
+			k, v, err := dec.NextTag()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if k == nil {
+				break
+			}
+			if string(k) != "host" {
+				key += "," + string(k) + "=" + string(v)
+			}
+		}
+		var fields []string
+		for {
+			k, v, err := dec.NextField()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if k == nil {
+				break
+			}
+			fields = append(fields, string(k)+"="+v.String())
+		}
+		if _, err := dec.Time(lineprotocol.Nanosecond, time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		points[key] = strings.Join(fields, " ")
+	}
+	for key, want := range map[string]string{
+		"fail2ban,jail=sshd":                  "banned=1i failed=0i",
+		"banscope_kind,jail=sshd,kind=failed": "failures_total=5i",
+		"banscope_f2blog,jail=sshd":           "banned=4i bans_total=5i difference=3i restores_total=0i simulated_banned=1i unbans_total=1i",
+		"banscope_f2blog,jail=apache-auth":    "banned=1i bans_total=0i restores_total=1i unbans_total=0i",
+		"banscope_parse":                      "malformed_total=0i matched_total=5i read_total=5i too_long_total=0i",
+	} {
+		if got := points[key]; got != want {
+			t.Errorf("%s: %q, want %q", key, got, want)
+		}
+	}
+	for _, key := range []string{"banscope_jail,jail=sshd", "banscope_log,file=auth.log"} {
+		if points[key] == "" {
+			t.Errorf("no %s point", key)
+		}
+	}
+	if !strings.Contains(points["banscope_jail,jail=sshd"], "banned_total=1i failed_total=5i") {
+		t.Errorf("banscope_jail: %s", points["banscope_jail,jail=sshd"])
+	}
 }

@@ -65,6 +65,9 @@ type FollowOptions struct {
 	// Notice receives messages a user should see once (file missing,
 	// rotation, a lost position).
 	Notice func(msg string)
+	// OnRotate is called when the file was rotated ("rename", for a new
+	// file at the path) or truncated ("truncate").
+	OnRotate func(kind string)
 }
 
 type follower struct {
@@ -488,6 +491,9 @@ func (fw *follower) check(ctx context.Context) error {
 	}
 	// A new file is at the path: finish the old one, then switch.
 	fw.notice("rotated:"+strconv.FormatUint(fw.id.Ino, 10), fmt.Sprintf("%s was rotated", fw.o.Path))
+	if fw.o.OnRotate != nil {
+		fw.o.OnRotate("rename")
+	}
 	if err := fw.drainQuiet(ctx, false); err != nil {
 		return err
 	}
@@ -502,6 +508,9 @@ func (fw *follower) truncated(ctx context.Context) error {
 	p := fw.pos
 	held := append([]byte(nil), fw.lines.Partial()...)
 	fw.notice("truncated:"+strconv.FormatInt(time.Now().UnixNano(), 10), fmt.Sprintf("%s was truncated (copytruncate)", fw.o.Path))
+	if fw.o.OnRotate != nil {
+		fw.o.OnRotate("truncate")
+	}
 	cur := fw.f
 	fw.f = nil // the copy is the old generation; cur already holds the new one
 	if err := fw.finishCopy(ctx, p, held); err != nil {
