@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -25,6 +26,16 @@ func runCommand() *ucli.Command {
 			&ucli.StringFlag{Name: "output", Usage: "append line protocol to this file instead of standard output"},
 			&ucli.BoolFlag{Name: "poll", Usage: "poll the log instead of using inotify (NFS, some container mounts)"},
 			&ucli.StringFlag{Name: "fail2ban-log", Value: "/var/log/fail2ban.log", Usage: "fail2ban's log, followed beside the simulation when readable (\"\" for none)"},
+			&ucli.StringFlag{Name: "listen", Value: "127.0.0.1:9539", Usage: "serve Prometheus /metrics and /healthz here (\"\" for none)"},
+			&ucli.StringFlag{Name: "web-config", Usage: "Prometheus exporter-toolkit web configuration (TLS, basic auth) for --listen"},
+			&ucli.StringFlag{Name: "influx-url", Usage: "push points to this InfluxDB-compatible server (http://host:8086)"},
+			&ucli.StringFlag{Name: "influx-db", Usage: "InfluxDB 1.x database (/write)"},
+			&ucli.StringFlag{Name: "influx-rp", Usage: "InfluxDB 1.x retention policy"},
+			&ucli.StringFlag{Name: "influx-user", Usage: "InfluxDB 1.x user (the password comes from INFLUX_PASSWORD or --influx-token-file)"},
+			&ucli.StringFlag{Name: "influx-org", Usage: "InfluxDB 2 organisation (/api/v2/write)"},
+			&ucli.StringFlag{Name: "influx-bucket", Usage: "InfluxDB 2 bucket (/api/v2/write); the token comes from INFLUX_TOKEN or --influx-token-file"},
+			&ucli.StringFlag{Name: "influx-token-file", Usage: "file holding the InfluxDB 2 token or the 1.x password"},
+			&ucli.StringFlag{Name: "spool", Usage: "directory where points wait while the server is unreachable (sent in order when it returns)"},
 			&ucli.BoolFlag{Name: "journal", Usage: "read sshd's entries from the systemd journal (journalctl) instead of --auth-log"},
 			&ucli.StringFlag{Name: "journal-file", Usage: "with --journal: read this journal file (journalctl --file)"},
 		),
@@ -50,6 +61,10 @@ func runCommand() *ucli.Command {
 				defer f.Close()
 				out = f
 			}
+			influx, err := influxConfig(c)
+			if err != nil {
+				return err
+			}
 			ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
 			return sidecar.Run(ctx, sidecar.Config{
@@ -57,8 +72,8 @@ func runCommand() *ucli.Command {
 				Host: c.String("host"), Jails: jails, Location: ps.loc, Year: ps.year, MaxLine: ps.maxLine,
 				Hosts: ps.hosts, DBPurgeAge: purgeAge, Out: out, ForcePoll: c.Bool("poll"),
 				Journal: c.Bool("journal") || c.IsSet("journal-file"), JournalArgs: journalArgs(c.String("journal-file")),
-				Fail2banLog: fail2banLog(c),
-				Notice:      func(m string) { fmt.Fprintln(stderr, "banscope:", m) },
+				Fail2banLog: fail2banLog(c), Influx: influx, Listen: c.String("listen"), WebConfig: c.String("web-config"),
+				Notice: func(m string) { fmt.Fprintln(stderr, "banscope:", m) },
 			})
 		},
 	}
@@ -83,4 +98,34 @@ func fail2banLog(c *ucli.Command) string {
 	}
 	f.Close()
 	return p
+}
+
+// influxConfig reads the push settings; secrets come from the environment
+// or a file, never only from the command line.
+func influxConfig(c *ucli.Command) (sidecar.Influx, error) {
+	in := sidecar.Influx{URL: c.String("influx-url"), DB: c.String("influx-db"), RP: c.String("influx-rp"),
+		User: c.String("influx-user"), Org: c.String("influx-org"), Bucket: c.String("influx-bucket"), Spool: c.String("spool")}
+	if in.URL == "" {
+		return in, nil
+	}
+	secret := ""
+	if f := c.String("influx-token-file"); f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return in, fmt.Errorf("--influx-token-file: %w", err)
+		}
+		secret = strings.TrimSpace(string(b))
+	}
+	if in.Bucket != "" {
+		in.Token = secret
+		if in.Token == "" {
+			in.Token = os.Getenv("INFLUX_TOKEN")
+		}
+	} else {
+		in.Password = secret
+		if in.Password == "" {
+			in.Password = os.Getenv("INFLUX_PASSWORD")
+		}
+	}
+	return in, nil
 }

@@ -3,7 +3,6 @@ package sidecar
 import (
 	"fmt"
 	"math"
-	"path/filepath"
 	"time"
 
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
@@ -162,13 +161,7 @@ func (s *sidecar) points(enc *lineprotocol.Encoder, now time.Time) {
 		enc.AddField("unbans_total", lineprotocol.IntValue(o.Unbans))
 		enc.EndLine(now)
 	}
-	file := "journal"
-	if !s.cfg.Journal {
-		file = filepath.Base(s.cfg.AuthLog)
-		if s.cfg.AuthLog == "-" {
-			file = "stdin"
-		}
-	}
+	file := s.fileTag()
 	db, dl := s.c.BytesRead-b.bytes, s.c.LinesRead-b.lines
 	b.bytes, b.lines = s.c.BytesRead, s.c.LinesRead
 	enc.StartLine(mLog)

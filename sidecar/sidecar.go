@@ -37,20 +37,28 @@ type Config struct {
 	// Fail2banLog is fail2ban's own log, followed beside the simulation
 	// ("" for none).
 	Fail2banLog string
-	State       string // state file; "" keeps no state
-	Interval    time.Duration
-	Host        string
-	Jails       []replay.Jail
-	Location    *time.Location
-	Year        int
-	MaxLine     int
-	Hosts       *parser.Hosts
-	DBPurgeAge  float64
-	Out         io.Writer // line protocol
-	Now         func() time.Time
-	ForcePoll   bool
-	Quiet       time.Duration
-	Notice      func(string)
+	// Influx, when its URL is set, receives every batch of points.
+	Influx Influx
+	// Listen serves Prometheus /metrics and /healthz ("" for none);
+	// WebConfig is an exporter-toolkit web configuration (TLS, basic auth).
+	Listen    string
+	WebConfig string
+	// Ready, if set, receives the Prometheus listen address once serving.
+	Ready      chan<- string
+	State      string // state file; "" keeps no state
+	Interval   time.Duration
+	Host       string
+	Jails      []replay.Jail
+	Location   *time.Location
+	Year       int
+	MaxLine    int
+	Hosts      *parser.Hosts
+	DBPurgeAge float64
+	Out        io.Writer // line protocol
+	Now        func() time.Time
+	ForcePoll  bool
+	Quiet      time.Duration
+	Notice     func(string)
 }
 
 // stateVersion changes when the state file's meaning does.
@@ -80,6 +88,8 @@ type sidecar struct {
 	f2b     parser.Fail2banLog
 	c       counters
 	base    intervalBase
+	push    *pusher
+	health  health
 	enc     lineprotocol.Encoder
 	bans    []parser.ID
 }
@@ -149,7 +159,33 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	fctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
+	if cfg.Influx.URL != "" {
+		if s.push, err = newPusher(cfg.Influx, cfg.Notice); err != nil {
+			return err
+		}
+		s.health.p = s.push
+		pctx, pcancel := context.WithCancel(context.Background())
+		pdone := make(chan struct{})
+		go func() { s.push.run(pctx); close(pdone) }()
+		defer func() {
+			// A last chance to send, then what is left waits in the spool.
+			deadline := time.Now().Add(3 * time.Second)
+			for time.Now().Before(deadline) && s.push.pending() > 0 {
+				time.Sleep(20 * time.Millisecond)
+			}
+			pcancel()
+			<-pdone
+			s.push.drainQueue()
+		}()
+	}
+	if cfg.Listen != "" {
+		go func() {
+			if err := s.serve(fctx, cfg.Listen, cfg.WebConfig, cfg.Ready); err != nil {
+				errc <- fmt.Errorf("listen %s: %w", cfg.Listen, err)
+			}
+		}()
+	}
 	if cfg.Fail2banLog != "" {
 		go func() {
 			err := tailer.Follow(fctx, tailer.FollowOptions{Path: cfg.Fail2banLog, ForcePoll: cfg.ForcePoll, Quiet: cfg.Quiet, Notice: cfg.Notice},
@@ -504,6 +540,9 @@ func (s *sidecar) flush() error {
 		if _, err := s.cfg.Out.Write(s.enc.Bytes()); err != nil {
 			return fmt.Errorf("write output: %w", err)
 		}
+	}
+	if s.push != nil {
+		s.push.enqueue(s.enc.Bytes())
 	}
 	return s.save(now)
 }
