@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/banscope/banscope/replay"
 	"github.com/banscope/banscope/sidecar"
 	ucli "github.com/urfave/cli/v3"
 )
@@ -67,12 +68,28 @@ func runCommand() *ucli.Command {
 			}
 			ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			reload := make(chan struct{}, 1)
+			go func() {
+				for range hup {
+					select {
+					case reload <- struct{}{}:
+					default:
+					}
+				}
+			}()
 			return sidecar.Run(ctx, sidecar.Config{
 				AuthLog: c.String("auth-log"), State: c.String("state"), Interval: c.Duration("interval"),
 				Host: c.String("host"), Jails: jails, Location: ps.loc, Year: ps.year, MaxLine: ps.maxLine,
 				Hosts: ps.hosts, DBPurgeAge: purgeAge, Out: out, ForcePoll: c.Bool("poll"),
 				Journal: c.Bool("journal") || c.IsSet("journal-file"), JournalArgs: journalArgs(c.String("journal-file")),
 				Fail2banLog: fail2banLog(c), Influx: influx, Listen: c.String("listen"), WebConfig: c.String("web-config"),
+				Reload: reload, Settings: func() ([]replay.Jail, error) {
+					j, _, err := jailSetup(c, ps, stderr)
+					return j, err
+				},
 				Notice: func(m string) { fmt.Fprintln(stderr, "banscope:", m) },
 			})
 		},

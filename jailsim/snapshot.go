@@ -127,3 +127,13 @@ func (db *BanDB) Restore(s DBSnapshot) {
 		db.put(keyOf(r.ID), r.Jail, dbRec{timeOfBan: r.TimeOfBan, banTime: r.BanTime, banCount: r.BanCount})
 	}
 }
+
+// SetSettings changes a jail's settings in place, as fail2ban's reload
+// does: tickets, bans and counters stay; new failures and bans follow the
+// new settings.
+func (j *Jail) SetSettings(s Settings) {
+	if s.MaxRetry <= 0 {
+		s.MaxRetry = 1
+	}
+	j.s = s
+}

@@ -44,7 +44,11 @@ type Config struct {
 	Listen    string
 	WebConfig string
 	// Ready, if set, receives the Prometheus listen address once serving.
-	Ready      chan<- string
+	Ready chan<- string
+	// Reload, when it receives, re-reads the jail settings with Settings
+	// (SIGHUP): changed jails keep their tickets, bans and counters.
+	Reload     <-chan struct{}
+	Settings   func() ([]replay.Jail, error)
 	State      string // state file; "" keeps no state
 	Interval   time.Duration
 	Host       string
@@ -243,6 +247,8 @@ func Run(ctx context.Context, cfg Config) error {
 			if err := s.flush(); err != nil {
 				return err
 			}
+		case <-cfg.Reload:
+			s.reload()
 		}
 	}
 }
@@ -269,6 +275,64 @@ func (s *sidecar) stream(ctx context.Context) error {
 		}
 	}
 	return ctx.Err()
+}
+
+// reload applies new jail settings. A jail whose filter mode changed gets
+// a new parser (its open sessions are kept); new jails start empty; jails
+// no longer configured stop.
+func (s *sidecar) reload() {
+	if s.cfg.Settings == nil {
+		return
+	}
+	jails, err := s.cfg.Settings()
+	if err != nil {
+		s.cfg.Notice(fmt.Sprintf("reload: %v (keeping the current settings)", err))
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.cfg.Now()
+	byName := map[string]int{}
+	for i, j := range s.cfg.Jails {
+		byName[j.Settings.Name] = i
+	}
+	var parsers []*parser.Parser
+	var sims []*jailsim.Jail
+	for _, j := range jails {
+		if j.Settings.Increment.Enabled {
+			if s.db == nil {
+				s.db = jailsim.NewBanDB(s.cfg.DBPurgeAge)
+			}
+			j.Settings.DB = s.db
+		}
+		opts := parser.Options{Mode: j.Mode, PublicKey: j.PublicKey, Location: s.cfg.Location, Reference: now,
+			Year: s.cfg.Year, CurrentYear: now.Year(), Hosts: s.cfg.Hosts, InOperation: true, Journal: s.cfg.Journal}
+		if i, ok := byName[j.Settings.Name]; ok {
+			old := s.cfg.Jails[i]
+			p := s.parsers[i]
+			if old.Mode != j.Mode || old.PublicKey != j.PublicKey {
+				snap := p.Snapshot()
+				p = parser.New(opts)
+				p.Restore(snap)
+			}
+			s.jails[i].SetSettings(j.Settings)
+			parsers, sims = append(parsers, p), append(sims, s.jails[i])
+			continue
+		}
+		sim := jailsim.New(j.Settings)
+		name, recidive := j.Settings.Name, j.Recidive
+		sim.OnEvent = func(e jailsim.Event) {
+			if e.Kind == jailsim.EvBan && !recidive {
+				s.bans = append(s.bans, e.ID)
+			}
+			if e.Kind == jailsim.EvUnban {
+				s.c.Unbans[name]++
+			}
+		}
+		parsers, sims = append(parsers, parser.New(opts)), append(sims, sim)
+	}
+	s.cfg.Jails, s.parsers, s.jails = jails, parsers, sims
+	s.cfg.Notice(fmt.Sprintf("reloaded the jail settings: %d jail(s)", len(jails)))
 }
 
 // entry processes one journal entry at the wall clock.
