@@ -27,6 +27,7 @@ func runCommand() *ucli.Command {
 			&ucli.StringFlag{Name: "output", Usage: "append line protocol to this file instead of standard output"},
 			&ucli.BoolFlag{Name: "poll", Usage: "poll the log instead of using inotify (NFS, some container mounts)"},
 			&ucli.StringFlag{Name: "fail2ban-log", Value: "/var/log/fail2ban.log", Usage: "fail2ban's log, followed beside the simulation when readable (\"\" for none)"},
+			&ucli.StringFlag{Name: "fail2ban-db", Usage: "fail2ban's database (/var/lib/fail2ban/fail2ban.sqlite3): with no state, restore the bans fail2ban restores"},
 			&ucli.StringFlag{Name: "listen", Value: "127.0.0.1:9539", Usage: "serve Prometheus /metrics and /healthz here (\"\" for none)"},
 			&ucli.StringFlag{Name: "web-config", Usage: "Prometheus exporter-toolkit web configuration (TLS, basic auth) for --listen"},
 			&ucli.StringFlag{Name: "influx-url", Usage: "push points to this InfluxDB-compatible server (http://host:8086)"},
@@ -85,7 +86,7 @@ func runCommand() *ucli.Command {
 				Host: c.String("host"), Jails: jails, Location: ps.loc, Year: ps.year, MaxLine: ps.maxLine,
 				Hosts: ps.hosts, DBPurgeAge: purgeAge, Out: out, ForcePoll: c.Bool("poll"),
 				Journal: c.Bool("journal") || c.IsSet("journal-file"), JournalArgs: journalArgs(c.String("journal-file")),
-				Fail2banLog: fail2banLog(c), Influx: influx, Listen: c.String("listen"), WebConfig: c.String("web-config"),
+				Fail2banLog: fail2banLog(c), Fail2banDB: c.String("fail2ban-db"), Influx: influx, Listen: c.String("listen"), WebConfig: c.String("web-config"),
 				Reload: reload, Settings: func() ([]replay.Jail, error) {
 					j, _, err := jailSetup(c, ps, stderr)
 					return j, err

@@ -184,4 +184,31 @@ func TestRunAgainstFail2banServer(t *testing.T) {
 		}
 		t.Logf("checkpoint %d: currently failed %d, total failed %d, currently banned %d, total banned %d — equal", r+1, want[0], want[1], want[2], want[3])
 	}
+
+	// A fresh banscope (no state, an empty log) restores from fail2ban's
+	// database the bans fail2ban itself would restore.
+	banned := f2b()[2]
+	dir2 := t.TempDir()
+	log2 := filepath.Join(dir2, "auth.log")
+	os.WriteFile(log2, nil, 0o644)
+	out2 := filepath.Join(dir2, "banscope.lp")
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	done2 := make(chan error, 1)
+	go func() {
+		cmd := Command()
+		cmd.Writer, cmd.ErrWriter = os.Stderr, os.Stderr
+		done2 <- cmd.Run(ctx2, []string{"banscope", "run", "--config", conf, "--jail", "sshd", "--auth-log", log2,
+			"--fail2ban-log", "", "--fail2ban-db", filepath.Join(dir, "f2b.sqlite3"), "--listen", "", "--interval", "200ms",
+			"--output", out2})
+	}()
+	time.Sleep(time.Second)
+	cancel2()
+	if err := <-done2; err != nil {
+		t.Fatalf("banscope run --fail2ban-db: %v", err)
+	}
+	b, _ := os.ReadFile(out2)
+	if want := fmt.Sprintf("banned=%di,failed=0i", banned); !strings.Contains(string(b), want) {
+		t.Fatalf("restored from fail2ban's database: want %s in\n%s", want, b)
+	}
+	t.Logf("restored %d bans from fail2ban's database", banned)
 }

@@ -64,6 +64,7 @@ const (
 	EvAlreadyBanned                  // a ban of a banned ID (possibly prolonged)
 	EvIgnoreExpired                  // a ban whose end had already passed
 	EvUnban                          // a ban ended
+	EvRestore                        // a ban restored from fail2ban\'s database at start-up
 )
 
 // Event is one thing a jail did. Time is the failure time for Found,

@@ -137,3 +137,31 @@ func (j *Jail) SetSettings(s Settings) {
 	}
 	j.s = s
 }
+
+// RestoreBan adds a ban read from fail2ban's database at start-up
+// (fail2ban's "Restore Ban"): it counts in Total banned, ignore lists apply,
+// and it is not a new ban for recidive.
+func (j *Jail) RestoreBan(id parser.ID, start, bantime, now float64) bool {
+	if _, ok := j.s.Ignore.Match(id); ok {
+		return false
+	}
+	k := keyOf(id)
+	if _, ok := j.bidx[k]; ok {
+		return false
+	}
+	if bantime != -1 && start+bantime < now {
+		return false
+	}
+	j.bans = append(j.bans, ban{})
+	bi := int32(len(j.bans) - 1)
+	j.bseq++
+	j.bans[bi] = ban{k: k, start: start, bantime: bantime, seq: j.bseq}
+	j.bidx[k] = bi
+	j.bpush(bi)
+	j.totalBanned++
+	if n := len(j.bidx); n > j.peak {
+		j.peak, j.peakAt = n, now
+	}
+	j.emit(Event{Kind: EvRestore, ID: id, Time: start, End: j.endOf(start, bantime)})
+	return true
+}

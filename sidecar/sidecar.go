@@ -37,6 +37,9 @@ type Config struct {
 	// Fail2banLog is fail2ban's own log, followed beside the simulation
 	// ("" for none).
 	Fail2banLog string
+	// Fail2banDB is fail2ban's SQLite database: with no saved state, the
+	// bans it would restore are restored (its "Restore Ban").
+	Fail2banDB string
 	// Influx, when its URL is set, receives every batch of points.
 	Influx Influx
 	// Listen serves Prometheus /metrics and /healthz ("" for none);
@@ -157,6 +160,11 @@ func Run(ctx context.Context, cfg Config) error {
 		loaded = true // no file rebuild: a stream has no predecessors; the journal is read from its horizon
 	}
 	if !loaded {
+		if cfg.Fail2banDB != "" {
+			if err := s.restoreFromDB(cfg.Fail2banDB); err != nil {
+				return err
+			}
+		}
 		if err := s.rebuild(ctx); err != nil {
 			return err
 		}
