@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/banscope/banscope/check"
+	"github.com/banscope/banscope/geo"
 	"github.com/banscope/banscope/parser"
 	"github.com/banscope/banscope/tailer"
 	ucli "github.com/urfave/cli/v3"
@@ -77,6 +78,22 @@ func readParseFlags(c *ucli.Command) (parseSettings, error) {
 		s.hosts = parser.ParseHosts(b)
 	}
 	return s, nil
+}
+
+func geoFlags() []ucli.Flag {
+	return []ucli.Flag{
+		&ucli.BoolFlag{Name: "geo", Value: true, Usage: "break attackers down by country (--geo=false to skip)"},
+		&ucli.StringFlag{Name: "geoip-db", Usage: "MaxMind GeoLite2/GeoIP2 Country or City, or DB-IP, .mmdb file (default: embedded IP2Location LITE data)"},
+		&ucli.StringFlag{Name: "asn-db", Usage: "GeoLite2-ASN or DB-IP ASN .mmdb file, for the top autonomous systems"},
+	}
+}
+
+// openGeo opens the country data the flags ask for (nil with --geo=false).
+func openGeo(c *ucli.Command) (*geo.Resolver, error) {
+	if !c.Bool("geo") {
+		return nil, nil
+	}
+	return geo.Open(c.String("geoip-db"), c.String("asn-db"), 0)
 }
 
 // ParseTimezone reads "local", "UTC", an IANA zone name, or a fixed offset

@@ -177,7 +177,7 @@ func replayCommand() *ucli.Command {
 		Name:      "replay",
 		Usage:     "replay historical logs through fail2ban's jail arithmetic, as if they happened live",
 		ArgsUsage: "FILE... (plain, .gz, .xz or .zst; rotated sets are read oldest first)",
-		Flags: append(append(parseFlags(), jailFlags()...),
+		Flags: append(append(append(parseFlags(), jailFlags()...), geoFlags()...),
 			&ucli.StringFlag{Name: "format", Value: "text", Usage: "text or json"},
 			&ucli.StringFlag{Name: "events", Usage: "write bans and unbans as JSON lines to this file"},
 			&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the report to this file instead of standard output"},
@@ -203,7 +203,14 @@ func replayCommand() *ucli.Command {
 			if err != nil {
 				return err
 			}
-			cfg := replay.Config{
+			g, err := openGeo(c)
+			if err != nil {
+				return err
+			}
+			if g != nil {
+				defer g.Close()
+			}
+			cfg := replay.Config{Geo: g,
 				Files: tailer.OrderRotated(files), Jails: jails, Location: ps.loc, Year: ps.year,
 				Now: time.Now(), MaxLine: ps.maxLine, Hosts: ps.hosts, DBPurgeAge: purgeAge,
 			}

@@ -19,7 +19,7 @@ func runCommand() *ucli.Command {
 	return &ucli.Command{
 		Name:  "run",
 		Usage: "follow the live auth.log and write fail2ban's numbers every interval (InfluxDB line protocol)",
-		Flags: append(append(parseFlags(), jailFlags()...),
+		Flags: append(append(append(parseFlags(), jailFlags()...), geoFlags()...),
 			&ucli.StringFlag{Name: "auth-log", Value: "/var/log/auth.log", Usage: "the log to follow"},
 			&ucli.StringFlag{Name: "state", Usage: "state file: position, jail state and counters, saved every interval and on shutdown"},
 			&ucli.DurationFlag{Name: "interval", Value: 10 * time.Second, Usage: "how often to write the numbers and save the state"},
@@ -67,6 +67,13 @@ func runCommand() *ucli.Command {
 			if err != nil {
 				return err
 			}
+			g, err := openGeo(c)
+			if err != nil {
+				return err
+			}
+			if g != nil {
+				defer g.Close()
+			}
 			ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
 			hup := make(chan os.Signal, 1)
@@ -86,7 +93,7 @@ func runCommand() *ucli.Command {
 				Host: c.String("host"), Jails: jails, Location: ps.loc, Year: ps.year, MaxLine: ps.maxLine,
 				Hosts: ps.hosts, DBPurgeAge: purgeAge, Out: out, ForcePoll: c.Bool("poll"),
 				Journal: c.Bool("journal") || c.IsSet("journal-file"), JournalArgs: journalArgs(c.String("journal-file")),
-				Fail2banLog: fail2banLog(c), Fail2banDB: c.String("fail2ban-db"), Influx: influx, Listen: c.String("listen"), WebConfig: c.String("web-config"),
+				Fail2banLog: fail2banLog(c), Fail2banDB: c.String("fail2ban-db"), Influx: influx, Geo: g, Listen: c.String("listen"), WebConfig: c.String("web-config"),
 				Reload: reload, Settings: func() ([]replay.Jail, error) {
 					j, _, err := jailSetup(c, ps, stderr)
 					return j, err

@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/banscope/banscope/geo"
 	"github.com/banscope/banscope/internal/jsonw"
 	"github.com/banscope/banscope/jailsim"
 	"github.com/banscope/banscope/parser"
@@ -43,6 +44,8 @@ type Config struct {
 	MaxLine  int
 	Hosts    *parser.Hosts
 	Events   io.Writer // JSON lines of bans and unbans, if set
+	// Geo, when set, breaks failures and bans down by country (and ASN).
+	Geo *geo.Resolver
 	// DBPurgeAge is fail2ban's dbpurgeage (default 1d): how long the ban
 	// database remembers bans for bantime.increment.
 	DBPurgeAge float64
@@ -72,6 +75,11 @@ type Result struct {
 	Lines       LineStats
 	Jails       []JailResult
 	First, Last int64 // clock at the first and last stamped line (Unix ns)
+	// Countries is the breakdown by country over all jails (nil without
+	// geo); GeoSource names the data used.
+	Countries []geo.Row
+	GeoSource string
+	HasASN    bool
 }
 
 type runner struct {
@@ -83,6 +91,7 @@ type runner struct {
 	clock   int64
 	db      *jailsim.BanDB
 	bans    []parser.ID // bans logged during the current line, for recidive jails
+	geo     *geo.Breakdown
 	events  []byte
 	evErr   error
 }
@@ -100,6 +109,9 @@ func Run(cfg Config) (*Result, error) {
 		return nil, errors.New("replay: no jail to simulate")
 	}
 	r := &runner{cfg: cfg, res: &Result{Files: cfg.Files}}
+	if cfg.Geo != nil {
+		r.geo = geo.NewBreakdown(cfg.Geo)
+	}
 	for _, j := range cfg.Jails {
 		if j.Settings.Increment.Enabled && r.db == nil {
 			r.db = jailsim.NewBanDB(cfg.DBPurgeAge)
@@ -118,6 +130,14 @@ func Run(cfg Config) (*Result, error) {
 		sim.OnEvent = func(e jailsim.Event) {
 			if e.Kind == jailsim.EvBan && !recidive {
 				r.bans = append(r.bans, e.ID)
+			}
+			if r.geo != nil {
+				switch e.Kind {
+				case jailsim.EvFound:
+					r.geo.Failure(e.ID)
+				case jailsim.EvBan:
+					r.geo.Ban(e.ID)
+				}
 			}
 			r.onEvent(e)
 		}
@@ -154,6 +174,10 @@ func Run(cfg Config) (*Result, error) {
 	for i, j := range r.jails {
 		j.Service(now, true)
 		r.res.Jails = append(r.res.Jails, JailResult{Jail: cfg.Jails[i], Status: j.Status(), ByKind: r.byKind[i]})
+	}
+	if r.geo != nil {
+		r.res.Countries = r.geo.Rows(5)
+		r.res.GeoSource, r.res.HasASN = cfg.Geo.Source, cfg.Geo.HasASN()
 	}
 	r.flushEvents()
 	if r.evErr != nil {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/banscope/banscope/geo"
 	"github.com/banscope/banscope/parser"
 )
 
@@ -29,10 +30,12 @@ type jsonJail struct {
 }
 
 type jsonResult struct {
-	Files  []string            `json:"files"`
-	Period map[string]*string  `json:"period"`
-	Lines  LineStats           `json:"lines"`
-	Jails  map[string]jsonJail `json:"jails"`
+	Files     []string            `json:"files"`
+	Countries map[string]geo.Row  `json:"countries,omitempty"`
+	GeoSource string              `json:"geo_source,omitempty"`
+	Period    map[string]*string  `json:"period"`
+	Lines     LineStats           `json:"lines"`
+	Jails     map[string]jsonJail `json:"jails"`
 }
 
 func settingsMap(j Jail) map[string]any {
@@ -73,6 +76,13 @@ func (r *Result) toJSON() jsonResult {
 	out := jsonResult{Files: r.Files, Lines: r.Lines, Jails: map[string]jsonJail{}, Period: map[string]*string{"first": nil, "last": nil}}
 	if out.Files == nil {
 		out.Files = []string{}
+	}
+	if r.Countries != nil {
+		out.Countries = map[string]geo.Row{}
+		for _, c := range r.Countries {
+			out.Countries[c.Country] = c
+		}
+		out.GeoSource = r.GeoSource
 	}
 	if r.First != 0 {
 		f, l := rfc3339(sec(r.First)), rfc3339(sec(r.Last))
@@ -177,6 +187,33 @@ func (r *Result) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, "    %-12s %s\n", k, origin(jr.Jail, k))
 		}
 	}
+	if len(r.Countries) > 0 {
+		fmt.Fprintf(&b, "\ncountries (%s):\n", r.GeoSource)
+		fmt.Fprintf(&b, "  %-7s %10s %8s %6s\n", "country", "failures", "ips", "bans")
+		for i, c := range r.Countries {
+			if i == 15 {
+				fmt.Fprintf(&b, "  … %d more\n", len(r.Countries)-15)
+				break
+			}
+			fmt.Fprintf(&b, "  %-7s %10d %8d %6d", c.Country, c.Failures, c.IPs, c.Bans)
+			if r.HasASN && len(c.TopASNs) > 0 {
+				a := c.TopASNs[0]
+				fmt.Fprintf(&b, "   top AS%d %s (%d)", a.ASN, terminalSafe(a.Org), a.Failures)
+			}
+			b.WriteByte('\n')
+		}
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// terminalSafe removes control characters (no escape sequences reach a
+// terminal from data).
+func terminalSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return -1
+		}
+		return r
+	}, s)
 }

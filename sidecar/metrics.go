@@ -3,10 +3,12 @@ package sidecar
 import (
 	"fmt"
 	"math"
+	"sort"
 	"time"
 
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
 
+	"github.com/banscope/banscope/jailsim"
 	"github.com/banscope/banscope/parser"
 )
 
@@ -16,11 +18,12 @@ const (
 	// Telegraf's inputs.fail2ban shape, for the InfluxDB fail2ban template.
 	mFail2ban = "fail2ban" // banned, failed: currently banned / currently failed
 
-	mJail   = "banscope_jail"   // per jail: totals, this interval's failures/bans/unbans, peak
-	mKind   = "banscope_kind"   // per jail and message kind: failures_total
-	mLog    = "banscope_log"    // the followed log: growth and rotations
-	mParse  = "banscope_parse"  // parse health
-	mF2bLog = "banscope_f2blog" // what fail2ban.log says happened, beside the simulation
+	mJail    = "banscope_jail"    // per jail: totals, this interval's failures/bans/unbans, peak
+	mKind    = "banscope_kind"    // per jail and message kind: failures_total
+	mLog     = "banscope_log"     // the followed log: growth and rotations
+	mParse   = "banscope_parse"   // parse health
+	mF2bLog  = "banscope_f2blog"  // what fail2ban.log says happened, beside the simulation
+	mCountry = "banscope_country" // per jail and country: failures, distinct IPs, bans, currently banned
 )
 
 // counters are the sidecar's own totals, kept in the state file so that a
@@ -35,6 +38,20 @@ type counters struct {
 	Unbans    map[string]int64            `json:"unbans"`
 	ByKind    map[string]map[string]int64 `json:"by_kind"`
 	Observed  map[string]*observed        `json:"observed"`
+	// Countries holds per jail and country the failure and ban totals.
+	Countries map[string]map[string]*countryTotals `json:"countries,omitempty"`
+}
+
+type countryTotals struct {
+	Failures int64 `json:"failures"`
+	Bans     int64 `json:"bans"`
+}
+
+// countryInterval is one interval's per-country numbers of a jail: exact
+// distinct addresses, bounded by the attackers of one interval.
+type countryInterval struct {
+	failures, bans int64
+	ips            map[parser.ID]struct{}
 }
 
 // observed is one jail as fail2ban.log reports it.
@@ -46,7 +63,8 @@ type observed struct {
 }
 
 func newCounters() counters {
-	return counters{Unbans: map[string]int64{}, ByKind: map[string]map[string]int64{}, Observed: map[string]*observed{}}
+	return counters{Unbans: map[string]int64{}, ByKind: map[string]map[string]int64{}, Observed: map[string]*observed{},
+		Countries: map[string]map[string]*countryTotals{}}
 }
 
 // intervalBase remembers the totals at the last flush, for per-interval
@@ -147,6 +165,7 @@ func (s *sidecar) points(enc *lineprotocol.Encoder, now time.Time) {
 			s.warnDifference(name, len(o.Banned), st.CurrentlyBanned, now)
 		}
 	}
+	s.countryPoints(enc, now)
 	// fail2ban.log jails banscope does not simulate
 	for name, o := range s.c.Observed {
 		if s.simulated(name) {
@@ -218,3 +237,101 @@ func (s *sidecar) warnDifference(jail string, observed, simulated int, now time.
 	s.base.warnedAt[jail] = now
 	s.cfg.Notice(fmt.Sprintf("WARNING: jail %s: fail2ban.log shows %d banned, the simulation %d: the simulation's settings probably differ from the real jail's (see --config and the jail flags)", jail, observed, simulated))
 }
+
+// geoEvent counts a failure or a ban by country.
+func (s *sidecar) geoEvent(jail string, id parser.ID, ban bool) {
+	if s.cfg.Geo == nil {
+		return
+	}
+	c := s.cfg.Geo.Lookup(id).Country
+	tot := s.c.Countries[jail]
+	if tot == nil {
+		tot = map[string]*countryTotals{}
+		s.c.Countries[jail] = tot
+	}
+	t := tot[c]
+	if t == nil {
+		t = &countryTotals{}
+		tot[c] = t
+	}
+	iv := s.ivCountry[jail]
+	if iv == nil {
+		iv = map[string]*countryInterval{}
+		s.ivCountry[jail] = iv
+	}
+	x := iv[c]
+	if x == nil {
+		x = &countryInterval{ips: map[parser.ID]struct{}{}}
+		iv[c] = x
+	}
+	if ban {
+		t.Bans++
+		x.bans++
+		return
+	}
+	t.Failures++
+	x.failures++
+	x.ips[id] = struct{}{}
+}
+
+// bannedByCountry counts a jail's current bans by country.
+func (s *sidecar) bannedByCountry(st jailsimStatus) map[string]int64 {
+	out := map[string]int64{}
+	for _, id := range st.Banned {
+		out[s.cfg.Geo.Lookup(id).Country]++
+	}
+	return out
+}
+
+// countryPoints writes banscope_country for every jail and country seen,
+// then starts a new interval.
+func (s *sidecar) countryPoints(enc *lineprotocol.Encoder, now time.Time) {
+	if s.cfg.Geo == nil {
+		return
+	}
+	for _, j := range s.jails {
+		name := j.Settings().Name
+		banned := s.bannedByCountry(j.Status())
+		tot := s.c.Countries[name]
+		codes := map[string]bool{}
+		for c := range tot {
+			codes[c] = true
+		}
+		for c := range banned {
+			codes[c] = true
+		}
+		for _, c := range sortedKeys(codes) {
+			var t countryTotals
+			if x := tot[c]; x != nil {
+				t = *x
+			}
+			var iv countryInterval
+			if x := s.ivCountry[name][c]; x != nil {
+				iv = *x
+			}
+			enc.StartLine(mCountry)
+			enc.AddTag("country", c)
+			enc.AddTag("host", s.cfg.Host)
+			enc.AddTag("jail", name)
+			enc.AddField("banned", lineprotocol.IntValue(banned[c]))
+			enc.AddField("bans", lineprotocol.IntValue(iv.bans))
+			enc.AddField("bans_total", lineprotocol.IntValue(t.Bans))
+			enc.AddField("failures", lineprotocol.IntValue(iv.failures))
+			enc.AddField("failures_total", lineprotocol.IntValue(t.Failures))
+			enc.AddField("ips", lineprotocol.IntValue(int64(len(iv.ips))))
+			enc.EndLine(now)
+		}
+	}
+	s.ivCountry = map[string]map[string]*countryInterval{}
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+type jailsimStatus = jailsim.Status

@@ -39,6 +39,9 @@ var (
 	pF2bRestores      = prometheus.NewDesc("banscope_fail2ban_log_restores_total", "Restore Ban lines in fail2ban.log.", []string{"host", "jail"}, nil)
 	pF2bUnbans        = prometheus.NewDesc("banscope_fail2ban_log_unbans_total", "Unban and Repeal Ban lines in fail2ban.log.", []string{"host", "jail"}, nil)
 	pF2bBanned        = prometheus.NewDesc("banscope_fail2ban_log_banned", "Currently banned according to fail2ban.log.", []string{"host", "jail"}, nil)
+	pCountryFailures  = prometheus.NewDesc("banscope_country_failures_total", "Failures by the attacker's country.", []string{"host", "jail", "country"}, nil)
+	pCountryBans      = prometheus.NewDesc("banscope_country_bans_total", "Bans by the attacker's country.", []string{"host", "jail", "country"}, nil)
+	pCountryBanned    = prometheus.NewDesc("banscope_country_banned", "Currently banned by country.", []string{"host", "jail", "country"}, nil)
 	pF2bDifference    = prometheus.NewDesc("banscope_fail2ban_log_difference", "fail2ban.log's currently banned minus the simulation's.", []string{"host", "jail"}, nil)
 )
 
@@ -47,7 +50,8 @@ type collector struct{ s *sidecar }
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{pJailFailed, pJailBanned, pJailFailedTotal, pJailBannedTotal, pJailUnbansTotal,
 		pJailIgnoredTotal, pJailPeak, pKindTotal, pLogBytes, pLogLines, pLogRotations, pLogLag, pParseMatched,
-		pParseMalformed, pParseTooLong, pF2bBans, pF2bRestores, pF2bUnbans, pF2bBanned, pF2bDifference} {
+		pParseMalformed, pParseTooLong, pF2bBans, pF2bRestores, pF2bUnbans, pF2bBanned, pF2bDifference,
+		pCountryFailures, pCountryBans, pCountryBanned} {
 		ch <- d
 	}
 }
@@ -78,6 +82,15 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 				if n := s.c.ByKind[name][k.String()]; n > 0 {
 					ct(pKindTotal, float64(n), host, name, k.String())
 				}
+			}
+		}
+		if s.cfg.Geo != nil {
+			for c, t := range s.c.Countries[name] {
+				ct(pCountryFailures, float64(t.Failures), host, name, c)
+				ct(pCountryBans, float64(t.Bans), host, name, c)
+			}
+			for c, n := range s.bannedByCountry(st) {
+				g(pCountryBanned, float64(n), host, name, c)
 			}
 		}
 		if o := s.c.Observed[name]; o != nil {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
 
+	"github.com/banscope/banscope/geo"
 	"github.com/banscope/banscope/jailsim"
 	"github.com/banscope/banscope/parser"
 	"github.com/banscope/banscope/replay"
@@ -40,6 +41,8 @@ type Config struct {
 	// Fail2banDB is fail2ban's SQLite database: with no saved state, the
 	// bans it would restore are restored (its "Restore Ban").
 	Fail2banDB string
+	// Geo, when set, breaks failures and bans down by country.
+	Geo *geo.Resolver
 	// Influx, when its URL is set, receives every batch of points.
 	Influx Influx
 	// Listen serves Prometheus /metrics and /healthz ("" for none);
@@ -84,21 +87,22 @@ type stateFile struct {
 }
 
 type sidecar struct {
-	cfg     Config
-	mu      sync.Mutex
-	parsers []*parser.Parser
-	jails   []*jailsim.Jail
-	db      *jailsim.BanDB
-	pos     *tailer.Position
-	cursor  string
-	f2bPos  *tailer.Position
-	f2b     parser.Fail2banLog
-	c       counters
-	base    intervalBase
-	push    *pusher
-	health  health
-	enc     lineprotocol.Encoder
-	bans    []parser.ID
+	cfg       Config
+	mu        sync.Mutex
+	parsers   []*parser.Parser
+	jails     []*jailsim.Jail
+	db        *jailsim.BanDB
+	pos       *tailer.Position
+	cursor    string
+	f2bPos    *tailer.Position
+	f2b       parser.Fail2banLog
+	c         counters
+	base      intervalBase
+	push      *pusher
+	health    health
+	ivCountry map[string]map[string]*countryInterval
+	enc       lineprotocol.Encoder
+	bans      []parser.ID
 }
 
 // Run follows the log until ctx is done, then writes the numbers and saves
@@ -122,7 +126,7 @@ func Run(ctx context.Context, cfg Config) error {
 			cfg.Host = "unknown"
 		}
 	}
-	s := &sidecar{cfg: cfg, c: newCounters()}
+	s := &sidecar{cfg: cfg, c: newCounters(), ivCountry: map[string]map[string]*countryInterval{}}
 	s.base = intervalBase{failed: map[string]int64{}, bans: map[string]int64{}, unbans: map[string]int64{}, warnedAt: map[string]time.Time{}}
 	s.f2b.Location = cfg.Location
 	s.enc.SetPrecision(lineprotocol.Nanosecond)
@@ -146,8 +150,13 @@ func Run(ctx context.Context, cfg Config) error {
 			if e.Kind == jailsim.EvBan && !recidive {
 				s.bans = append(s.bans, e.ID)
 			}
-			if e.Kind == jailsim.EvUnban {
+			switch e.Kind {
+			case jailsim.EvUnban:
 				s.c.Unbans[name]++
+			case jailsim.EvFound:
+				s.geoEvent(name, e.ID, false)
+			case jailsim.EvBan, jailsim.EvRestore:
+				s.geoEvent(name, e.ID, true)
 			}
 		}
 		s.jails = append(s.jails, sim)
@@ -333,8 +342,13 @@ func (s *sidecar) reload() {
 			if e.Kind == jailsim.EvBan && !recidive {
 				s.bans = append(s.bans, e.ID)
 			}
-			if e.Kind == jailsim.EvUnban {
+			switch e.Kind {
+			case jailsim.EvUnban:
 				s.c.Unbans[name]++
+			case jailsim.EvFound:
+				s.geoEvent(name, e.ID, false)
+			case jailsim.EvBan, jailsim.EvRestore:
+				s.geoEvent(name, e.ID, true)
 			}
 		}
 		parsers, sims = append(parsers, parser.New(opts)), append(sims, sim)
@@ -583,6 +597,9 @@ func (s *sidecar) load() (bool, error) {
 			if s.c.Observed == nil {
 				s.c.Observed = n.Observed
 			}
+		}
+		if s.c.Countries == nil {
+			s.c.Countries = map[string]map[string]*countryTotals{}
 		}
 		for _, o := range s.c.Observed {
 			if o.Banned == nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/banscope/banscope/geo"
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
 	"os"
 	"os/exec"
@@ -213,7 +214,8 @@ func TestSchema(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- Run(ctx, Config{AuthLog: path, Fail2banLog: f2b, Interval: 100 * time.Millisecond, Host: "web1", Location: time.UTC, Out: &out,
+		g, _ := geo.Open("", "", 0)
+		done <- Run(ctx, Config{AuthLog: path, Fail2banLog: f2b, Interval: 100 * time.Millisecond, Host: "web1", Location: time.UTC, Out: &out, Geo: g,
 			Jails:  []replay.Jail{{Settings: jailsim.Settings{Name: "sshd", MaxRetry: 5, FindTime: 3600, BanTime: 3600}}},
 			Notice: func(m string) { nmu.Lock(); notices = append(notices, m); nmu.Unlock() }})
 	}()
@@ -264,11 +266,12 @@ func TestSchema(t *testing.T) {
 		points[key] = strings.Join(fields, " ")
 	}
 	for key, want := range map[string]string{
-		"fail2ban,jail=sshd":                  "banned=1i failed=0i",
-		"banscope_kind,jail=sshd,kind=failed": "failures_total=5i",
-		"banscope_f2blog,jail=sshd":           "banned=4i bans_total=5i difference=3i restores_total=0i simulated_banned=1i unbans_total=1i",
-		"banscope_f2blog,jail=apache-auth":    "banned=1i bans_total=0i restores_total=1i unbans_total=0i",
-		"banscope_parse":                      "malformed_total=0i matched_total=5i read_total=5i too_long_total=0i",
+		"fail2ban,jail=sshd":                    "banned=1i failed=0i",
+		"banscope_kind,jail=sshd,kind=failed":   "failures_total=5i",
+		"banscope_f2blog,jail=sshd":             "banned=4i bans_total=5i difference=3i restores_total=0i simulated_banned=1i unbans_total=1i",
+		"banscope_f2blog,jail=apache-auth":      "banned=1i bans_total=0i restores_total=1i unbans_total=0i",
+		"banscope_parse":                        "malformed_total=0i matched_total=5i read_total=5i too_long_total=0i",
+		"banscope_country,country=ZZ,jail=sshd": "banned=1i bans=0i bans_total=1i failures=0i failures_total=5i ips=0i",
 	} {
 		if got := points[key]; got != want {
 			t.Errorf("%s: %q, want %q", key, got, want)
