@@ -110,7 +110,7 @@ func (r *Resolver) Close() {
 // lookup.
 func (r *Resolver) Lookup(id parser.ID) Info {
 	a, ok := id.Addr()
-	if !ok || Special(a) {
+	if !ok {
 		return Info{Country: Unknown}
 	}
 	r.mu.Lock()
@@ -119,6 +119,10 @@ func (r *Resolver) Lookup(id parser.ID) Info {
 		return in
 	}
 	in := Info{Country: Unknown}
+	if Special(a) {
+		r.cache.put(a, in)
+		return in
+	}
 	if r.country != nil {
 		if c, err := r.country.Country(a); err == nil {
 			in.Country = normalize(c.Country.ISOCode)
