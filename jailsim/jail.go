@@ -106,12 +106,12 @@ type Jail struct {
 	idx   map[key]int32 // ticket slot by ID
 	tk    []ticket
 	free  []int32
-	theap []int32 // min-heap of ticket slots by last
+	theap indexedHeap // ticket slots by last failure
 
 	bidx  map[key]int32
 	bans  []ban
 	bfree []int32
-	bheap []int32 // min-heap of ban slots by end
+	bheap indexedHeap // ban slots by end of ban
 	bseq  uint64
 
 	queue []int32     // tickets that reached maxretry, waiting for the ban manager
@@ -132,7 +132,24 @@ func New(s Settings) *Jail {
 	if s.MaxRetry <= 0 {
 		s.MaxRetry = 1
 	}
-	return &Jail{s: s, idx: map[key]int32{}, bidx: map[key]int32{}}
+	j := &Jail{s: s, idx: map[key]int32{}, bidx: map[key]int32{}}
+	j.initHeaps()
+	return j
+}
+
+// initHeaps points the heaps at this jail's tickets and bans.
+func (j *Jail) initHeaps() {
+	j.theap.less = func(a, b int32) bool { return j.tk[a].last < j.tk[b].last }
+	j.theap.pos = func(i int32) *int32 { return &j.tk[i].hpos }
+	j.bheap.less = func(a, b int32) bool {
+		x, y := j.bans[a], j.bans[b]
+		ex, ey := j.endOf(x.start, x.bantime), j.endOf(y.start, y.bantime)
+		if ex != ey {
+			return ex < ey
+		}
+		return x.seq < y.seq
+	}
+	j.bheap.pos = func(i int32) *int32 { return &j.bans[i].hpos }
 }
 
 // Settings returns the jail's settings.
@@ -200,8 +217,8 @@ func (j *Jail) Service(now float64, force bool) {
 	}
 	j.nextSvc = now + 5
 	limit := now - j.s.FindTime
-	for len(j.theap) > 0 {
-		i := j.theap[0]
+	for len(j.theap.items) > 0 {
+		i := j.theap.items[0]
 		t := &j.tk[i]
 		if j.s.Counting == CountReset {
 			if !(t.last < limit) {
@@ -267,7 +284,7 @@ func (j *Jail) Failure(id parser.ID, t, now float64) {
 				tk.last = t
 			}
 		}
-		j.fix(i)
+		j.theap.fix(i)
 	}
 	created := !ok
 	j.maybeBan(k, i, now)
@@ -281,7 +298,7 @@ func (j *Jail) Failure(id parser.ID, t, now float64) {
 func (j *Jail) maybeBan(k key, i int32, now float64) {
 	if int(j.tk[i].retry) >= j.s.MaxRetry {
 		delete(j.idx, k)
-		j.heapRemove(i)
+		j.theap.remove(i)
 		j.queue = append(j.queue, i)
 		j.Service(now, false)
 	}
@@ -340,13 +357,13 @@ func (j *Jail) newTicket(k key, t float64) int32 {
 		j.rings[i] = append(j.rings[i][:0], t)
 	}
 	j.idx[k] = i
-	j.heapPush(i)
+	j.theap.push(i)
 	return i
 }
 
 func (j *Jail) dropTicket(i int32) {
 	delete(j.idx, j.tk[i].k)
-	j.heapRemove(i)
+	j.theap.remove(i)
 	j.free = append(j.free, i)
 }
 
@@ -384,7 +401,7 @@ func (j *Jail) addBan(k key, start float64, banCount int, now float64) {
 				}
 			}
 			b.bantime = btm
-			j.bfix(bi)
+			j.bheap.fix(bi)
 		}
 		j.emit(Event{Kind: EvAlreadyBanned, ID: id, Time: start, End: j.endOf(b.start, b.bantime)})
 		return
@@ -400,7 +417,7 @@ func (j *Jail) addBan(k key, start float64, banCount int, now float64) {
 	j.bseq++
 	j.bans[bi] = ban{k: k, start: start, bantime: j.s.BanTime, seq: j.bseq}
 	j.bidx[k] = bi
-	j.bpush(bi)
+	j.bheap.push(bi)
 	j.totalBanned++
 	banCount++ // BanManager.addBanTicket: ticket.incrBanCount()
 	if j.s.Increment.Enabled && j.s.DB != nil {
@@ -427,7 +444,7 @@ func (j *Jail) banFound(bi int32, banCount int, now float64) {
 				btime = j.s.Increment.banTime(btime, rec.banCount)
 			}
 			b.bantime = btime
-			j.bfix(bi)
+			j.bheap.fix(bi)
 		}
 	}
 	if btime != -1 && b.start+btime < now {
@@ -438,14 +455,14 @@ func (j *Jail) banFound(bi int32, banCount int, now float64) {
 
 // Unban lifts every ban whose end has passed (now > end), in order of end.
 func (j *Jail) Unban(now float64) {
-	for len(j.bheap) > 0 {
-		bi := j.bheap[0]
+	for len(j.bheap.items) > 0 {
+		bi := j.bheap.items[0]
 		b := j.bans[bi]
 		end := j.endOf(b.start, b.bantime)
 		if !(now > end) {
 			return
 		}
-		j.bremove(bi)
+		j.bheap.remove(bi)
 		delete(j.bidx, b.k)
 		j.bfree = append(j.bfree, bi)
 		j.emit(Event{Kind: EvUnban, ID: b.k.id(), Time: math.Floor(end) + 1, End: end})
@@ -454,148 +471,9 @@ func (j *Jail) Unban(now float64) {
 
 // NextUnban returns the end of the earliest ban, or +Inf.
 func (j *Jail) NextUnban() float64 {
-	if len(j.bheap) == 0 {
+	if len(j.bheap.items) == 0 {
 		return math.Inf(1)
 	}
-	b := j.bans[j.bheap[0]]
+	b := j.bans[j.bheap.items[0]]
 	return j.endOf(b.start, b.bantime)
-}
-
-// --- ticket heap (by last), with positions kept in the tickets ---
-
-func (j *Jail) less(a, b int32) bool { return j.tk[a].last < j.tk[b].last }
-
-func (j *Jail) heapPush(i int32) {
-	j.tk[i].hpos = int32(len(j.theap))
-	j.theap = append(j.theap, i)
-	j.up(int(j.tk[i].hpos))
-}
-
-func (j *Jail) heapRemove(i int32) {
-	p := int(j.tk[i].hpos)
-	n := len(j.theap) - 1
-	if p != n {
-		j.swap(p, n)
-	}
-	j.theap = j.theap[:n]
-	if p != n {
-		j.down(p)
-		j.up(p)
-	}
-}
-
-func (j *Jail) fix(i int32) {
-	p := int(j.tk[i].hpos)
-	j.down(p)
-	j.up(p)
-}
-
-func (j *Jail) swap(a, b int) {
-	h := j.theap
-	h[a], h[b] = h[b], h[a]
-	j.tk[h[a]].hpos = int32(a)
-	j.tk[h[b]].hpos = int32(b)
-}
-
-func (j *Jail) up(p int) {
-	for p > 0 {
-		q := (p - 1) / 2
-		if !j.less(j.theap[p], j.theap[q]) {
-			break
-		}
-		j.swap(p, q)
-		p = q
-	}
-}
-
-func (j *Jail) down(p int) {
-	n := len(j.theap)
-	for {
-		l := 2*p + 1
-		if l >= n {
-			return
-		}
-		m := l
-		if r := l + 1; r < n && j.less(j.theap[r], j.theap[l]) {
-			m = r
-		}
-		if !j.less(j.theap[m], j.theap[p]) {
-			return
-		}
-		j.swap(p, m)
-		p = m
-	}
-}
-
-// --- ban heap (by end) ---
-
-func (j *Jail) bless(a, b int32) bool {
-	x, y := j.bans[a], j.bans[b]
-	ex, ey := j.endOf(x.start, x.bantime), j.endOf(y.start, y.bantime)
-	if ex != ey {
-		return ex < ey
-	}
-	return x.seq < y.seq
-}
-
-func (j *Jail) bpush(i int32) {
-	j.bans[i].hpos = int32(len(j.bheap))
-	j.bheap = append(j.bheap, i)
-	j.bup(int(j.bans[i].hpos))
-}
-
-func (j *Jail) bremove(i int32) {
-	p := int(j.bans[i].hpos)
-	n := len(j.bheap) - 1
-	if p != n {
-		j.bswap(p, n)
-	}
-	j.bheap = j.bheap[:n]
-	if p != n {
-		j.bdown(p)
-		j.bup(p)
-	}
-}
-
-func (j *Jail) bfix(i int32) {
-	p := int(j.bans[i].hpos)
-	j.bdown(p)
-	j.bup(p)
-}
-
-func (j *Jail) bswap(a, b int) {
-	h := j.bheap
-	h[a], h[b] = h[b], h[a]
-	j.bans[h[a]].hpos = int32(a)
-	j.bans[h[b]].hpos = int32(b)
-}
-
-func (j *Jail) bup(p int) {
-	for p > 0 {
-		q := (p - 1) / 2
-		if !j.bless(j.bheap[p], j.bheap[q]) {
-			break
-		}
-		j.bswap(p, q)
-		p = q
-	}
-}
-
-func (j *Jail) bdown(p int) {
-	n := len(j.bheap)
-	for {
-		l := 2*p + 1
-		if l >= n {
-			return
-		}
-		m := l
-		if r := l + 1; r < n && j.bless(j.bheap[r], j.bheap[l]) {
-			m = r
-		}
-		if !j.bless(j.bheap[m], j.bheap[p]) {
-			return
-		}
-		j.bswap(p, m)
-		p = m
-	}
 }

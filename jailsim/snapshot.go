@@ -45,7 +45,7 @@ func (j *Jail) Snapshot() Snapshot {
 	s := Snapshot{TotalFailed: j.totalFailed, TotalBanned: j.totalBanned, Ignored: j.ignored,
 		Peak: j.peak, PeakAt: j.peakAt, NextSvc: j.nextSvc, Lines: j.lines, BanSeq: j.bseq}
 	// tickets in heap order is as good as any; keep it deterministic
-	for _, i := range j.theap {
+	for _, i := range j.theap.items {
 		t := j.tk[i]
 		ts := TicketState{ID: t.k.id(), First: t.first, Last: t.last, Retry: t.retry, BanCount: t.banCount}
 		if j.s.Counting == CountSliding && int(i) < len(j.rings) {
@@ -53,7 +53,7 @@ func (j *Jail) Snapshot() Snapshot {
 		}
 		s.Tickets = append(s.Tickets, ts)
 	}
-	for _, bi := range j.bheap {
+	for _, bi := range j.bheap.items {
 		b := j.bans[bi]
 		s.Bans = append(s.Bans, BanState{ID: b.k.id(), Start: b.start, BanTime: b.bantime, Seq: b.seq})
 	}
@@ -65,6 +65,7 @@ func (j *Jail) Restore(s Snapshot) error {
 	fresh := New(j.s)
 	fresh.OnEvent = j.OnEvent
 	*j = *fresh
+	j.initHeaps() // the heaps must see this jail, not the copy's source
 	j.totalFailed, j.totalBanned, j.ignored = s.TotalFailed, s.TotalBanned, s.Ignored
 	j.peak, j.peakAt, j.nextSvc, j.lines, j.bseq = s.Peak, s.PeakAt, s.NextSvc, s.Lines, s.BanSeq
 	for _, t := range s.Tickets {
@@ -78,7 +79,7 @@ func (j *Jail) Restore(s Snapshot) error {
 		if j.s.Counting == CountSliding {
 			j.rings[i] = append(j.rings[i][:0], t.Window...)
 		}
-		j.fix(i)
+		j.theap.fix(i)
 	}
 	for _, b := range s.Bans {
 		k := keyOf(b.ID)
@@ -88,7 +89,7 @@ func (j *Jail) Restore(s Snapshot) error {
 		j.bans = append(j.bans, ban{k: k, start: b.Start, bantime: b.BanTime, seq: b.Seq})
 		bi := int32(len(j.bans) - 1)
 		j.bidx[k] = bi
-		j.bpush(bi)
+		j.bheap.push(bi)
 	}
 	return nil
 }
@@ -157,7 +158,7 @@ func (j *Jail) RestoreBan(id parser.ID, start, bantime, now float64) bool {
 	j.bseq++
 	j.bans[bi] = ban{k: k, start: start, bantime: bantime, seq: j.bseq}
 	j.bidx[k] = bi
-	j.bpush(bi)
+	j.bheap.push(bi)
 	j.totalBanned++
 	if n := len(j.bidx); n > j.peak {
 		j.peak, j.peakAt = n, now

@@ -143,23 +143,7 @@ func Run(ctx context.Context, cfg Config) error {
 		s.parsers = append(s.parsers, parser.New(parser.Options{Mode: j.Mode, PublicKey: j.PublicKey,
 			Location: cfg.Location, Reference: now, Year: cfg.Year, CurrentYear: now.Year(), Hosts: cfg.Hosts, InOperation: true,
 			Journal: cfg.Journal}))
-		sim := jailsim.New(j.Settings)
-		recidive := j.Recidive
-		name := j.Settings.Name
-		sim.OnEvent = func(e jailsim.Event) {
-			if e.Kind == jailsim.EvBan && !recidive {
-				s.bans = append(s.bans, e.ID)
-			}
-			switch e.Kind {
-			case jailsim.EvUnban:
-				s.c.Unbans[name]++
-			case jailsim.EvFound:
-				s.geoEvent(name, e.ID, false)
-			case jailsim.EvBan, jailsim.EvRestore:
-				s.geoEvent(name, e.ID, true)
-			}
-		}
-		s.jails = append(s.jails, sim)
+		s.jails = append(s.jails, s.newJail(j))
 	}
 	loaded, err := s.load()
 	if err != nil {
@@ -294,6 +278,29 @@ func (s *sidecar) stream(ctx context.Context) error {
 	return ctx.Err()
 }
 
+// newJail makes a simulated jail whose events feed the recidive jails,
+// the unban counts and the country breakdown.
+func (s *sidecar) newJail(j replay.Jail) *jailsim.Jail {
+	sim := jailsim.New(j.Settings)
+	name, recidive := j.Settings.Name, j.Recidive
+	sim.OnEvent = func(e jailsim.Event) {
+		switch e.Kind {
+		case jailsim.EvBan:
+			if !recidive {
+				s.bans = append(s.bans, e.ID)
+			}
+			s.geoEvent(name, e.ID, true)
+		case jailsim.EvRestore:
+			s.geoEvent(name, e.ID, true)
+		case jailsim.EvUnban:
+			s.c.Unbans[name]++
+		case jailsim.EvFound:
+			s.geoEvent(name, e.ID, false)
+		}
+	}
+	return sim
+}
+
 // reload applies new jail settings. A jail whose filter mode changed gets
 // a new parser (its open sessions are kept); new jails start empty; jails
 // no longer configured stop.
@@ -336,21 +343,7 @@ func (s *sidecar) reload() {
 			parsers, sims = append(parsers, p), append(sims, s.jails[i])
 			continue
 		}
-		sim := jailsim.New(j.Settings)
-		name, recidive := j.Settings.Name, j.Recidive
-		sim.OnEvent = func(e jailsim.Event) {
-			if e.Kind == jailsim.EvBan && !recidive {
-				s.bans = append(s.bans, e.ID)
-			}
-			switch e.Kind {
-			case jailsim.EvUnban:
-				s.c.Unbans[name]++
-			case jailsim.EvFound:
-				s.geoEvent(name, e.ID, false)
-			case jailsim.EvBan, jailsim.EvRestore:
-				s.geoEvent(name, e.ID, true)
-			}
-		}
+		sim := s.newJail(j)
 		parsers, sims = append(parsers, parser.New(opts)), append(sims, sim)
 	}
 	s.cfg.Jails, s.parsers, s.jails = jails, parsers, sims
