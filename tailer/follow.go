@@ -357,6 +357,12 @@ func (fw *follower) finishElsewhere(ctx context.Context, p Position) error {
 	}
 	defer rf.Close()
 	if _, err := io.CopyN(io.Discard, rf, p.Offset); err != nil {
+		if errors.Is(err, io.EOF) {
+			// A copytruncate copy shorter than what we had read: the rest
+			// of that generation was written in logrotate's loss window
+			// and read already.
+			return nil
+		}
 		return fmt.Errorf("read %s: %w", found, err)
 	}
 	// A renamed file may still be written to: drain it until quiet (a

@@ -182,12 +182,32 @@ func (w *writer) copyTruncate(dst string) error {
 	return os.Truncate(w.path, 0)
 }
 
+// childErr collects what the follower processes say on stderr.
+var childErr syncWriter
+
+type syncWriter struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *syncWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
 func startChild(t *testing.T, env []string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Env = append(cmd.Env, "BANSCOPE_FOLLOW_CHILD=1")
-	cmd.Stderr = os.Stderr
+	cmd.Stderr = &childErr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +305,7 @@ func stress(t *testing.T, rotations int, poll bool) {
 	}
 	child.Process.Signal(syscall.SIGTERM)
 	if err := child.Wait(); err != nil {
-		t.Fatalf("follower: %v", err)
+		t.Fatalf("follower: %v\n%s", err, childErr.String())
 	}
 
 	seq := map[string]int{}
@@ -298,7 +318,7 @@ func stress(t *testing.T, rotations int, poll bool) {
 	for i, l := range out {
 		s, ok := seq[l]
 		if !ok {
-			t.Fatalf("output line %d was never written: %q", i, l)
+			t.Fatalf("output line %d was never written: %q\n%s", i, l, childErr.String())
 		}
 		if s <= prev {
 			t.Fatalf("output line %d out of order or repeated: %q (after #%d)", i, l, prev)
@@ -431,5 +451,47 @@ func TestFollowDeleteRecreate(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Fatalf("no %q", want)
 		}
+	}
+}
+
+// Restarted after a copytruncate whose copy is shorter than the saved
+// position (the follower had read lines of the loss window): nothing is
+// repeated and the new generation is read from its start.
+func TestResumeAfterShortCopy(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "auth.log")
+	var old bytes.Buffer
+	for i := 0; i < 100; i++ {
+		fmt.Fprintf(&old, "line a%03d of the old generation\n", i)
+	}
+	os.WriteFile(path, old.Bytes(), 0o644)
+	f, _ := os.Open(path)
+	start, err := PositionOf(f, int64(old.Len()))
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// the copy was made before the last lines were written (it holds more
+	// than the 1 KiB that identifies the generation, less than we read),
+	// then the truncation, then new lines
+	os.WriteFile(filepath.Join(dir, "auth.log.1"), old.Bytes()[:old.Len()-200], 0o644)
+	os.WriteFile(path, []byte("b1\n"), 0o644)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	lines := make(chan string, 10)
+	errc := make(chan error, 1)
+	go func() {
+		errc <- Follow(ctx, FollowOptions{Path: path, Quiet: 50 * time.Millisecond}, &start,
+			func(l []byte, st Status, p Position) error { lines <- string(l); return nil })
+	}()
+	select {
+	case got := <-lines:
+		if got != "b1" {
+			t.Fatalf("got %q, want b1", got)
+		}
+	case err := <-errc:
+		t.Fatalf("follow: %v", err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("no line")
 	}
 }
