@@ -83,17 +83,14 @@ type Result struct {
 }
 
 type runner struct {
-	cfg     Config
-	parsers []*parser.Parser
-	jails   []*jailsim.Jail
-	byKind  []map[parser.Kind]int64
-	res     *Result
-	clock   int64
-	db      *jailsim.BanDB
-	bans    []parser.ID // bans logged during the current line, for recidive jails
-	geo     *geo.Breakdown
-	events  []byte
-	evErr   error
+	cfg    Config
+	eng    *Engine
+	byKind []map[parser.Kind]int64
+	res    *Result
+	clock  int64
+	events []byte
+	evErr  error
+	geo    *geo.Breakdown
 }
 
 // Run replays the files. On a bad file it goes on with the others and
@@ -112,38 +109,22 @@ func Run(cfg Config) (*Result, error) {
 	if cfg.Geo != nil {
 		r.geo = geo.NewBreakdown(cfg.Geo)
 	}
-	for _, j := range cfg.Jails {
-		if j.Settings.Increment.Enabled && r.db == nil {
-			r.db = jailsim.NewBanDB(cfg.DBPurgeAge)
-		}
-	}
-	for _, j := range cfg.Jails {
-		if j.Settings.Increment.Enabled {
-			j.Settings.DB = r.db
-		}
-		p := parser.New(parser.Options{
-			Mode: j.Mode, PublicKey: j.PublicKey, Location: cfg.Location, Reference: cfg.Now,
-			Year: cfg.Year, CurrentYear: cfg.Now.Year(), Hosts: cfg.Hosts, InOperation: true,
-		})
-		sim := jailsim.New(j.Settings)
-		recidive := j.Recidive
-		sim.OnEvent = func(e jailsim.Event) {
-			if e.Kind == jailsim.EvBan && !recidive {
-				r.bans = append(r.bans, e.ID)
-			}
-			if r.geo != nil {
-				switch e.Kind {
-				case jailsim.EvFound:
-					r.geo.Failure(e.ID)
-				case jailsim.EvBan:
-					r.geo.Ban(e.ID)
-				}
-			}
-			r.onEvent(e)
-		}
-		r.parsers = append(r.parsers, p)
-		r.jails = append(r.jails, sim)
+	r.eng = NewEngine(cfg.Jails, EngineOptions{Location: cfg.Location, Reference: cfg.Now, Year: cfg.Year,
+		CurrentYear: cfg.Now.Year(), Hosts: cfg.Hosts, DBPurgeAge: cfg.DBPurgeAge})
+	for range cfg.Jails {
 		r.byKind = append(r.byKind, map[parser.Kind]int64{})
+	}
+	r.eng.OnFailure = func(i int, k parser.Kind) { r.byKind[i][k]++ }
+	r.eng.OnEvent = func(i int, e jailsim.Event) {
+		if r.geo != nil {
+			switch e.Kind {
+			case jailsim.EvFound:
+				r.geo.Failure(e.ID)
+			case jailsim.EvBan:
+				r.geo.Ban(e.ID)
+			}
+		}
+		r.onEvent(e)
 	}
 	var errs []error
 	var lines *tailer.Lines
@@ -153,7 +134,7 @@ func Run(cfg Config) (*Result, error) {
 			errs = append(errs, err)
 			continue
 		}
-		for _, p := range r.parsers {
+		for _, p := range r.eng.Parsers {
 			p.SetReference(f.ModTime)
 		}
 		if lines == nil {
@@ -171,7 +152,7 @@ func Run(cfg Config) (*Result, error) {
 		f.Close()
 	}
 	now := sec(r.clock)
-	for i, j := range r.jails {
+	for i, j := range r.eng.Sims {
 		j.Service(now, true)
 		r.res.Jails = append(r.res.Jails, JailResult{Jail: cfg.Jails[i], Status: j.Status(), ByKind: r.byKind[i]})
 	}
@@ -206,7 +187,7 @@ func (r *runner) file(lines *tailer.Lines) {
 			st.InvalidUTF8++
 			bad = true
 		}
-		if t, ok := r.parsers[0].Stamp(line); ok {
+		if t, ok := r.eng.Parsers[0].Stamp(line); ok {
 			if t > r.clock {
 				r.clock = t
 			}
@@ -221,40 +202,7 @@ func (r *runner) file(lines *tailer.Lines) {
 		if bad {
 			st.Malformed++
 		}
-		now := sec(r.clock)
-		r.db.Tick(now)
-		matched := false
-		for i, p := range r.parsers {
-			j := r.jails[i]
-			j.BeforeLine(now)
-			if r.cfg.Jails[i].Recidive {
-				continue
-			}
-			p.SetNow(r.clock)
-			ev := p.Parse(line)
-			if ev.Verdict != parser.Irrelevant {
-				matched = true
-			}
-			if ev.Verdict == parser.Failure {
-				for _, id := range ev.IDs {
-					r.byKind[i][ev.Kind]++
-					j.Failure(id, sec(ev.Time), now)
-				}
-			}
-			j.AfterLine(now)
-		}
-		// recidive jails read the bans just logged, one fail2ban.log line each.
-		for i, j := range r.jails {
-			if !r.cfg.Jails[i].Recidive {
-				continue
-			}
-			for _, id := range r.bans {
-				j.BeforeLine(now)
-				j.Failure(id, now, now)
-				j.AfterLine(now)
-			}
-		}
-		r.bans = r.bans[:0]
+		matched := r.eng.Line(line, r.clock, 0, false)
 		if matched {
 			st.Matched++
 		}

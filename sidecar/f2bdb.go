@@ -22,7 +22,7 @@ func (s *sidecar) restoreFromDB(path string) error {
 	defer db.Close()
 	now := sec(s.cfg.Now())
 	total := 0
-	for i, j := range s.cfg.Jails {
+	for i, j := range s.eng.Jails {
 		set := j.Settings
 		max := set.BanTime
 		if set.Increment.Enabled {
@@ -52,7 +52,7 @@ func (s *sidecar) restoreFromDB(path string) error {
 			if max != -1 && (bt == -1 || bt > max) {
 				bt = max
 			}
-			if s.jails[i].RestoreBan(parser.ParseID(ip), float64(tob), bt, now) {
+			if s.eng.Sims[i].RestoreBan(parser.ParseID(ip), float64(tob), bt, now) {
 				total++
 			}
 		}

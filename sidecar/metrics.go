@@ -114,7 +114,7 @@ func (s *sidecar) points(enc *lineprotocol.Encoder, now time.Time) {
 		}
 		return d
 	}
-	for i, j := range s.jails {
+	for i, j := range s.eng.Sims {
 		name := j.Settings().Name
 		st := j.Status()
 		enc.StartLine(mFail2ban)
@@ -136,7 +136,7 @@ func (s *sidecar) points(enc *lineprotocol.Encoder, now time.Time) {
 		enc.AddField("unbans", lineprotocol.IntValue(iv(b.unbans, name, s.c.Unbans[name])))
 		enc.EndLine(now)
 
-		if !s.cfg.Jails[i].Recidive {
+		if !s.eng.Jails[i].Recidive {
 			for _, k := range parser.Kinds() {
 				n := s.c.ByKind[name][k.String()]
 				if n == 0 {
@@ -208,7 +208,7 @@ func (s *sidecar) points(enc *lineprotocol.Encoder, now time.Time) {
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 
 func (s *sidecar) simulated(name string) bool {
-	for _, j := range s.cfg.Jails {
+	for _, j := range s.eng.Jails {
 		if j.Settings.Name == name {
 			return true
 		}
@@ -289,7 +289,7 @@ func (s *sidecar) countryPoints(enc *lineprotocol.Encoder, now time.Time) {
 	if s.cfg.Geo == nil {
 		return
 	}
-	for _, j := range s.jails {
+	for _, j := range s.eng.Sims {
 		name := j.Settings().Name
 		banned := s.bannedByCountry(j.Status())
 		tot := s.c.Countries[name]

@@ -67,7 +67,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	ct := func(d *prometheus.Desc, v float64, l ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, l...)
 	}
-	for i, j := range s.jails {
+	for i, j := range s.eng.Sims {
 		name := j.Settings().Name
 		st := j.Status()
 		g(pJailFailed, float64(st.CurrentlyFailed), host, name)
@@ -77,7 +77,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		ct(pJailUnbansTotal, float64(s.c.Unbans[name]), host, name)
 		ct(pJailIgnoredTotal, float64(st.Ignored), host, name)
 		g(pJailPeak, float64(st.PeakBanned), host, name)
-		if !s.cfg.Jails[i].Recidive {
+		if !s.eng.Jails[i].Recidive {
 			for _, k := range parser.Kinds() {
 				if n := s.c.ByKind[name][k.String()]; n > 0 {
 					ct(pKindTotal, float64(n), host, name, k.String())

@@ -90,8 +90,7 @@ type sidecar struct {
 	cfg       Config
 	mu        sync.Mutex
 	parsers   []*parser.Parser
-	jails     []*jailsim.Jail
-	db        *jailsim.BanDB
+	eng       *replay.Engine
 	pos       *tailer.Position
 	cursor    string
 	f2bPos    *tailer.Position
@@ -102,7 +101,6 @@ type sidecar struct {
 	health    health
 	ivCountry map[string]map[string]*countryInterval
 	enc       lineprotocol.Encoder
-	bans      []parser.ID
 }
 
 // Run follows the log until ctx is done, then writes the numbers and saves
@@ -131,19 +129,17 @@ func Run(ctx context.Context, cfg Config) error {
 	s.f2b.Location = cfg.Location
 	s.enc.SetPrecision(lineprotocol.Nanosecond)
 	now := cfg.Now()
-	for _, j := range cfg.Jails {
-		if j.Settings.Increment.Enabled && s.db == nil {
-			s.db = jailsim.NewBanDB(cfg.DBPurgeAge)
+	s.eng = replay.NewEngine(cfg.Jails, replay.EngineOptions{Location: cfg.Location, Reference: now, Year: cfg.Year,
+		CurrentYear: now.Year(), Hosts: cfg.Hosts, Journal: cfg.Journal, DBPurgeAge: cfg.DBPurgeAge})
+	s.eng.OnEvent = s.onEvent
+	s.eng.OnFailure = func(i int, k parser.Kind) {
+		name := s.eng.Jails[i].Settings.Name
+		kinds := s.c.ByKind[name]
+		if kinds == nil {
+			kinds = map[string]int64{}
+			s.c.ByKind[name] = kinds
 		}
-	}
-	for _, j := range cfg.Jails {
-		if j.Settings.Increment.Enabled {
-			j.Settings.DB = s.db
-		}
-		s.parsers = append(s.parsers, parser.New(parser.Options{Mode: j.Mode, PublicKey: j.PublicKey,
-			Location: cfg.Location, Reference: now, Year: cfg.Year, CurrentYear: now.Year(), Hosts: cfg.Hosts, InOperation: true,
-			Journal: cfg.Journal}))
-		s.jails = append(s.jails, s.newJail(j))
+		kinds[k.String()]++
 	}
 	loaded, err := s.load()
 	if err != nil {
@@ -240,9 +236,7 @@ func Run(ctx context.Context, cfg Config) error {
 		case <-tick.C:
 			s.mu.Lock()
 			t := sec(cfg.Now())
-			for _, j := range s.jails {
-				j.BeforeLine(t)
-			}
+			s.eng.Tick(t)
 			s.mu.Unlock()
 		case <-emit.C:
 			if err := s.flush(); err != nil {
@@ -278,32 +272,20 @@ func (s *sidecar) stream(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// newJail makes a simulated jail whose events feed the recidive jails,
-// the unban counts and the country breakdown.
-func (s *sidecar) newJail(j replay.Jail) *jailsim.Jail {
-	sim := jailsim.New(j.Settings)
-	name, recidive := j.Settings.Name, j.Recidive
-	sim.OnEvent = func(e jailsim.Event) {
-		switch e.Kind {
-		case jailsim.EvBan:
-			if !recidive {
-				s.bans = append(s.bans, e.ID)
-			}
-			s.geoEvent(name, e.ID, true)
-		case jailsim.EvRestore:
-			s.geoEvent(name, e.ID, true)
-		case jailsim.EvUnban:
-			s.c.Unbans[name]++
-		case jailsim.EvFound:
-			s.geoEvent(name, e.ID, false)
-		}
+// onEvent feeds the unban counts and the country breakdown.
+func (s *sidecar) onEvent(i int, e jailsim.Event) {
+	name := s.eng.Jails[i].Settings.Name
+	switch e.Kind {
+	case jailsim.EvBan, jailsim.EvRestore:
+		s.geoEvent(name, e.ID, true)
+	case jailsim.EvUnban:
+		s.c.Unbans[name]++
+	case jailsim.EvFound:
+		s.geoEvent(name, e.ID, false)
 	}
-	return sim
 }
 
-// reload applies new jail settings. A jail whose filter mode changed gets
-// a new parser (its open sessions are kept); new jails start empty; jails
-// no longer configured stop.
+// reload applies new jail settings (SIGHUP): see replay.Engine.Reload.
 func (s *sidecar) reload() {
 	if s.cfg.Settings == nil {
 		return
@@ -315,38 +297,7 @@ func (s *sidecar) reload() {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.cfg.Now()
-	byName := map[string]int{}
-	for i, j := range s.cfg.Jails {
-		byName[j.Settings.Name] = i
-	}
-	var parsers []*parser.Parser
-	var sims []*jailsim.Jail
-	for _, j := range jails {
-		if j.Settings.Increment.Enabled {
-			if s.db == nil {
-				s.db = jailsim.NewBanDB(s.cfg.DBPurgeAge)
-			}
-			j.Settings.DB = s.db
-		}
-		opts := parser.Options{Mode: j.Mode, PublicKey: j.PublicKey, Location: s.cfg.Location, Reference: now,
-			Year: s.cfg.Year, CurrentYear: now.Year(), Hosts: s.cfg.Hosts, InOperation: true, Journal: s.cfg.Journal}
-		if i, ok := byName[j.Settings.Name]; ok {
-			old := s.cfg.Jails[i]
-			p := s.parsers[i]
-			if old.Mode != j.Mode || old.PublicKey != j.PublicKey {
-				snap := p.Snapshot()
-				p = parser.New(opts)
-				p.Restore(snap)
-			}
-			s.jails[i].SetSettings(j.Settings)
-			parsers, sims = append(parsers, p), append(sims, s.jails[i])
-			continue
-		}
-		sim := s.newJail(j)
-		parsers, sims = append(parsers, parser.New(opts)), append(sims, sim)
-	}
-	s.cfg.Jails, s.parsers, s.jails = jails, parsers, sims
+	s.eng.Reload(jails)
 	s.cfg.Notice(fmt.Sprintf("reloaded the jail settings: %d jail(s)", len(jails)))
 }
 
@@ -365,7 +316,7 @@ func (s *sidecar) entry(e tailer.JournalEntry) error {
 // bantime), a year at most.
 func (s *sidecar) horizon() float64 {
 	back := 0.0
-	for _, j := range s.cfg.Jails {
+	for _, j := range s.eng.Jails {
 		back = math.Max(back, math.Max(j.Settings.FindTime, j.Settings.BanTime))
 	}
 	if back < 0 || back > 366*86400 {
@@ -414,54 +365,9 @@ func (s *sidecar) process(b []byte, nowNs int64) { s.processAt(b, nowNs, 0, fals
 
 // processAt is process for a line whose stamp comes from elsewhere.
 func (s *sidecar) processAt(b []byte, nowNs, stamp int64, hasStamp bool) {
-	now := float64(nowNs) / 1e9
-	s.db.Tick(now)
-	matched := false
-	defer func() {
-		if matched {
-			s.c.Matched++
-		}
-	}()
-	for i, p := range s.parsers {
-		j := s.jails[i]
-		j.BeforeLine(now)
-		if s.cfg.Jails[i].Recidive {
-			continue
-		}
-		p.SetNow(nowNs)
-		var ev *parser.Event
-		if hasStamp {
-			ev = p.ParseAt(b, stamp)
-		} else {
-			ev = p.Parse(b)
-		}
-		if ev.Verdict != parser.Irrelevant {
-			matched = true
-		}
-		if ev.Verdict == parser.Failure {
-			kinds := s.c.ByKind[s.cfg.Jails[i].Settings.Name]
-			if kinds == nil {
-				kinds = map[string]int64{}
-				s.c.ByKind[s.cfg.Jails[i].Settings.Name] = kinds
-			}
-			for _, id := range ev.IDs {
-				kinds[ev.Kind.String()]++
-				j.Failure(id, float64(ev.Time)/1e9, now)
-			}
-		}
-		j.AfterLine(now)
+	if s.eng.Line(b, nowNs, stamp, hasStamp) {
+		s.c.Matched++
 	}
-	for i, j := range s.jails {
-		if !s.cfg.Jails[i].Recidive {
-			continue
-		}
-		for _, id := range s.bans {
-			j.BeforeLine(now)
-			j.Failure(id, now, now)
-			j.AfterLine(now)
-		}
-	}
-	s.bans = s.bans[:0]
 }
 
 // rebuild reconstructs, with no saved state, what a fail2ban running all
@@ -486,7 +392,7 @@ func (s *sidecar) rebuild(ctx context.Context) error {
 			s.cfg.Notice(fmt.Sprintf("start-up rebuild: %v", err))
 			continue
 		}
-		for _, p := range s.parsers {
+		for _, p := range s.eng.Parsers {
 			p.SetReference(f.ModTime)
 		}
 		lr := tailer.NewLines(f, s.cfg.MaxLine)
@@ -498,7 +404,7 @@ func (s *sidecar) rebuild(ctx context.Context) error {
 			if st != tailer.Line {
 				continue
 			}
-			if t, ok := s.parsers[0].Stamp(b); ok {
+			if t, ok := s.eng.Parsers[0].Stamp(b); ok {
 				if t < cutoff {
 					continue
 				}
@@ -562,19 +468,19 @@ func (s *sidecar) load() (bool, error) {
 		s.cfg.Notice(fmt.Sprintf("state %s has version %d, not %d: ignored", s.cfg.State, st.Version, stateVersion))
 		return false, nil
 	}
-	for i, j := range s.cfg.Jails {
+	for i, j := range s.eng.Jails {
 		name := j.Settings.Name
 		if ps, ok := st.Parsers[name]; ok {
-			s.parsers[i].Restore(ps)
+			s.eng.Parsers[i].Restore(ps)
 		}
 		if js, ok := st.Jails[name]; ok {
-			if err := s.jails[i].Restore(js); err != nil {
+			if err := s.eng.Sims[i].Restore(js); err != nil {
 				return false, fmt.Errorf("read state %s: %w", s.cfg.State, err)
 			}
 		}
 	}
-	if st.DB != nil && s.db != nil {
-		s.db.Restore(*st.DB)
+	if st.DB != nil && s.eng.DB != nil {
+		s.eng.DB.Restore(*st.DB)
 	}
 	s.pos, s.cursor, s.f2bPos = st.Position, st.Cursor, st.F2bPos
 	if st.Counters != nil {
@@ -610,7 +516,7 @@ func (s *sidecar) flush() error {
 	defer s.mu.Unlock()
 	now := s.cfg.Now()
 	t := sec(now)
-	for _, j := range s.jails {
+	for _, j := range s.eng.Sims {
 		j.BeforeLine(t)
 	}
 	s.enc.Reset()
@@ -635,12 +541,12 @@ func (s *sidecar) save(now time.Time) error {
 	}
 	st := stateFile{Version: stateVersion, SavedAt: now.UTC(), Position: s.pos, Cursor: s.cursor, F2bPos: s.f2bPos, Counters: &s.c,
 		Parsers: map[string]parser.Snapshot{}, Jails: map[string]jailsim.Snapshot{}}
-	for i, j := range s.cfg.Jails {
-		st.Parsers[j.Settings.Name] = s.parsers[i].Snapshot()
-		st.Jails[j.Settings.Name] = s.jails[i].Snapshot()
+	for i, j := range s.eng.Jails {
+		st.Parsers[j.Settings.Name] = s.eng.Parsers[i].Snapshot()
+		st.Jails[j.Settings.Name] = s.eng.Sims[i].Snapshot()
 	}
-	if s.db != nil {
-		d := s.db.Snapshot()
+	if s.eng.DB != nil {
+		d := s.eng.DB.Snapshot()
 		st.DB = &d
 	}
 	b, err := json.Marshal(st)
