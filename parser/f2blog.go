@@ -47,6 +47,25 @@ type Fail2banEvent struct {
 	Level   []byte
 }
 
+// f2bMessages are the messages that start with their action and carry the
+// ID as the next word; a variant after the ID changes the action.
+var f2bMessages = []struct {
+	prefix     string
+	act        Action
+	variant    string
+	variantAct Action
+}{
+	{"Found ", ActFound, ", bad", ActFoundBad},
+	{"Ignore ", ActIgnore, ", expired bantime", ActIgnoreExpired},
+	{"Ban ", ActBan, "", 0},
+	{"Restore Ban ", ActRestoreBan, "", 0},
+	{"Unban ", ActUnban, "", 0},
+	{"Repeal Ban ", ActRepealBan, "", 0},
+	{"Reban ", ActReban, "", 0},
+	{"Increase Ban ", ActIncreaseBan, "", 0},
+	{"Attempt ", ActAttempt, "", 0},
+}
+
 // Fail2banLog parses fail2ban.log lines of versions 0.9 to 1.1, written by
 // the file target (`2026-11-28 03:08:34,454 fail2ban.actions [123]: NOTICE
 // [sshd] Ban 1.2.3.4`) or the syslog target (`fail2ban.actions[123]: NOTICE
@@ -118,57 +137,29 @@ func (f *Fail2banLog) Parse(line []byte) (ev Fail2banEvent, ok bool) {
 		return ev, false
 	}
 	msg = msg[1:]
-	word := func(prefix string) ([]byte, bool) {
-		if !bytes.HasPrefix(msg, []byte(prefix)) {
-			return nil, false
+	var id []byte
+	ok = false
+	for _, m := range f2bMessages {
+		if !bytes.HasPrefix(msg, []byte(m.prefix)) {
+			continue
 		}
-		rest := msg[len(prefix):]
+		rest := msg[len(m.prefix):]
 		e := bytes.IndexAny(rest, " ,")
 		if e < 0 {
 			e = len(rest)
 		}
-		return rest[:e], e > 0
+		id, ok, ev.Action = rest[:e], e > 0, m.act
+		if ok && m.variant != "" && bytes.HasPrefix(rest[e:], []byte(m.variant)) {
+			ev.Action = m.variantAct
+		}
+		break
 	}
-	var id []byte
-	switch {
-	case bytes.HasPrefix(msg, []byte("Found ")):
-		id, ok = word("Found ")
-		ev.Action = ActFound
-		if ok && bytes.HasPrefix(msg[len("Found ")+len(id):], []byte(", bad")) {
-			ev.Action = ActFoundBad
+	if !ok {
+		if t := bytes.TrimRight(msg, " "); bytes.HasSuffix(t, []byte(" already banned")) {
+			id = t[:len(t)-len(" already banned")]
+			ok = len(id) > 0 && bytes.IndexByte(id, ' ') < 0
+			ev.Action = ActAlreadyBanned
 		}
-	case bytes.HasPrefix(msg, []byte("Ignore ")):
-		id, ok = word("Ignore ")
-		ev.Action = ActIgnore
-		if ok && bytes.HasPrefix(msg[len("Ignore ")+len(id):], []byte(", expired bantime")) {
-			ev.Action = ActIgnoreExpired
-		}
-	case bytes.HasPrefix(msg, []byte("Ban ")):
-		id, ok = word("Ban ")
-		ev.Action = ActBan
-	case bytes.HasPrefix(msg, []byte("Restore Ban ")):
-		id, ok = word("Restore Ban ")
-		ev.Action = ActRestoreBan
-	case bytes.HasPrefix(msg, []byte("Unban ")):
-		id, ok = word("Unban ")
-		ev.Action = ActUnban
-	case bytes.HasPrefix(msg, []byte("Repeal Ban ")):
-		id, ok = word("Repeal Ban ")
-		ev.Action = ActRepealBan
-	case bytes.HasPrefix(msg, []byte("Reban ")):
-		id, ok = word("Reban ")
-		ev.Action = ActReban
-	case bytes.HasPrefix(msg, []byte("Increase Ban ")):
-		id, ok = word("Increase Ban ")
-		ev.Action = ActIncreaseBan
-	case bytes.HasPrefix(msg, []byte("Attempt ")):
-		id, ok = word("Attempt ")
-		ev.Action = ActAttempt
-	case bytes.HasSuffix(bytes.TrimRight(msg, " "), []byte(" already banned")):
-		t := bytes.TrimRight(msg, " ")
-		id = t[:len(t)-len(" already banned")]
-		ok = len(id) > 0 && bytes.IndexByte(id, ' ') < 0
-		ev.Action = ActAlreadyBanned
 	}
 	if !ok {
 		return Fail2banEvent{}, false

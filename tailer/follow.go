@@ -320,23 +320,13 @@ func (fw *follower) begin(ctx context.Context, start *Position) error {
 // live path: a renamed file (same inode) or a copytruncate copy (same head),
 // possibly compressed.
 func (fw *follower) finishElsewhere(ctx context.Context, p Position) error {
-	dir := filepath.Dir(fw.o.Path)
-	base := filepath.Base(fw.o.Path)
-	ents, err := os.ReadDir(dir)
+	sibs, err := siblings(fw.o.Path)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", dir, err)
+		return err
 	}
 	var found string
-	for _, e := range ents {
-		name := e.Name()
-		if name == base || !strings.HasPrefix(name, strings.TrimSuffix(base, filepath.Ext(base))) {
-			continue
-		}
-		full := filepath.Join(dir, name)
-		info, err := e.Info()
-		if err != nil || !info.Mode().IsRegular() {
-			continue
-		}
+	for _, sib := range sibs {
+		full, info := sib.path, sib.info
 		if sys, ok := info.Sys().(*syscall.Stat_t); ok && uint64(sys.Dev) == p.Dev && sys.Ino == p.Ino {
 			found = full
 			break
@@ -378,6 +368,34 @@ func (fw *follower) finishElsewhere(ctx context.Context, p Position) error {
 		}
 	}
 	return fw.drainQuiet(ctx, sticky)
+}
+
+type sibling struct {
+	path string
+	info fs.FileInfo
+}
+
+// siblings lists the regular files beside path whose names start like it
+// (auth.log.1, auth.log-20261128.gz, ...): where its generations go.
+func siblings(path string) ([]sibling, error) {
+	dir, base := filepath.Dir(path), filepath.Base(path)
+	stem := strings.TrimSuffix(base, filepath.Ext(base))
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", dir, err)
+	}
+	var out []sibling
+	for _, e := range ents {
+		if e.Name() == base || !strings.HasPrefix(e.Name(), stem) {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil || !info.Mode().IsRegular() {
+			continue
+		}
+		out = append(out, sibling{filepath.Join(dir, e.Name()), info})
+	}
+	return out, nil
 }
 
 func matchesHead(path string, id FileID) bool {
@@ -533,17 +551,10 @@ func (fw *follower) truncated(ctx context.Context) error {
 }
 
 func (fw *follower) finishCopy(ctx context.Context, p Position, held []byte) error {
-	dir := filepath.Dir(fw.o.Path)
-	base := filepath.Base(fw.o.Path)
-	ents, _ := os.ReadDir(dir)
-	for _, e := range ents {
-		name := e.Name()
-		if name == base || !strings.HasPrefix(name, strings.TrimSuffix(base, filepath.Ext(base))) {
-			continue
-		}
-		full := filepath.Join(dir, name)
-		info, err := e.Info()
-		if err != nil || !info.Mode().IsRegular() || (info.Size() <= p.Offset && !strings.HasSuffix(name, ".gz")) {
+	sibs, _ := siblings(fw.o.Path)
+	for _, sib := range sibs {
+		full, info := sib.path, sib.info
+		if info.Size() <= p.Offset && !strings.HasSuffix(full, ".gz") {
 			continue
 		}
 		if !matchesHead(full, p.FileID) {
