@@ -5,6 +5,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -86,6 +87,14 @@ func geoFlags() []ucli.Flag {
 		&ucli.StringFlag{Name: "geoip-db", Usage: "MaxMind GeoLite2/GeoIP2 Country or City, or DB-IP, .mmdb file (default: embedded IP2Location LITE data)"},
 		&ucli.StringFlag{Name: "asn-db", Usage: "GeoLite2-ASN or DB-IP ASN .mmdb file, for the top autonomous systems"},
 	}
+}
+
+// errWriter is where a command's warnings go.
+func errWriter(c *ucli.Command) io.Writer {
+	if w := c.Root().ErrWriter; w != nil {
+		return w
+	}
+	return os.Stderr
 }
 
 // openGeo opens the country data the flags ask for (nil with --geo=false).

@@ -195,10 +195,7 @@ func replayCommand() *ucli.Command {
 			if len(files) == 0 {
 				return fmt.Errorf("replay: no files given")
 			}
-			stderr := c.Root().ErrWriter
-			if stderr == nil {
-				stderr = os.Stderr
-			}
+			stderr := errWriter(c)
 			jails, purgeAge, err := jailSetup(c, ps, stderr)
 			if err != nil {
 				return err

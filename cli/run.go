@@ -46,10 +46,7 @@ func runCommand() *ucli.Command {
 			if err != nil {
 				return err
 			}
-			stderr := c.Root().ErrWriter
-			if stderr == nil {
-				stderr = os.Stderr
-			}
+			stderr := errWriter(c)
 			jails, purgeAge, err := jailSetup(c, ps, stderr)
 			if err != nil {
 				return err

@@ -406,18 +406,8 @@ func (j *Jail) addBan(k key, start float64, banCount int, now float64) {
 		j.emit(Event{Kind: EvAlreadyBanned, ID: id, Time: start, End: j.endOf(b.start, b.bantime)})
 		return
 	}
-	var bi int32
-	if n := len(j.bfree); n > 0 {
-		bi = j.bfree[n-1]
-		j.bfree = j.bfree[:n-1]
-	} else {
-		j.bans = append(j.bans, ban{})
-		bi = int32(len(j.bans) - 1)
-	}
 	j.bseq++
-	j.bans[bi] = ban{k: k, start: start, bantime: j.s.BanTime, seq: j.bseq}
-	j.bidx[k] = bi
-	j.bheap.push(bi)
+	bi := j.putBan(ban{k: k, start: start, bantime: j.s.BanTime, seq: j.bseq})
 	j.totalBanned++
 	banCount++ // BanManager.addBanTicket: ticket.incrBanCount()
 	if j.s.Increment.Enabled && j.s.DB != nil {
@@ -451,6 +441,22 @@ func (j *Jail) banFound(bi int32, banCount int, now float64) {
 		return
 	}
 	j.s.DB.put(b.k, j.s.Name, dbRec{timeOfBan: int64(math.RoundToEven(b.start)), banTime: b.bantime, banCount: banCount})
+}
+
+// putBan stores a ban in a free slot, indexes it and queues its end.
+func (j *Jail) putBan(b ban) int32 {
+	var bi int32
+	if n := len(j.bfree); n > 0 {
+		bi = j.bfree[n-1]
+		j.bfree = j.bfree[:n-1]
+	} else {
+		j.bans = append(j.bans, ban{})
+		bi = int32(len(j.bans) - 1)
+	}
+	j.bans[bi] = b
+	j.bidx[b.k] = bi
+	j.bheap.push(bi)
+	return bi
 }
 
 // Unban lifts every ban whose end has passed (now > end), in order of end.

@@ -86,10 +86,7 @@ func (j *Jail) Restore(s Snapshot) error {
 		if _, dup := j.bidx[k]; dup {
 			return fmt.Errorf("jail %s: ban %s twice in the saved state", j.s.Name, b.ID)
 		}
-		j.bans = append(j.bans, ban{k: k, start: b.Start, bantime: b.BanTime, seq: b.Seq})
-		bi := int32(len(j.bans) - 1)
-		j.bidx[k] = bi
-		j.bheap.push(bi)
+		j.putBan(ban{k: k, start: b.Start, bantime: b.BanTime, seq: b.Seq})
 	}
 	return nil
 }
@@ -153,12 +150,8 @@ func (j *Jail) RestoreBan(id parser.ID, start, bantime, now float64) bool {
 	if bantime != -1 && start+bantime < now {
 		return false
 	}
-	j.bans = append(j.bans, ban{})
-	bi := int32(len(j.bans) - 1)
 	j.bseq++
-	j.bans[bi] = ban{k: k, start: start, bantime: bantime, seq: j.bseq}
-	j.bidx[k] = bi
-	j.bheap.push(bi)
+	j.putBan(ban{k: k, start: start, bantime: bantime, seq: j.bseq})
 	j.totalBanned++
 	if n := len(j.bidx); n > j.peak {
 		j.peak, j.peakAt = n, now
