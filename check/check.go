@@ -11,9 +11,9 @@ import (
 	"sort"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/banscope/banscope/internal/jsonw"
+	"github.com/banscope/banscope/internal/pipeline"
 	"github.com/banscope/banscope/parser"
 	"github.com/banscope/banscope/tailer"
 )
@@ -30,6 +30,8 @@ type Config struct {
 	MaxLine   int
 	Hosts     *parser.Hosts
 	Stdin     io.Reader
+	// Workers is the number of goroutines preparing lines (0: one per core).
+	Workers int
 }
 
 // Summary counts what was read.
@@ -72,40 +74,32 @@ func Run(cfg Config, w io.Writer) (*Summary, error) {
 	defer bw.Flush()
 	var out []byte
 	jsonl := cfg.Format == "jsonl"
-	var lines *tailer.Lines
+	rd := &pipeline.Reader{Parsers: []*parser.Parser{p}, Workers: cfg.Workers, MaxLine: cfg.MaxLine}
 	for _, name := range cfg.Files {
 		r, ref, closeFn, err := open(name, cfg)
 		if err != nil {
 			return sum, err
 		}
 		p.SetReference(ref)
-		if lines == nil {
-			lines = tailer.NewLines(r, cfg.MaxLine)
-		} else {
-			lines.Reset(r)
-		}
 		sum.Files++
-		for {
-			line, st := lines.Next()
-			if st == tailer.EOF {
-				break
-			}
+		rd.Run(r, func(l *pipeline.Line) {
 			sum.Lines++
-			if st == tailer.TooLong {
+			if l.Status == tailer.TooLong {
 				sum.TooLong++
-				continue
+				return
 			}
+			line := l.Text
 			sum.Bytes += int64(len(line)) + 1
-			if !utf8.Valid(line) || indexNUL(line) {
+			if l.InvalidUTF8 || l.NUL {
 				sum.InvalidUTF8++
 			}
-			ev := p.Parse(line)
+			ev := p.Finish(line, &l.Pre[0])
 			if !ev.HasStamp && len(line) > 0 {
 				sum.NoTimestamp++
 			}
 			switch ev.Verdict {
 			case parser.Irrelevant:
-				continue
+				return
 			case parser.Helper:
 				sum.Helpers++
 			case parser.Pending:
@@ -130,7 +124,8 @@ func Run(cfg Config, w io.Writer) (*Summary, error) {
 				}
 			}
 			sum.Matched++
-		}
+		})
+		lines := rd.Lines()
 		if len(lines.Partial()) > 0 {
 			sum.Partial++
 		}
@@ -144,15 +139,6 @@ func Run(cfg Config, w io.Writer) (*Summary, error) {
 		writeText(bw, cfg, sum)
 	}
 	return sum, bw.Flush()
-}
-
-func indexNUL(b []byte) bool {
-	for _, c := range b {
-		if c == 0 {
-			return true
-		}
-	}
-	return false
 }
 
 func open(name string, cfg Config) (io.Reader, time.Time, func(), error) {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -23,12 +25,65 @@ func Command() *ucli.Command {
 	return &ucli.Command{
 		Name:  "banscope",
 		Usage: "rebuild fail2ban's metrics from auth.log and fail2ban.log",
+		Flags: []ucli.Flag{
+			&ucli.StringFlag{Name: "cpuprofile", Usage: "write a Go CPU profile of the command to `FILE`"},
+			&ucli.StringFlag{Name: "memprofile", Usage: "write a Go heap profile at the end of the command to `FILE`"},
+		},
+		Before: startProfiles,
+		After:  stopProfiles,
 		Commands: []*ucli.Command{
 			checkCommand(),
 			replayCommand(),
 			runCommand(),
 		},
 	}
+}
+
+// startProfiles starts the CPU profile --cpuprofile asks for.
+func startProfiles(ctx context.Context, c *ucli.Command) (context.Context, error) {
+	name := c.String("cpuprofile")
+	if name == "" {
+		return ctx, nil
+	}
+	f, err := os.Create(name)
+	if err != nil {
+		return ctx, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return ctx, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	cpuProfile = f
+	return ctx, nil
+}
+
+var cpuProfile *os.File
+
+// stopProfiles ends the CPU profile and writes the heap profile.
+func stopProfiles(ctx context.Context, c *ucli.Command) error {
+	if cpuProfile != nil {
+		pprof.StopCPUProfile()
+		err := cpuProfile.Close()
+		cpuProfile = nil
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+	}
+	if name := c.String("memprofile"); name != "" {
+		f, err := os.Create(name)
+		if err != nil {
+			return fmt.Errorf("--memprofile: %w", err)
+		}
+		runtime.GC()
+		err = pprof.Lookup("allocs").WriteTo(f, 0)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("--memprofile: %w", err)
+		}
+	}
+	return nil
 }
 
 func parseFlags() []ucli.Flag {

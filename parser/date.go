@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"bytes"
 	"time"
 )
 
@@ -27,6 +28,16 @@ type dateContext struct {
 	refYear int       // year forced for year-less stamps (0: infer from ref)
 	years   yearSet   // accepted four-digit years (fail2ban's %ExY)
 	cache   hourCache
+	last    struct { // the last syslog stamp detected (see detectDate)
+		key [32]byte
+		n   uint8
+		r   dateResult
+	}
+	memo struct { // the last yearless stamp converted (for this ref)
+		key [5]int
+		v   int64
+		ok  bool
+	}
 }
 
 // yearSet reproduces %ExY: 20[0-2]\d in 2026, built from the current year.
@@ -74,6 +85,29 @@ func wordEnd(s []byte, p int) bool { return p >= len(s) || is(s, p, clWord) == 0
 
 // detectDate finds the date at the start of line.
 func (c *dateContext) detectDate(line []byte) dateResult {
+	// Consecutive lines mostly start with the same syslog stamp. The
+	// result is reused only when the line starts with the very bytes the
+	// previous detection examined: a month or day name (no ISO template
+	// can start there), a stamp without a fraction, then a space and a
+	// non-digit (no year follows), so the detection would take the same
+	// path over the same bytes.
+	if n := int(c.last.n); n > 0 && len(line) >= n && string(line[:n]) == string(c.last.key[:n]) {
+		return c.last.r
+	}
+	r := c.detectDateSlow(line)
+	c.last.n = 0
+	if e := r.e; r.found && r.s == 0 && e+2 <= len(c.last.key) && e+2 <= len(line) &&
+		line[e] == ' ' && !digitAt(line, e+1) && asciiLetter(line[0]) && bytes.IndexByte(line[:e], '.') < 0 {
+		c.last.n = uint8(e + 2)
+		copy(c.last.key[:], line[:e+2])
+		c.last.r = r
+	}
+	return r
+}
+
+func asciiLetter(b byte) bool { return b|0x20 >= 'a' && b|0x20 <= 'z' }
+
+func (c *dateContext) detectDateSlow(line []byte) dateResult {
 	// ^(?:\W{0,2})?  -- the date itself starts with a word character.
 	p := 0
 	for k := 0; k < 2 && p < len(line); k++ {
@@ -411,6 +445,17 @@ func (c *dateContext) syslog(s []byte, p int) (dateResult, bool) {
 // the reference time, or the year before when that puts the stamp more than
 // a day after the reference (compared as local wall-clock times).
 func (c *dateContext) yearless(mo, d, h, mi, sec int) int64 {
+	// Consecutive lines mostly share their stamp: remember the last one.
+	key := [5]int{mo, d, h, mi, sec}
+	if c.memo.ok && c.memo.key == key {
+		return c.memo.v
+	}
+	v := c.yearlessSlow(mo, d, h, mi, sec)
+	c.memo.key, c.memo.v, c.memo.ok = key, v, true
+	return v
+}
+
+func (c *dateContext) yearlessSlow(mo, d, h, mi, sec int) int64 {
 	if c.refYear != 0 {
 		return c.local(c.refYear, mo, d, h, mi, sec)
 	}

@@ -1,5 +1,7 @@
 package parser
 
+import "bytes"
+
 // The sshd failregex catalogue of fail2ban 1.0.2 (filter.d/sshd.conf),
 // hand-translated. Each matcher takes the content left after the prefix
 // (fail2ban's prefregex) and reports what the regex captures.
@@ -217,7 +219,9 @@ func condTail(s []byte, p int, condUser bool) bool {
 // userCond tries the user alternatives of regexes 3 and 4 at start:
 // (?P<cond_user>\S+) first, then `(?:(?! from ).)*?` when inv, else `[^:]+`.
 func userCond(s []byte, start int, inv bool, m *match) bool {
-	if e := tokenEnd(s, start); e > start && hasPrefixAt(s, e, " from ") {
+	// The cond_user alternative ends in ": ", so it is tried only when the
+	// rest of the line holds one.
+	if e := tokenEnd(s, start); e > start && hasPrefixAt(s, e, " from ") && bytes.Index(s[e+len(sFrom):], []byte(": ")) >= 0 {
 		if h, ok := matchHost(s, e+len(sFrom), func(p int) bool { return condTail(s, p, true) }); ok {
 			m.us, m.ue, m.h = start, e, h
 			return true

@@ -7,7 +7,6 @@ package parser
 import (
 	"bytes"
 	"fmt"
-	"math/bits"
 	"net/netip"
 	"time"
 )
@@ -167,8 +166,7 @@ type Parser struct {
 	ev       Event
 	ids      [4]ID
 	lineBuf  []byte
-	m        match
-	rule     int // index of the matched failregex, -1 for none
+	pr       Prepared
 }
 
 // New returns a parser.
@@ -199,7 +197,11 @@ func (p *Parser) Now() int64 { return p.now }
 
 // SetReference changes the reference time for year-less stamps (e.g. the
 // modification time of the next file of a replay).
-func (p *Parser) SetReference(t time.Time) { p.dates.ref = t }
+func (p *Parser) SetReference(t time.Time) {
+	p.dates.ref = t
+	p.dates.memo.ok = false
+	p.dates.last.n = 0
+}
 
 // Stamp returns the stamp at the start of line, if it has a usable one.
 func (p *Parser) Stamp(line []byte) (int64, bool) {
@@ -213,94 +215,54 @@ func (p *Parser) Stamp(line []byte) (int64, bool) {
 // stamp takes the previous stamp when that is less than 60 s older than the
 // clock, otherwise the clock — fail2ban's rule.
 func (p *Parser) Parse(line []byte) *Event {
+	p.Prepare(line, &p.pr)
+	return p.Finish(line, &p.pr)
+}
+
+// Finish completes the parse of a line prepared by Prepare (by this parser
+// or one of its Preparers, with the same reference time): the clock, the
+// session logic and the resolution of the address, in log order.
+func (p *Parser) Finish(line []byte, pr *Prepared) *Event {
 	ev := &p.ev
 	*ev = Event{IDs: p.ids[:0]}
-	p.rule = -1
-	d := p.dates.detectDate(line)
-	buf := line
-	var pre, post []byte
-	if d.found {
-		pre, post = line[:d.s], line[d.e:]
-		if d.valid {
-			ev.Stamp, ev.HasStamp = d.unixNs, true
-			if p.opts.LogClock && d.unixNs > p.now {
-				p.now = d.unixNs
-			}
-			t := d.unixNs
-			if p.opts.InOperation {
-				// delta = int(date - now); abs(delta) > 60 -> now
-				if delta := (t - p.now) / 1e9; delta > 60 || delta < -60 {
-					t = p.now
-				}
-			}
-			ev.Time = t
-			p.lastDate, p.hasLast = t, true
+	if d := pr.d; d.valid {
+		ev.Stamp, ev.HasStamp = d.unixNs, true
+		if p.opts.LogClock && d.unixNs > p.now {
+			p.now = d.unixNs
 		}
-	}
-	if ev.HasStamp {
-		// set above
+		t := d.unixNs
+		if p.opts.InOperation {
+			// delta = int(date - now); abs(delta) > 60 -> now
+			if delta := (t - p.now) / 1e9; delta > 60 || delta < -60 {
+				t = p.now
+			}
+		}
+		ev.Time = t
+		p.lastDate, p.hasLast = t, true
 	} else if p.hasLast && p.lastDate > p.now-60e9 {
 		ev.Time = p.lastDate
 	} else {
 		ev.Time = p.now
 	}
-	// The regexes see the line with the date cut out. Avoid copying in the
-	// common case where the date starts the line.
-	if d.found {
-		if len(pre) == 0 {
-			buf = post
-		} else {
-			buf = p.joined(pre, post)
-		}
+	if pr.cs < 0 {
+		return ev
 	}
-	return p.classify(ev, buf)
+	// The regexes saw the line with the date cut out.
+	buf := p.stripped(line, pr)
+	ev.Host = hostToken(buf)
+	if pr.rule >= 0 {
+		p.merge(ev, buf[:pr.mlfidEnd], buf[pr.cs:], &pr.m)
+	}
+	return ev
 }
 
 // ParseAt classifies a line whose time is known from elsewhere (a journal
 // entry's timestamp): no date is looked for in the text.
 func (p *Parser) ParseAt(line []byte, stampNs int64) *Event {
-	ev := &p.ev
-	*ev = Event{IDs: p.ids[:0], Stamp: stampNs, HasStamp: true}
-	p.rule = -1
-	if p.opts.LogClock && stampNs > p.now {
-		p.now = stampNs
-	}
-	t := stampNs
-	if p.opts.InOperation {
-		if delta := (t - p.now) / 1e9; delta > 60 || delta < -60 {
-			t = p.now
-		}
-	}
-	ev.Time = t
-	p.lastDate, p.hasLast = t, true
-	return p.classify(ev, line)
-}
-
-// classify applies the prefix, the failregexes and the session logic to
-// the date-stripped line.
-func (p *Parser) classify(ev *Event, buf []byte) *Event {
-	split := splitPrefix
-	if p.opts.Journal {
-		split = splitPrefixJournal
-	}
-	mlfidEnd, cs, ok := split(buf)
-	if !ok {
-		return ev
-	}
-	mlfid := buf[:mlfidEnd]
-	content := buf[cs:]
-	ev.Host = hostToken(buf)
-	m := &p.m
-	for set := p.byFirst[content[0]]; set != 0; set &= set - 1 {
-		i := bits.TrailingZeros64(set)
-		*m = match{us: -1}
-		if p.rules[i].fn(content, m) {
-			p.rule = i
-			p.merge(ev, mlfid, content, m)
-			return ev
-		}
-	}
-	return ev
+	pr := &p.pr
+	prepareContent(p, line, pr)
+	pr.d = dateResult{valid: true, unixNs: stampNs}
+	return p.Finish(line, pr)
 }
 
 func (p *Parser) joined(a, b []byte) []byte {

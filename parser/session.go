@@ -16,6 +16,7 @@ const (
 // session is the merged failure data of one connection.
 type session struct {
 	used    bool
+	idx     int32 // its place in the cache
 	seq     uint64
 	hash    uint64
 	expires int64
@@ -69,15 +70,46 @@ type sessionCache struct {
 	seq     uint64
 	ttl     int64
 	seed    maphash.Seed
+	// byHash indexes the live entries by key hash; when two live keys
+	// ever share a hash, collided makes find scan instead.
+	byHash   map[uint64]int32
+	collided bool
+	// order lists (entry, seq) in creation order from head; pairs whose
+	// entry has gone or been reused are skipped when met.
+	order []orderRef
+	head  int
+	free  []int32 // unused entries
+}
+
+type orderRef struct {
+	i   int32
+	seq uint64
 }
 
 func (c *sessionCache) init(capacity int, ttl int64) {
 	c.entries = make([]session, capacity)
 	c.ttl = ttl
 	c.seed = maphash.MakeSeed()
+	c.byHash = make(map[uint64]int32, capacity)
+	c.order, c.head, c.n, c.collided = c.order[:0], 0, 0, false
+	c.free = c.free[:0]
+	for i := capacity - 1; i >= 0; i-- {
+		c.entries[i].idx = int32(i)
+		c.free = append(c.free, int32(i))
+	}
 }
 
 func (c *sessionCache) find(key []byte, h uint64) *session {
+	if !c.collided {
+		i, ok := c.byHash[h]
+		if !ok {
+			return nil
+		}
+		if e := &c.entries[i]; bytes.Equal(e.key, key) {
+			return e
+		}
+		return nil
+	}
 	for i := range c.entries {
 		e := &c.entries[i]
 		if e.used && e.hash == h && bytes.Equal(e.key, key) {
@@ -104,18 +136,33 @@ func (c *sessionCache) unset(e *session) {
 	if e.used {
 		e.used = false
 		c.n--
+		i := e.idx
+		if j, ok := c.byHash[e.hash]; ok && j == i {
+			delete(c.byHash, e.hash)
+		}
+		c.free = append(c.free, i)
 	}
 }
 
 func (c *sessionCache) oldest() *session {
-	var o *session
-	for i := range c.entries {
-		e := &c.entries[i]
-		if e.used && (o == nil || e.seq < o.seq) {
-			o = e
+	for c.head < len(c.order) {
+		r := c.order[c.head]
+		if e := &c.entries[r.i]; e.used && e.seq == r.seq {
+			return e
 		}
+		c.head++
 	}
-	return o
+	return nil
+}
+
+// remember appends a new entry to the creation order, dropping the
+// skipped pairs now and then.
+func (c *sessionCache) remember(i int32, seq uint64) {
+	if c.head > 4*len(c.entries) && c.head > len(c.order)/2 {
+		n := copy(c.order, c.order[c.head:])
+		c.order, c.head = c.order[:n], 0
+	}
+	c.order = append(c.order, orderRef{i, seq})
 }
 
 // set starts a new session for key (which has none).
@@ -131,15 +178,18 @@ func (c *sessionCache) set(key []byte, now int64) *session {
 			}
 		}
 	}
-	var e *session
-	for i := range c.entries {
-		if !c.entries[i].used {
-			e = &c.entries[i]
-			break
-		}
-	}
+	idx := c.free[len(c.free)-1]
+	c.free = c.free[:len(c.free)-1]
+	e := &c.entries[idx]
 	c.seq++
-	e.used, e.seq, e.hash, e.expires = true, c.seq, maphash.Bytes(c.seed, key), now+c.ttl
+	c.remember(idx, c.seq)
+	h := maphash.Bytes(c.seed, key)
+	e.used, e.seq, e.hash, e.expires = true, c.seq, h, now+c.ttl
+	if _, taken := c.byHash[h]; taken {
+		c.collided = true
+	} else {
+		c.byHash[h] = idx
+	}
 	e.key = append(e.key[:0], key...)
 	e.user, e.hasUser, e.multi, e.pending = e.user[:0], false, false, false
 	for i := range e.addr {

@@ -279,7 +279,7 @@ func fastVerdict(p *Parser, line string) (Verdict, int, []string) {
 	for _, id := range ev.IDs {
 		ids = append(ids, id.String())
 	}
-	return ev.Verdict, p.rule, ids
+	return ev.Verdict, p.pr.rule, ids
 }
 
 func agree(t *testing.T, mode Mode, pk string, lines []string) {

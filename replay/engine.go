@@ -106,6 +106,16 @@ func (e *Engine) Tick(now float64) {
 // hasStamp the line's time is stamp (a journal entry's) and its text holds
 // no date. It reports whether any jail's failregex matched.
 func (e *Engine) Line(b []byte, nowNs, stamp int64, hasStamp bool) bool {
+	return e.line(b, nil, nowNs, stamp, hasStamp)
+}
+
+// Prepared runs a line prepared for each of the engine's parsers (see
+// pipeline.Reader) through every jail, as Line does.
+func (e *Engine) Prepared(b []byte, pre []parser.Prepared, nowNs int64) bool {
+	return e.line(b, pre, nowNs, 0, false)
+}
+
+func (e *Engine) line(b []byte, pre []parser.Prepared, nowNs, stamp int64, hasStamp bool) bool {
 	now := float64(nowNs) / 1e9
 	e.DB.Tick(now)
 	matched := false
@@ -117,9 +127,12 @@ func (e *Engine) Line(b []byte, nowNs, stamp int64, hasStamp bool) bool {
 		}
 		p.SetNow(nowNs)
 		var ev *parser.Event
-		if hasStamp {
+		switch {
+		case pre != nil:
+			ev = p.Finish(b, &pre[i])
+		case hasStamp:
 			ev = p.ParseAt(b, stamp)
-		} else {
+		default:
 			ev = p.Parse(b)
 		}
 		if ev.Verdict != parser.Irrelevant {

@@ -10,10 +10,10 @@ import (
 	"io"
 	"math"
 	"time"
-	"unicode/utf8"
 
 	"github.com/banscope/banscope/geo"
 	"github.com/banscope/banscope/internal/jsonw"
+	"github.com/banscope/banscope/internal/pipeline"
 	"github.com/banscope/banscope/jailsim"
 	"github.com/banscope/banscope/parser"
 	"github.com/banscope/banscope/tailer"
@@ -49,6 +49,8 @@ type Config struct {
 	// DBPurgeAge is fail2ban's dbpurgeage (default 1d): how long the ban
 	// database remembers bans for bantime.increment.
 	DBPurgeAge float64
+	// Workers is the number of goroutines preparing lines (0: one per core).
+	Workers int
 }
 
 // LineStats counts what was read.
@@ -127,7 +129,7 @@ func Run(cfg Config) (*Result, error) {
 		r.onEvent(e)
 	}
 	var errs []error
-	var lines *tailer.Lines
+	rd := &pipeline.Reader{Parsers: r.eng.Parsers, Workers: cfg.Workers, MaxLine: cfg.MaxLine}
 	for _, name := range cfg.Files {
 		f, err := tailer.OpenReplay(name)
 		if err != nil {
@@ -137,12 +139,8 @@ func Run(cfg Config) (*Result, error) {
 		for _, p := range r.eng.Parsers {
 			p.SetReference(f.ModTime)
 		}
-		if lines == nil {
-			lines = tailer.NewLines(f, cfg.MaxLine)
-		} else {
-			lines.Reset(f)
-		}
-		r.file(lines)
+		rd.Run(f, r.line)
+		lines := rd.Lines()
 		if len(lines.Partial()) > 0 {
 			r.res.Lines.Partial++
 		}
@@ -169,46 +167,39 @@ func Run(cfg Config) (*Result, error) {
 
 func sec(ns int64) float64 { return float64(ns) / 1e9 }
 
-func (r *runner) file(lines *tailer.Lines) {
+func (r *runner) line(l *pipeline.Line) {
 	st := &r.res.Lines
-	for {
-		line, s := lines.Next()
-		if s == tailer.EOF {
-			return
+	st.Read++
+	if l.Status == tailer.TooLong {
+		st.TooLong++
+		st.Malformed++
+		return
+	}
+	bad := false
+	if l.InvalidUTF8 {
+		st.InvalidUTF8++
+		bad = true
+	}
+	if t, ok := l.Pre[0].Stamp(); ok {
+		if t > r.clock {
+			r.clock = t
 		}
-		st.Read++
-		if s == tailer.TooLong {
-			st.TooLong++
-			st.Malformed++
-			continue
+		if r.res.First == 0 {
+			r.res.First = r.clock
 		}
-		bad := false
-		if !utf8.Valid(line) {
-			st.InvalidUTF8++
-			bad = true
-		}
-		if t, ok := r.eng.Parsers[0].Stamp(line); ok {
-			if t > r.clock {
-				r.clock = t
-			}
-			if r.res.First == 0 {
-				r.res.First = r.clock
-			}
-			r.res.Last = r.clock
-		} else if len(line) > 0 {
-			st.NoTimestamp++
-			bad = true
-		}
-		if bad {
-			st.Malformed++
-		}
-		matched := r.eng.Line(line, r.clock, 0, false)
-		if matched {
-			st.Matched++
-		}
-		if len(r.events) > 64<<10 {
-			r.flushEvents()
-		}
+		r.res.Last = r.clock
+	} else if len(l.Text) > 0 {
+		st.NoTimestamp++
+		bad = true
+	}
+	if bad {
+		st.Malformed++
+	}
+	if r.eng.Prepared(l.Text, l.Pre, r.clock) {
+		st.Matched++
+	}
+	if len(r.events) > 64<<10 {
+		r.flushEvents()
 	}
 }
 
