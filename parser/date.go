@@ -33,6 +33,11 @@ type dateContext struct {
 		n   uint8
 		r   dateResult
 	}
+	refInfo struct { // ref in loc: its year and wall clock read as UTC
+		year    int
+		naiveNs int64
+		ok      bool
+	}
 	memo struct { // the last yearless stamp converted (for this ref)
 		key [5]int
 		v   int64
@@ -459,15 +464,19 @@ func (c *dateContext) yearlessSlow(mo, d, h, mi, sec int) int64 {
 	if c.refYear != 0 {
 		return c.local(c.refYear, mo, d, h, mi, sec)
 	}
-	ref := c.ref.In(c.loc)
-	y := ref.Year()
+	if !c.refInfo.ok {
+		ref := c.ref.In(c.loc)
+		c.refInfo.year = ref.Year()
+		c.refInfo.naiveNs = naiveSeconds(ref.Year(), int(ref.Month()), ref.Day(), ref.Hour(), ref.Minute(), ref.Second())*1e9 +
+			int64(ref.Nanosecond())
+		c.refInfo.ok = true
+	}
+	y := c.refInfo.year
 	if d > daysIn(y, mo) || h > 23 || sec > 59 {
 		return badTime
 	}
 	// Naive local comparison: stamp > ref + 1 day.
-	stamp := time.Date(y, time.Month(mo), d, h, mi, sec, 0, time.UTC)
-	refNaive := time.Date(ref.Year(), ref.Month(), ref.Day(), ref.Hour(), ref.Minute(), ref.Second(), ref.Nanosecond(), time.UTC)
-	if stamp.After(refNaive.Add(24 * time.Hour)) {
+	if naiveSeconds(y, mo, d, h, mi, sec)*1e9 > c.refInfo.naiveNs+86400e9 {
 		y--
 		if d > daysIn(y, mo) {
 			return badTime
@@ -506,4 +515,25 @@ func (c *dateContext) epoch(s []byte, p int) (dateResult, bool) {
 		return dateResult{}, false
 	}
 	return dateResult{found: true, s: p, e: end, valid: true, unixNs: ns}, true
+}
+
+// naiveSeconds reads a wall-clock time as if it were UTC (time.Date with
+// time.UTC, normalising out-of-range fields the same way), in seconds.
+func naiveSeconds(y, mo, d, h, mi, sec int) int64 {
+	// Days from 1970-01-01 to the civil date, March-based years.
+	yy := int64(y)
+	m := int64(mo)
+	if m <= 2 {
+		yy--
+	}
+	era := yy / 400
+	if yy < 0 && yy%400 != 0 {
+		era--
+	}
+	yoe := yy - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + int64(d) - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	days := era*146097 + doe - 719468
+	return days*86400 + int64(h)*3600 + int64(mi)*60 + int64(sec)
 }

@@ -67,3 +67,16 @@ func TestDates(t *testing.T) {
 		})
 	}
 }
+
+func TestNaiveSeconds(t *testing.T) {
+	for y := 1969; y <= 2101; y++ {
+		for mo := 1; mo <= 12; mo++ {
+			for _, d := range []int{1, 15, 28, 29, 30, 31} {
+				want := time.Date(y, time.Month(mo), d, 23, 59, 58, 0, time.UTC).Unix()
+				if got := naiveSeconds(y, mo, d, 23, 59, 58); got != want {
+					t.Fatalf("%d-%d-%d: %d, want %d", y, mo, d, got, want)
+				}
+			}
+		}
+	}
+}

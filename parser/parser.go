@@ -201,6 +201,7 @@ func (p *Parser) SetReference(t time.Time) {
 	p.dates.ref = t
 	p.dates.memo.ok = false
 	p.dates.last.n = 0
+	p.dates.refInfo.ok = false
 }
 
 // Stamp returns the stamp at the start of line, if it has a usable one.
