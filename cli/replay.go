@@ -6,11 +6,13 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/banscope/banscope/jailsim"
 	"github.com/banscope/banscope/parser"
 	"github.com/banscope/banscope/replay"
+	"github.com/banscope/banscope/sidecar"
 	"github.com/banscope/banscope/tailer"
 	ucli "github.com/urfave/cli/v3"
 )
@@ -178,7 +180,13 @@ func replayCommand() *ucli.Command {
 		Usage:     "replay historical logs through fail2ban's jail arithmetic, as if they happened live",
 		ArgsUsage: "FILE... (plain, .gz, .xz or .zst; rotated sets are read oldest first)",
 		Flags: append(append(append(parseFlags(), jailFlags()...), geoFlags()...),
-			&ucli.StringFlag{Name: "format", Value: "text", Usage: "text or json"},
+			&ucli.StringFlag{Name: "format", Usage: "text (default on a terminal), json (default otherwise), html (a self-contained page with charts) or lp (InfluxDB line protocol with the log's times, to back-fill)"},
+			&ucli.StringSliceFlag{Name: "what-if", Usage: "also simulate other settings on the same read, compared side by side: 'maxretry=3,findtime=1d,bantime=3d' (any of " + strings.Join(whatIfKeys, ", ") + "); repeatable"},
+			&ucli.BoolFlag{Name: "host-from-path", Usage: "logs of several hosts: each file's host is the name of its directory (logs/web1/auth.log); each host has its own clock, jails and report"},
+			&ucli.BoolFlag{Name: "host-from-field", Usage: "logs of several hosts in one file (a central syslog): each line's host is its syslog host field"},
+			&ucli.DurationFlag{Name: "step", Value: time.Minute, Usage: "with --format lp: one point per step of log time, quiet steps included"},
+			&ucli.IntFlag{Name: "top", Value: 10, Usage: "rows in the report's top lists"},
+			&ucli.BoolFlag{Name: "progress", Usage: "progress bar on standard error (default: when it is a terminal)"},
 			&ucli.StringFlag{Name: "events", Usage: "write bans and unbans as JSON lines to this file"},
 			&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the report to this file instead of standard output"},
 		),
@@ -187,9 +195,27 @@ func replayCommand() *ucli.Command {
 			if err != nil {
 				return err
 			}
+			w := c.Root().Writer
 			format := c.String("format")
-			if format != "text" && format != "json" {
-				return fmt.Errorf("--format: want text or json, not %q", format)
+			if format == "" {
+				format = "json"
+				if isTerminal(w) {
+					format = "text"
+				}
+			}
+			switch format {
+			case "text", "json", "html", "lp":
+			default:
+				return fmt.Errorf("--format: want text, json, html or lp, not %q", format)
+			}
+			if c.IsSet("step") && format != "lp" {
+				return fmt.Errorf("--step: only with --format lp")
+			}
+			if c.Duration("step") < time.Second {
+				return fmt.Errorf("--step: at least 1s")
+			}
+			if c.Bool("host-from-path") && c.Bool("host-from-field") {
+				return fmt.Errorf("--host-from-path and --host-from-field: choose one")
 			}
 			files := c.Args().Slice()
 			if len(files) == 0 {
@@ -200,6 +226,14 @@ func replayCommand() *ucli.Command {
 			if err != nil {
 				return err
 			}
+			var scenarios []replay.Scenario
+			for _, spec := range c.StringSlice("what-if") {
+				sc, err := whatIf(spec, jails, ps)
+				if err != nil {
+					return fmt.Errorf("--what-if: %w", err)
+				}
+				scenarios = append(scenarios, sc)
+			}
 			g, err := openGeo(c)
 			if err != nil {
 				return err
@@ -207,9 +241,16 @@ func replayCommand() *ucli.Command {
 			if g != nil {
 				defer g.Close()
 			}
-			cfg := replay.Config{Geo: g,
-				Files: tailer.OrderRotated(files), Jails: jails, Location: ps.loc, Year: ps.year,
+			cfg := replay.Config{Geo: g, WhatIf: scenarios, TopN: int(c.Int("top")),
+				Jails: jails, Location: ps.loc, Year: ps.year,
 				Now: time.Now(), MaxLine: ps.maxLine, Hosts: ps.hosts, DBPurgeAge: purgeAge,
+				HostFromField: c.Bool("host-from-field"),
+			}
+			if c.Bool("host-from-path") {
+				cfg.HostOf = hostOfPath
+				cfg.Files = orderByHost(files)
+			} else {
+				cfg.Files = tailer.OrderRotated(files)
 			}
 			if ev := c.String("events"); ev != "" {
 				f, err := os.Create(ev)
@@ -219,23 +260,45 @@ func replayCommand() *ucli.Command {
 				defer f.Close()
 				cfg.Events = f
 			}
+			out := w
+			var outFile *os.File
+			if name := c.String("output"); name != "" {
+				if outFile, err = os.Create(name); err != nil {
+					return fmt.Errorf("--output: %w", err)
+				}
+				defer outFile.Close()
+				out = outFile
+			}
+			var lp *sidecar.Backfill
+			if format == "lp" {
+				lp = sidecar.NewBackfill(out, c.Duration("step"), g)
+				cfg.Hooks = lp
+			}
+			showProgress := isTerminal(stderr)
+			if c.IsSet("progress") {
+				showProgress = c.Bool("progress")
+			}
+			if showProgress {
+				stop := startProgress(stderr, cfg.Files)
+				cfg.BytesRead = stop.bytes
+				defer stop.done()
+			}
 			res, runErr := replay.Run(cfg)
 			if res == nil {
 				return runErr
 			}
-			w := c.Root().Writer
-			if out := c.String("output"); out != "" {
-				f, err := os.Create(out)
-				if err != nil {
-					return fmt.Errorf("--output: %w", err)
-				}
-				defer f.Close()
-				w = f
+			switch format {
+			case "json":
+				err = res.WriteJSON(out)
+			case "html":
+				err = res.WriteHTML(out)
+			case "lp":
+				err = lp.Err()
+			default:
+				err = res.WriteText(out)
 			}
-			if format == "json" {
-				err = res.WriteJSON(w)
-			} else {
-				err = res.WriteText(w)
+			if err == nil && outFile != nil {
+				err = outFile.Close()
 			}
 			if err != nil {
 				return err

@@ -1,12 +1,9 @@
 package geo
 
 import (
-	"encoding/binary"
-	"hash/maphash"
-	"math"
-	"math/bits"
 	"sort"
 
+	"github.com/banscope/banscope/internal/distinct"
 	"github.com/banscope/banscope/parser"
 )
 
@@ -23,7 +20,7 @@ type Breakdown struct {
 type CountryStats struct {
 	Failures int64
 	Bans     int64
-	ips      distinct
+	ips      distinct.Set
 	asns     map[uint32]*ASNStats
 }
 
@@ -32,7 +29,7 @@ type ASNStats struct {
 	ASN      uint32 `json:"asn"`
 	Org      string `json:"org"`
 	Failures int64  `json:"failures"`
-	ips      distinct
+	ips      distinct.Set
 	IPs      int64 `json:"ips"`
 }
 
@@ -55,7 +52,7 @@ func (b *Breakdown) Failure(id parser.ID) {
 	in := b.r.Lookup(id)
 	s := b.stats(in.Country)
 	s.Failures++
-	s.ips.add(id)
+	s.ips.Add(id)
 	if in.ASN != 0 {
 		a := s.asns[in.ASN]
 		if a == nil {
@@ -63,7 +60,7 @@ func (b *Breakdown) Failure(id parser.ID) {
 			s.asns[in.ASN] = a
 		}
 		a.Failures++
-		a.ips.add(id)
+		a.ips.Add(id)
 	}
 }
 
@@ -83,10 +80,10 @@ type Row struct {
 func (b *Breakdown) Rows(topASNs int) []Row {
 	var rows []Row
 	for c, s := range b.countries {
-		row := Row{Country: c, Failures: s.Failures, IPs: s.ips.count(), Bans: s.Bans}
+		row := Row{Country: c, Failures: s.Failures, IPs: s.ips.Count(), Bans: s.Bans}
 		for _, a := range s.asns {
 			x := *a
-			x.IPs = a.ips.count()
+			x.IPs = a.ips.Count()
 			row.TopASNs = append(row.TopASNs, x)
 		}
 		sort.Slice(row.TopASNs, func(i, j int) bool {
@@ -109,76 +106,3 @@ func (b *Breakdown) Rows(topASNs int) []Row {
 	return rows
 }
 
-// distinct counts distinct IDs: exactly up to exactLimit, then with a
-// HyperLogLog of 2^hllP registers.
-type distinct struct {
-	set map[parser.ID]struct{}
-	hll []uint8
-}
-
-const (
-	exactLimit = 4096
-	hllP       = 12
-)
-
-var hllSeed = maphash.MakeSeed()
-
-func idHash(id parser.ID) uint64 {
-	var b [17]byte
-	if a, ok := id.Addr(); ok {
-		x := a.As16()
-		copy(b[:16], x[:])
-		b[16] = 1
-	} else {
-		i, _ := id.RawIndex()
-		binary.LittleEndian.PutUint32(b[:4], i)
-	}
-	return maphash.Bytes(hllSeed, b[:])
-}
-
-func (d *distinct) add(id parser.ID) {
-	if d.hll == nil {
-		if d.set == nil {
-			d.set = map[parser.ID]struct{}{}
-		}
-		d.set[id] = struct{}{}
-		if len(d.set) <= exactLimit {
-			return
-		}
-		d.hll = make([]uint8, 1<<hllP)
-		for x := range d.set {
-			d.hllAdd(idHash(x))
-		}
-		d.set = nil
-		return
-	}
-	d.hllAdd(idHash(id))
-}
-
-func (d *distinct) hllAdd(h uint64) {
-	i := h >> (64 - hllP)
-	w := h<<hllP | 1<<(hllP-1)
-	r := uint8(bits.LeadingZeros64(w)) + 1
-	if r > d.hll[i] {
-		d.hll[i] = r
-	}
-}
-
-func (d *distinct) count() int64 {
-	if d.hll == nil {
-		return int64(len(d.set))
-	}
-	m := float64(len(d.hll))
-	sum, zeros := 0.0, 0
-	for _, r := range d.hll {
-		sum += math.Pow(2, -float64(r))
-		if r == 0 {
-			zeros++
-		}
-	}
-	e := 0.7213 / (1 + 1.079/m) * m * m / sum
-	if e <= 2.5*m && zeros > 0 {
-		e = m * math.Log(m/float64(zeros))
-	}
-	return int64(math.Round(e))
-}

@@ -18,9 +18,10 @@ type Resolver interface {
 // Ignore is a jail's ignore list (ignoreself and ignoreip, FAIL2BAN.md
 // §3.4), checked in fail2ban's order.
 type Ignore struct {
-	self   map[netip.Addr]bool
-	single map[netip.Addr]bool
-	nets   []ignoreNet
+	entries []string // as given
+	self    map[netip.Addr]bool
+	single  map[netip.Addr]bool
+	nets    []ignoreNet
 }
 
 type ignoreNet struct {
@@ -33,6 +34,11 @@ type ignoreNet struct {
 // commas and newlines) and the self addresses (nil when ignoreself is off).
 func NewIgnore(entries []string, self []netip.Addr, res Resolver) (*Ignore, error) {
 	ig := &Ignore{single: map[netip.Addr]bool{}}
+	for _, e := range entries {
+		if e != "" {
+			ig.entries = append(ig.entries, e)
+		}
+	}
 	if self != nil {
 		ig.self = map[netip.Addr]bool{}
 		for _, a := range self {
@@ -107,6 +113,17 @@ func maskBits(m string, v4 bool) (int, error) {
 	}
 	return n, nil
 }
+
+// Rules returns the ignoreip entries as given.
+func (ig *Ignore) Rules() []string {
+	if ig == nil {
+		return nil
+	}
+	return ig.entries
+}
+
+// Self reports whether ignoreself is on.
+func (ig *Ignore) Self() bool { return ig != nil && ig.self != nil }
 
 // Match reports whether id is ignored and by which rule, in fail2ban's
 // words ("ignoreself rule", "ip", "dns").

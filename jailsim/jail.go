@@ -384,6 +384,12 @@ func (j *Jail) endOf(start, bantime float64) float64 {
 	return start + bantime
 }
 
+// IsBanned reports whether id is banned now (as of the last line or tick).
+func (j *Jail) IsBanned(id parser.ID) bool {
+	_, ok := j.bidx[keyOf(id)]
+	return ok
+}
+
 func (j *Jail) addBan(k key, start float64, banCount int, now float64) {
 	id := k.id()
 	eob := j.endOf(start, j.s.BanTime)

@@ -100,3 +100,15 @@ func (p *Parser) stripped(line []byte, pr *Prepared) []byte {
 	}
 	return p.joined(line[:pr.d.s], line[pr.d.e:])
 }
+
+// HostField returns the syslog host field of a prepared line (the first
+// token after the date), if any; valid until the next call.
+func (p *Parser) HostField(line []byte, pr *Prepared) []byte {
+	if pr.cs < 0 {
+		return nil
+	}
+	return hostToken(p.stripped(line, pr))
+}
+
+// Options returns the parser's options.
+func (p *Parser) Options() Options { return p.opts }

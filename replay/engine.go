@@ -20,8 +20,12 @@ type Engine struct {
 	bans    []parser.ID
 	// OnEvent receives every jail event with the jail's index.
 	OnEvent func(i int, e jailsim.Event)
-	// OnFailure receives the kind of each failure counted by an sshd jail.
-	OnFailure func(i int, k parser.Kind)
+	// OnFailure receives each failure an sshd jail's filter finds (the
+	// line's event and the failure's ID), before the jail counts it.
+	OnFailure func(i int, ev *parser.Event, id parser.ID)
+	// PreIdx maps each parser to its entry in the prepared slice given to
+	// Prepared (nil: the same index).
+	PreIdx []int
 }
 
 // EngineOptions configure the parsers.
@@ -129,7 +133,11 @@ func (e *Engine) line(b []byte, pre []parser.Prepared, nowNs, stamp int64, hasSt
 		var ev *parser.Event
 		switch {
 		case pre != nil:
-			ev = p.Finish(b, &pre[i])
+			k := i
+			if e.PreIdx != nil {
+				k = e.PreIdx[i]
+			}
+			ev = p.Finish(b, &pre[k])
 		case hasStamp:
 			ev = p.ParseAt(b, stamp)
 		default:
@@ -141,7 +149,7 @@ func (e *Engine) line(b []byte, pre []parser.Prepared, nowNs, stamp int64, hasSt
 		if ev.Verdict == parser.Failure {
 			for _, id := range ev.IDs {
 				if e.OnFailure != nil {
-					e.OnFailure(i, ev.Kind)
+					e.OnFailure(i, ev, id)
 				}
 				j.Failure(id, float64(ev.Time)/1e9, now)
 			}

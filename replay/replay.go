@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sync/atomic"
 	"time"
 
 	"github.com/banscope/banscope/geo"
+	"github.com/banscope/banscope/internal/distinct"
 	"github.com/banscope/banscope/internal/jsonw"
 	"github.com/banscope/banscope/internal/pipeline"
 	"github.com/banscope/banscope/jailsim"
@@ -51,6 +53,43 @@ type Config struct {
 	DBPurgeAge float64
 	// Workers is the number of goroutines preparing lines (0: one per core).
 	Workers int
+	// WhatIf are other settings simulated on the same read of the history.
+	WhatIf []Scenario
+	// HostOf names the host a file's lines come from (--host-from-path);
+	// HostFromField takes each line's syslog host field instead. Each host
+	// has its own clock, jails and report. With neither, one host "".
+	HostOf        func(file string) string
+	HostFromField bool
+	// TopN is the length of the report's lists (default 10).
+	TopN int
+	// BytesRead, when set, is advanced as the files are read (a progress
+	// bar polls it; compressed files count their compressed bytes).
+	BytesRead *atomic.Int64
+	// Hooks, when set, observe the replay (the line-protocol back-fill).
+	Hooks Hooks
+}
+
+// Scenario is a what-if: the history replayed under other jail settings.
+type Scenario struct {
+	Label    string         // as given, e.g. "maxretry=3,findtime=1d,bantime=3d"
+	Settings map[string]any // the settings changed, as read
+	Jails    []Jail
+}
+
+// Hooks observe a replay as it runs, host by host.
+type Hooks interface {
+	// Host is called before a host's first line, with its engine.
+	Host(host string, eng *Engine)
+	// Advance is called before a line moves the host's clock to nowNs.
+	Advance(host string, nowNs int64)
+	// Line is called after each line of the host.
+	Line(host string, l *pipeline.Line, matched bool)
+	// Failure is called for each failure a jail's filter finds.
+	Failure(host string, jail int, ev *parser.Event)
+	// Event is called for each jail event.
+	Event(host string, jail int, e jailsim.Event)
+	// End is called for each host at the end, with its clock.
+	End(host string, nowNs int64)
 }
 
 // LineStats counts what was read.
@@ -64,35 +103,105 @@ type LineStats struct {
 	Partial     int64 `json:"unterminated"`
 }
 
+func (s *LineStats) add(o LineStats) {
+	s.Read += o.Read
+	s.Matched += o.Matched
+	s.Malformed += o.Malformed
+	s.TooLong += o.TooLong
+	s.NoTimestamp += o.NoTimestamp
+	s.InvalidUTF8 += o.InvalidUTF8
+	s.Partial += o.Partial
+}
+
 // JailResult is a jail's outcome.
 type JailResult struct {
-	Jail   Jail
-	Status jailsim.Status
-	ByKind map[parser.Kind]int64
+	Jail    Jail
+	Status  jailsim.Status
+	ByKind  map[parser.Kind]int64
+	Outcome Outcome
+}
+
+// Outcome is what a jail's settings did to the attack, for comparing
+// settings: failures that reached sshd while their address was not
+// banned (Through) and those made while it was (Blocked: a firewall would
+// have dropped them), distinct attackers and those never banned.
+// Distinct counts are exact up to 4096 addresses, then estimated.
+type Outcome struct {
+	Through     int64 `json:"failures_through"`
+	Blocked     int64 `json:"failures_blocked"`
+	Attackers   int64 `json:"attackers"`
+	NeverBanned int64 `json:"attackers_never_banned"`
+	Estimated   bool  `json:"estimated,omitempty"`
+}
+
+// ScenarioResult is a what-if's outcome.
+type ScenarioResult struct {
+	Scenario Scenario
+	Jails    []JailResult
+}
+
+// HostResult is one host's replay.
+type HostResult struct {
+	Host        string
+	Files       []string
+	Lines       LineStats
+	First, Last int64 // clock at the first and last stamped line (Unix ns)
+	Jails       []JailResult
+	// Countries is the breakdown by country (nil without geo).
+	Countries []geo.Row
+	Report    *Report
+	WhatIf    []ScenarioResult
 }
 
 // Result is the outcome of a replay.
 type Result struct {
-	Files       []string
-	Lines       LineStats
-	Jails       []JailResult
-	First, Last int64 // clock at the first and last stamped line (Unix ns)
-	// Countries is the breakdown by country over all jails (nil without
-	// geo); GeoSource names the data used.
-	Countries []geo.Row
+	Files     []string
+	Lines     LineStats
+	Hosts     []*HostResult // in order of first appearance
 	GeoSource string
 	HasASN    bool
+	Location  *time.Location
+}
+
+// host returns the result of the only host (the common case).
+func (r *Result) single() *HostResult {
+	if len(r.Hosts) == 1 {
+		return r.Hosts[0]
+	}
+	return nil
 }
 
 type runner struct {
 	cfg    Config
-	eng    *Engine
-	byKind []map[parser.Kind]int64
+	protos []*parser.Parser // the parsers lines are prepared for
+	hosts  map[string]*hostRun
+	order  []*hostRun
+	cur    *hostRun // host of the file being read (nil: by field)
+	last   *hostRun // host of the previous line
 	res    *Result
-	clock  int64
 	events []byte
 	evErr  error
-	geo    *geo.Breakdown
+}
+
+// engineRun is one set of jails (the configured one or a what-if) on a
+// host, with its outcome counters.
+type engineRun struct {
+	eng     *Engine
+	byKind  []map[parser.Kind]int64
+	out     []Outcome
+	attack  []distinct.Set
+	banned  []distinct.Set
+	primary int // the first sshd jail: the report's failures are its
+}
+
+type hostRun struct {
+	name  string
+	clock int64
+	res   *HostResult
+	base  *engineRun
+	what  []*engineRun
+	stats *collector
+	user  []byte // the user of the failure being counted
 }
 
 // Run replays the files. On a bad file it goes on with the others and
@@ -104,58 +213,69 @@ func Run(cfg Config) (*Result, error) {
 	if cfg.Now.IsZero() {
 		cfg.Now = time.Now()
 	}
+	if cfg.TopN <= 0 {
+		cfg.TopN = 10
+	}
 	if len(cfg.Jails) == 0 {
 		return nil, errors.New("replay: no jail to simulate")
 	}
-	r := &runner{cfg: cfg, res: &Result{Files: cfg.Files}}
-	if cfg.Geo != nil {
-		r.geo = geo.NewBreakdown(cfg.Geo)
+	r := &runner{cfg: cfg, res: &Result{Files: cfg.Files, Location: cfg.Location}, hosts: map[string]*hostRun{}}
+	// One prototype parser per filter configuration met in any scenario.
+	all := [][]Jail{cfg.Jails}
+	for _, sc := range cfg.WhatIf {
+		all = append(all, sc.Jails)
 	}
-	r.eng = NewEngine(cfg.Jails, EngineOptions{Location: cfg.Location, Reference: cfg.Now, Year: cfg.Year,
-		CurrentYear: cfg.Now.Year(), Hosts: cfg.Hosts, DBPurgeAge: cfg.DBPurgeAge})
-	for range cfg.Jails {
-		r.byKind = append(r.byKind, map[parser.Kind]int64{})
-	}
-	r.eng.OnFailure = func(i int, k parser.Kind) { r.byKind[i][k]++ }
-	r.eng.OnEvent = func(i int, e jailsim.Event) {
-		if r.geo != nil {
-			switch e.Kind {
-			case jailsim.EvFound:
-				r.geo.Failure(e.ID)
-			case jailsim.EvBan:
-				r.geo.Ban(e.ID)
-			}
+	for _, js := range all {
+		for _, j := range js {
+			r.protoIndex(j)
 		}
-		r.onEvent(e)
 	}
 	var errs []error
-	rd := &pipeline.Reader{Parsers: r.eng.Parsers, Workers: cfg.Workers, MaxLine: cfg.MaxLine}
+	rd := &pipeline.Reader{Parsers: r.protos, Workers: cfg.Workers, MaxLine: cfg.MaxLine}
 	for _, name := range cfg.Files {
 		f, err := tailer.OpenReplay(name)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		for _, p := range r.eng.Parsers {
+		for _, p := range r.protos {
 			p.SetReference(f.ModTime)
 		}
-		rd.Run(f, r.line)
+		r.cur = nil
+		if !cfg.HostFromField {
+			host := ""
+			if cfg.HostOf != nil {
+				host = cfg.HostOf(name)
+			}
+			r.cur = r.host(host)
+			r.cur.res.Files = append(r.cur.res.Files, name)
+		}
+		var src io.Reader = f
+		if cfg.BytesRead != nil {
+			src = &countingReader{r: f, n: cfg.BytesRead, raw: f}
+		}
+		rd.Run(src, r.line)
 		lines := rd.Lines()
 		if len(lines.Partial()) > 0 {
-			r.res.Lines.Partial++
+			h := r.cur
+			if h == nil {
+				h = r.last
+			}
+			if h != nil {
+				h.res.Lines.Partial++
+			}
 		}
 		if err := lines.Err(); err != nil {
 			errs = append(errs, fmt.Errorf("read %s: %w", name, err))
 		}
 		f.Close()
 	}
-	now := sec(r.clock)
-	for i, j := range r.eng.Sims {
-		j.Service(now, true)
-		r.res.Jails = append(r.res.Jails, JailResult{Jail: cfg.Jails[i], Status: j.Status(), ByKind: r.byKind[i]})
+	for _, h := range r.order {
+		r.finishHost(h)
+		r.res.Lines.add(h.res.Lines)
+		r.res.Hosts = append(r.res.Hosts, h.res)
 	}
-	if r.geo != nil {
-		r.res.Countries = r.geo.Rows(5)
+	if cfg.Geo != nil {
 		r.res.GeoSource, r.res.HasASN = cfg.Geo.Source, cfg.Geo.HasASN()
 	}
 	r.flushEvents()
@@ -165,14 +285,126 @@ func Run(cfg Config) (*Result, error) {
 	return r.res, errors.Join(errs...)
 }
 
-func sec(ns int64) float64 { return float64(ns) / 1e9 }
+// countingReader adds the bytes read from the file under a decompressor.
+type countingReader struct {
+	r   io.Reader
+	raw *tailer.ReplayFile
+	n   *atomic.Int64
+	was int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if done := c.raw.Consumed(); done > c.was {
+		c.n.Add(done - c.was)
+		c.was = done
+	}
+	return n, err
+}
+
+func (r *runner) protoIndex(j Jail) int {
+	for i, p := range r.protos {
+		if o := p.Options(); o.Mode == j.Mode && o.PublicKey == j.PublicKey {
+			return i
+		}
+	}
+	r.protos = append(r.protos, parser.New(parser.Options{Mode: j.Mode, PublicKey: j.PublicKey, Location: r.cfg.Location,
+		Reference: r.cfg.Now, Year: r.cfg.Year, CurrentYear: r.cfg.Now.Year(), Hosts: r.cfg.Hosts, InOperation: true}))
+	return len(r.protos) - 1
+}
+
+// host returns the run of a host, starting it on first sight.
+func (r *runner) host(name string) *hostRun {
+	if h, ok := r.hosts[name]; ok {
+		return h
+	}
+	h := &hostRun{name: name, res: &HostResult{Host: name}, stats: newCollector(r.cfg.Location, r.cfg.Geo)}
+	h.base = r.newEngine(h, r.cfg.Jails, true)
+	for _, sc := range r.cfg.WhatIf {
+		h.what = append(h.what, r.newEngine(h, sc.Jails, false))
+	}
+	r.hosts[name] = h
+	r.order = append(r.order, h)
+	if r.cfg.Hooks != nil {
+		r.cfg.Hooks.Host(name, h.base.eng)
+	}
+	return h
+}
+
+func (r *runner) newEngine(h *hostRun, jails []Jail, base bool) *engineRun {
+	cfg := r.cfg
+	er := &engineRun{primary: -1}
+	er.eng = NewEngine(jails, EngineOptions{Location: cfg.Location, Reference: cfg.Now, Year: cfg.Year,
+		CurrentYear: cfg.Now.Year(), Hosts: cfg.Hosts, DBPurgeAge: cfg.DBPurgeAge})
+	for i, j := range jails {
+		er.eng.PreIdx = append(er.eng.PreIdx, r.protoIndex(j))
+		er.byKind = append(er.byKind, map[parser.Kind]int64{})
+		if er.primary < 0 && !j.Recidive {
+			er.primary = i
+		}
+	}
+	er.out = make([]Outcome, len(jails))
+	er.attack = make([]distinct.Set, len(jails))
+	er.banned = make([]distinct.Set, len(jails))
+	hooks := cfg.Hooks
+	er.eng.OnFailure = func(i int, ev *parser.Event, id parser.ID) {
+		er.byKind[i][ev.Kind]++
+		if base {
+			if i == er.primary {
+				h.user = ev.User
+			}
+			if hooks != nil {
+				hooks.Failure(h.name, i, ev)
+			}
+		}
+	}
+	er.eng.OnEvent = func(i int, e jailsim.Event) {
+		switch e.Kind {
+		case jailsim.EvFound:
+			if er.eng.Sims[i].IsBanned(e.ID) {
+				er.out[i].Blocked++
+			} else {
+				er.out[i].Through++
+			}
+			er.attack[i].Add(e.ID)
+		case jailsim.EvBan, jailsim.EvRestore:
+			er.banned[i].Add(e.ID)
+		}
+		if !base {
+			return
+		}
+		switch e.Kind {
+		case jailsim.EvFound:
+			if i == er.primary {
+				h.stats.add(recFailure, e.ID, e.Time, h.user)
+			}
+		case jailsim.EvBan:
+			h.stats.add(recBan, e.ID, e.Time, nil)
+		case jailsim.EvUnban:
+			h.stats.add(recUnban, e.ID, e.Time, nil)
+		}
+		if hooks != nil {
+			hooks.Event(h.name, i, e)
+		}
+		r.onEvent(h, e)
+	}
+	return er
+}
 
 func (r *runner) line(l *pipeline.Line) {
-	st := &r.res.Lines
+	h := r.cur
+	if h == nil {
+		h = r.fieldHost(l)
+	}
+	r.last = h
+	st := &h.res.Lines
 	st.Read++
 	if l.Status == tailer.TooLong {
 		st.TooLong++
 		st.Malformed++
+		if r.cfg.Hooks != nil {
+			r.cfg.Hooks.Line(h.name, l, false)
+		}
 		return
 	}
 	bad := false
@@ -181,13 +413,16 @@ func (r *runner) line(l *pipeline.Line) {
 		bad = true
 	}
 	if t, ok := l.Pre[0].Stamp(); ok {
-		if t > r.clock {
-			r.clock = t
+		if t > h.clock {
+			if r.cfg.Hooks != nil {
+				r.cfg.Hooks.Advance(h.name, t)
+			}
+			h.clock = t
 		}
-		if r.res.First == 0 {
-			r.res.First = r.clock
+		if h.res.First == 0 {
+			h.res.First = h.clock
 		}
-		r.res.Last = r.clock
+		h.res.Last = h.clock
 	} else if len(l.Text) > 0 {
 		st.NoTimestamp++
 		bad = true
@@ -195,15 +430,70 @@ func (r *runner) line(l *pipeline.Line) {
 	if bad {
 		st.Malformed++
 	}
-	if r.eng.Prepared(l.Text, l.Pre, r.clock) {
+	h.user = nil
+	matched := h.base.eng.Prepared(l.Text, l.Pre, h.clock)
+	for _, w := range h.what {
+		w.eng.Prepared(l.Text, l.Pre, h.clock)
+	}
+	if matched {
 		st.Matched++
+	}
+	if r.cfg.Hooks != nil {
+		r.cfg.Hooks.Line(h.name, l, matched)
 	}
 	if len(r.events) > 64<<10 {
 		r.flushEvents()
 	}
 }
 
-func (r *runner) onEvent(e jailsim.Event) {
+// fieldHost is the host of a line by its syslog host field; a line
+// without one (no stamp, a continuation) stays with the previous line's.
+func (r *runner) fieldHost(l *pipeline.Line) *hostRun {
+	if l.Status == tailer.Line {
+		if name := r.protos[0].HostField(l.Text, &l.Pre[0]); len(name) > 0 {
+			if h := r.last; h != nil && h.name == string(name) {
+				return h
+			}
+			return r.host(string(name))
+		}
+	}
+	if r.last != nil {
+		return r.last
+	}
+	return r.host("unknown")
+}
+
+func (r *runner) finishHost(h *hostRun) {
+	now := sec(h.clock)
+	results := func(er *engineRun) []JailResult {
+		var out []JailResult
+		for i, j := range er.eng.Sims {
+			j.Service(now, true)
+			o := er.out[i]
+			o.Attackers = er.attack[i].Count()
+			o.NeverBanned = max(0, o.Attackers-er.banned[i].Count())
+			o.Estimated = !er.attack[i].Exact() || !er.banned[i].Exact()
+			out = append(out, JailResult{Jail: er.eng.Jails[i], Status: j.Status(), ByKind: er.byKind[i], Outcome: o})
+		}
+		return out
+	}
+	h.res.Jails = results(h.base)
+	for k, w := range h.what {
+		h.res.WhatIf = append(h.res.WhatIf, ScenarioResult{Scenario: r.cfg.WhatIf[k], Jails: results(w)})
+	}
+	if r.cfg.Hooks != nil {
+		r.cfg.Hooks.End(h.name, h.clock)
+	}
+	h.stats.finish()
+	h.res.Report = h.stats.report(r.cfg.TopN, 240, r.cfg.Geo)
+	if h.stats.geo != nil {
+		h.res.Countries = h.stats.geo.Rows(5)
+	}
+}
+
+func sec(ns int64) float64 { return float64(ns) / 1e9 }
+
+func (r *runner) onEvent(h *hostRun, e jailsim.Event) {
 	if r.cfg.Events == nil || (e.Kind != jailsim.EvBan && e.Kind != jailsim.EvUnban) {
 		return
 	}
@@ -216,6 +506,10 @@ func (r *runner) onEvent(e jailsim.Event) {
 	}
 	b = append(b, `","jail":`...)
 	b = jsonw.AppendString(b, e.Jail)
+	if len(r.hosts) > 1 || h.name != "" {
+		b = append(b, `,"host":`...)
+		b = jsonw.AppendString(b, h.name)
+	}
 	b = append(b, `,"ip":`...)
 	b = jsonw.AppendString(b, e.ID.String())
 	b = append(b, `,"time":"`...)

@@ -2,7 +2,6 @@ package replay
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"math"
 	"sort"
@@ -27,15 +26,35 @@ type jsonJail struct {
 	FailuresByKind  map[string]int64  `json:"failures_by_kind"`
 	Settings        map[string]any    `json:"settings"`
 	SettingsFrom    map[string]string `json:"settings_from,omitempty"`
+	Outcome
 }
 
-type jsonResult struct {
+type jsonScenario struct {
+	Label    string              `json:"label"`
+	Settings map[string]any      `json:"settings"`
+	Jails    map[string]jsonJail `json:"jails"`
+}
+
+type jsonHost struct {
 	Files     []string            `json:"files"`
-	Countries map[string]geo.Row  `json:"countries,omitempty"`
-	GeoSource string              `json:"geo_source,omitempty"`
 	Period    map[string]*string  `json:"period"`
 	Lines     LineStats           `json:"lines"`
 	Jails     map[string]jsonJail `json:"jails"`
+	Countries map[string]geo.Row  `json:"countries,omitempty"`
+	Report    *Report             `json:"report,omitempty"`
+	WhatIf    []jsonScenario      `json:"what_if"`
+}
+
+type jsonResult struct {
+	GeoSource string `json:"geo_source,omitempty"`
+	*jsonHost
+}
+
+type jsonMulti struct {
+	Files     []string             `json:"files"`
+	GeoSource string               `json:"geo_source,omitempty"`
+	Lines     LineStats            `json:"lines"`
+	Hosts     map[string]*jsonHost `json:"hosts"`
 }
 
 func settingsMap(j Jail) map[string]any {
@@ -72,23 +91,9 @@ func publicKeyName(p parser.PublicKey) string {
 	return [...]string{"nofail", "invalid", "any", "ignore"}[p]
 }
 
-func (r *Result) toJSON() jsonResult {
-	out := jsonResult{Files: r.Files, Lines: r.Lines, Jails: map[string]jsonJail{}, Period: map[string]*string{"first": nil, "last": nil}}
-	if out.Files == nil {
-		out.Files = []string{}
-	}
-	if r.Countries != nil {
-		out.Countries = map[string]geo.Row{}
-		for _, c := range r.Countries {
-			out.Countries[c.Country] = c
-		}
-		out.GeoSource = r.GeoSource
-	}
-	if r.First != 0 {
-		f, l := rfc3339(sec(r.First)), rfc3339(sec(r.Last))
-		out.Period["first"], out.Period["last"] = &f, &l
-	}
-	for _, jr := range r.Jails {
+func jailsJSON(jrs []JailResult) map[string]jsonJail {
+	out := map[string]jsonJail{}
+	for _, jr := range jrs {
 		st := jr.Status
 		ips := make([]string, 0, len(st.Banned))
 		for _, id := range st.Banned {
@@ -100,6 +105,7 @@ func (r *Result) toJSON() jsonResult {
 			TotalBanned: st.TotalBanned, CurrentlyBanned: st.CurrentlyBanned,
 			BannedIPs: ips, PeakBanned: st.PeakBanned, Ignored: st.Ignored,
 			FailuresByKind: map[string]int64{}, Settings: settingsMap(jr.Jail), SettingsFrom: map[string]string{},
+			Outcome: jr.Outcome,
 		}
 		for _, k := range settingKeys {
 			jj.SettingsFrom[k] = origin(jr.Jail, k)
@@ -111,7 +117,52 @@ func (r *Result) toJSON() jsonResult {
 		for k, n := range jr.ByKind {
 			jj.FailuresByKind[k.String()] = n
 		}
-		out.Jails[jr.Jail.Settings.Name] = jj
+		out[jr.Jail.Settings.Name] = jj
+	}
+	return out
+}
+
+func (h *HostResult) toJSON() *jsonHost {
+	out := &jsonHost{Files: h.Files, Lines: h.Lines, Jails: jailsJSON(h.Jails), Period: map[string]*string{"first": nil, "last": nil},
+		Report: h.Report, WhatIf: []jsonScenario{}}
+	if out.Files == nil {
+		out.Files = []string{}
+	}
+	if h.Countries != nil {
+		out.Countries = map[string]geo.Row{}
+		for _, c := range h.Countries {
+			out.Countries[c.Country] = c
+		}
+	}
+	if h.First != 0 {
+		f, l := rfc3339(sec(h.First)), rfc3339(sec(h.Last))
+		out.Period["first"], out.Period["last"] = &f, &l
+	}
+	for _, w := range h.WhatIf {
+		settings := w.Scenario.Settings
+		if settings == nil {
+			settings = map[string]any{}
+		}
+		out.WhatIf = append(out.WhatIf, jsonScenario{Label: w.Scenario.Label, Settings: settings, Jails: jailsJSON(w.Jails)})
+	}
+	return out
+}
+
+// toJSON lays one host out at the top level; several go under "hosts",
+// with the totals of their lines at the top.
+func (r *Result) toJSON() any {
+	files := r.Files
+	if files == nil {
+		files = []string{}
+	}
+	if h := r.single(); h != nil && h.Host == "" {
+		jh := h.toJSON()
+		jh.Files = files
+		return jsonResult{GeoSource: r.GeoSource, jsonHost: jh}
+	}
+	out := jsonMulti{Files: files, GeoSource: r.GeoSource, Lines: r.Lines, Hosts: map[string]*jsonHost{}}
+	for _, h := range r.Hosts {
+		out.Hosts[h.Host] = h.toJSON()
 	}
 	return out
 }
@@ -151,69 +202,14 @@ func duration(s float64) string {
 // settingKeys are the settings a report shows the origin of.
 var settingKeys = []string{"filter", "mode", "maxretry", "findtime", "bantime", "ignoreip", "ignoreself", "counting"}
 
-// WriteText writes a summary for a terminal or a ticket.
-func (r *Result) WriteText(w io.Writer) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "banscope replay: %d file(s)\n", len(r.Files))
-	if r.First != 0 {
-		fmt.Fprintf(&b, "period:        %s .. %s\n", rfc3339(sec(r.First)), rfc3339(sec(r.Last)))
-	}
-	l := r.Lines
-	fmt.Fprintf(&b, "lines:         %d read, %d matched, %d malformed (too long %d, no timestamp %d, invalid UTF-8 %d)\n",
-		l.Read, l.Matched, l.Malformed, l.TooLong, l.NoTimestamp, l.InvalidUTF8)
-	for _, jr := range r.Jails {
-		s := jr.Jail.Settings
-		st := jr.Status
-		inc := ""
-		if s.Increment.Enabled {
-			inc = ", bantime.increment"
-		}
-		fmt.Fprintf(&b, "\njail %s (filter %s, maxretry %d, findtime %s, bantime %s%s, counting %s)\n",
-			s.Name, filterName(jr.Jail), s.MaxRetry, duration(s.FindTime), duration(s.BanTime), inc, s.Counting)
-		fmt.Fprintf(&b, "  currently failed:  %d\n", st.CurrentlyFailed)
-		fmt.Fprintf(&b, "  total failed:      %d\n", st.TotalFailed)
-		fmt.Fprintf(&b, "  currently banned:  %d\n", st.CurrentlyBanned)
-		fmt.Fprintf(&b, "  total banned:      %d\n", st.TotalBanned)
-		if st.PeakBanned > 0 {
-			fmt.Fprintf(&b, "  peak banned:       %d at %s\n", st.PeakBanned, rfc3339(st.PeakAt))
-		} else {
-			fmt.Fprintf(&b, "  peak banned:       0\n")
-		}
-		if st.Ignored > 0 {
-			fmt.Fprintf(&b, "  ignored failures:  %d\n", st.Ignored)
-		}
-		fmt.Fprintf(&b, "  settings from:\n")
-		for _, k := range settingKeys {
-			fmt.Fprintf(&b, "    %-12s %s\n", k, origin(jr.Jail, k))
-		}
-	}
-	if len(r.Countries) > 0 {
-		fmt.Fprintf(&b, "\ncountries (%s):\n", r.GeoSource)
-		fmt.Fprintf(&b, "  %-7s %10s %8s %6s\n", "country", "failures", "ips", "bans")
-		for i, c := range r.Countries {
-			if i == 15 {
-				fmt.Fprintf(&b, "  … %d more\n", len(r.Countries)-15)
-				break
-			}
-			fmt.Fprintf(&b, "  %-7s %10d %8d %6d", c.Country, c.Failures, c.IPs, c.Bans)
-			if r.HasASN && len(c.TopASNs) > 0 {
-				a := c.TopASNs[0]
-				fmt.Fprintf(&b, "   top AS%d %s (%d)", a.ASN, terminalSafe(a.Org), a.Failures)
-			}
-			b.WriteByte('\n')
-		}
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
 // terminalSafe removes control characters (no escape sequences reach a
 // terminal from data).
 func terminalSafe(s string) string {
 	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return -1
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029 ||
+			(r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || r == 0x200e || r == 0x200f {
+			return '?' // control, and bidirectional overrides that reorder a line
 		}
 		return r
-	}, s)
+	}, strings.ToValidUTF8(s, "?"))
 }

@@ -103,6 +103,15 @@ type sidecar struct {
 	enc       lineprotocol.Encoder
 }
 
+// newSidecar returns a sidecar with empty counters.
+func newSidecar(cfg Config) *sidecar {
+	s := &sidecar{cfg: cfg, c: newCounters(), ivCountry: map[string]map[string]*countryInterval{}}
+	s.base = intervalBase{failed: map[string]int64{}, bans: map[string]int64{}, unbans: map[string]int64{}, warnedAt: map[string]time.Time{}}
+	s.f2b.Location = cfg.Location
+	s.enc.SetPrecision(lineprotocol.Nanosecond)
+	return s
+}
+
 // Run follows the log until ctx is done, then writes the numbers and saves
 // the state a last time.
 func Run(ctx context.Context, cfg Config) error {
@@ -124,23 +133,12 @@ func Run(ctx context.Context, cfg Config) error {
 			cfg.Host = "unknown"
 		}
 	}
-	s := &sidecar{cfg: cfg, c: newCounters(), ivCountry: map[string]map[string]*countryInterval{}}
-	s.base = intervalBase{failed: map[string]int64{}, bans: map[string]int64{}, unbans: map[string]int64{}, warnedAt: map[string]time.Time{}}
-	s.f2b.Location = cfg.Location
-	s.enc.SetPrecision(lineprotocol.Nanosecond)
+	s := newSidecar(cfg)
 	now := cfg.Now()
 	s.eng = replay.NewEngine(cfg.Jails, replay.EngineOptions{Location: cfg.Location, Reference: now, Year: cfg.Year,
 		CurrentYear: now.Year(), Hosts: cfg.Hosts, Journal: cfg.Journal, DBPurgeAge: cfg.DBPurgeAge})
 	s.eng.OnEvent = s.onEvent
-	s.eng.OnFailure = func(i int, k parser.Kind) {
-		name := s.eng.Jails[i].Settings.Name
-		kinds := s.c.ByKind[name]
-		if kinds == nil {
-			kinds = map[string]int64{}
-			s.c.ByKind[name] = kinds
-		}
-		kinds[k.String()]++
-	}
+	s.eng.OnFailure = func(i int, ev *parser.Event, _ parser.ID) { s.onFailure(i, ev.Kind) }
 	loaded, err := s.load()
 	if err != nil {
 		return err
@@ -270,6 +268,17 @@ func (s *sidecar) stream(ctx context.Context) error {
 		}
 	}
 	return ctx.Err()
+}
+
+// onFailure counts a failure by message kind.
+func (s *sidecar) onFailure(i int, k parser.Kind) {
+	name := s.eng.Jails[i].Settings.Name
+	kinds := s.c.ByKind[name]
+	if kinds == nil {
+		kinds = map[string]int64{}
+		s.c.ByKind[name] = kinds
+	}
+	kinds[k.String()]++
 }
 
 // onEvent feeds the unban counts and the country breakdown.

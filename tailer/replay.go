@@ -23,9 +23,27 @@ type ReplayFile struct {
 	io.Reader
 	Name    string
 	ModTime time.Time
+	Size    int64 // on disk
 	f       *os.File
+	raw     rawCounter
 	closer  io.Closer
 }
+
+// rawCounter counts the bytes read from the file itself.
+type rawCounter struct {
+	f *os.File
+	n int64
+}
+
+func (c *rawCounter) Read(p []byte) (int, error) {
+	n, err := c.f.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// Consumed returns the bytes read from the file on disk so far
+// (compressed bytes for a compressed file).
+func (r *ReplayFile) Consumed() int64 { return r.raw.n }
 
 // OpenReplay opens a plain or gzip-compressed log file.
 func OpenReplay(name string) (*ReplayFile, error) {
@@ -42,8 +60,10 @@ func OpenReplay(name string) (*ReplayFile, error) {
 		f.Close()
 		return nil, fmt.Errorf("open %s: is a directory", name)
 	}
-	rf := &ReplayFile{Reader: f, Name: name, ModTime: st.ModTime(), f: f}
-	br := bufio.NewReaderSize(f, 64<<10)
+	rf := &ReplayFile{Name: name, ModTime: st.ModTime(), Size: st.Size(), f: f}
+	rf.raw.f = f
+	rf.Reader = &rf.raw
+	br := bufio.NewReaderSize(&rf.raw, 64<<10)
 	switch {
 	case strings.HasSuffix(name, ".gz"):
 		zr, err := gzip.NewReader(br)

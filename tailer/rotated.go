@@ -81,3 +81,7 @@ func OrderRotated(paths []string) []string {
 	}
 	return out
 }
+
+// LiveName returns the path of the live file of path's rotated set
+// (auth.log.2.gz -> auth.log).
+func LiveName(path string) string { return rotationOf(path).base }

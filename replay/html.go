@@ -1,0 +1,353 @@
+package replay
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"strings"
+	"time"
+)
+
+// The HTML report is one self-contained page: inline CSS, charts drawn as
+// inline SVG on the server side, no script and no fetch (a Content
+// Security Policy forbids both), readable on a phone. Every text from the
+// logs goes through html/template's escaping.
+
+//go:embed report.html.tmpl
+var reportTemplate string
+
+var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
+	"safe": visible,
+	"inc":  func(i int) int { return i + 1 },
+}).Parse(reportTemplate))
+
+// visible makes log text displayable: invalid bytes become U+FFFD,
+// control characters their Unicode pictures (ESC as ␛), and bidirectional
+// overrides, which reorder what follows, U+FFFD.
+func visible(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r < 0x20:
+			return 0x2400 + r
+		case r == 0x7f:
+			return 0x2421
+		case (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029 || (r >= 0x202a && r <= 0x202e) ||
+			(r >= 0x2066 && r <= 0x2069) || r == 0x200e || r == 0x200f:
+			return 0xfffd
+		}
+		return r
+	}, strings.ToValidUTF8(s, "\uFFFD"))
+}
+
+// chart geometry, in SVG user units
+const (
+	chartW, chartH = 720.0, 220.0
+	padL, padR     = 48.0, 12.0
+	padT, padB     = 12.0, 28.0
+)
+
+type svgBar struct {
+	X, Y, W, H string
+	Title      string
+}
+
+type svgTick struct {
+	X, Y  string
+	Label string
+}
+
+type svgChart struct {
+	ViewBox        string
+	Bars           []svgBar
+	Line           string // polyline points, when a second series is drawn as a line
+	XTicks, YTicks []svgTick
+	X0, X1, Y0, Y1 string // axes
+	Empty          bool
+}
+
+type hbar struct {
+	Label string
+	Value int64
+	W     string // percent of the widest
+	Note  string
+}
+
+type heatCell struct {
+	X, Y, W, H string
+	Fill       string
+	Title      string
+}
+
+type heatMap struct {
+	Cells  []heatCell
+	Days   []svgTick
+	Hours  []svgTick
+	Legend string
+}
+
+type htmlJail struct {
+	JailResult
+	Settings [][2]string // key, value (origin)
+}
+
+type htmlWhatIf struct {
+	Cols []string
+	Rows []htmlWhatIfJail
+}
+
+type htmlWhatIfJail struct {
+	Jail string
+	Rows [][]string // label, values...
+}
+
+type htmlHost struct {
+	Name      string
+	Period    string
+	Failures  int64
+	Bans      int64
+	Attackers string
+	Peak      string
+	Step      string
+	FailChart svgChart
+	BanChart  svgChart
+	Countries []hbar
+	Users     []hbar
+	Heat      heatMap
+	Res       *HostResult
+	Jails     []htmlJail
+	WhatIf    *htmlWhatIf
+	GeoSource string
+	When      func(int64) string
+}
+
+type htmlPage struct {
+	Title     string
+	Generated string
+	Files     []string
+	Hosts     []htmlHost
+}
+
+// WriteHTML writes the report as one self-contained HTML page.
+func (r *Result) WriteHTML(w io.Writer) error {
+	page := htmlPage{Title: "banscope incident report", Generated: time.Now().In(r.Location).Format("2006-01-02 15:04 MST"), Files: r.Files}
+	for _, h := range r.Hosts {
+		page.Hosts = append(page.Hosts, r.htmlHost(h))
+	}
+	return reportTmpl.Execute(w, page)
+}
+
+func f1(x float64) string { return fmt.Sprintf("%.1f", x) }
+
+func (r *Result) htmlHost(h *HostResult) htmlHost {
+	out := htmlHost{Name: h.Host, Res: h, GeoSource: r.GeoSource}
+	if h.First != 0 {
+		out.Period = fmt.Sprintf("%s – %s (%s)", r.when(h.First), r.when(h.Last), duration(float64((h.Last-h.First)/1e9)))
+	} else {
+		out.Period = "no stamped line"
+	}
+	for _, j := range h.Jails {
+		out.Failures += j.Status.TotalFailed
+		out.Bans += j.Status.TotalBanned
+	}
+	if len(h.Jails) > 0 {
+		p := h.Jails[primaryJail(h.Jails)]
+		out.Attackers = approx(p.Outcome.Estimated) + fmt.Sprint(p.Outcome.Attackers)
+	}
+	rep := h.Report
+	if rep == nil {
+		rep = &Report{}
+	}
+	if rep.PeakBanned > 0 {
+		out.Peak = fmt.Sprintf("%d at %s", rep.PeakBanned, r.whenRFC(*rep.PeakAt))
+	} else {
+		out.Peak = "0"
+	}
+	out.Step = duration(float64(rep.Step))
+	fail := make([]float64, len(rep.Timeline))
+	bans := make([]float64, len(rep.Timeline))
+	banned := make([]float64, len(rep.Timeline))
+	ts := make([]int64, len(rep.Timeline))
+	for i, p := range rep.Timeline {
+		fail[i], bans[i], banned[i], ts[i] = float64(p.Failures), float64(p.Bans), float64(p.Banned), p.T
+	}
+	out.FailChart = r.barChart(ts, rep.Step, fail, nil, "failures")
+	out.BanChart = r.barChart(ts, rep.Step, bans, banned, "bans")
+	var top int64
+	for _, c := range h.Countries {
+		top = max(top, c.Failures)
+	}
+	for i, c := range h.Countries {
+		if i == 15 {
+			break
+		}
+		out.Countries = append(out.Countries, hbar{Label: c.Country, Value: c.Failures, W: pct(c.Failures, top),
+			Note: fmt.Sprintf("%d IPs, %d bans", c.IPs, c.Bans)})
+	}
+	top = 0
+	for _, u := range rep.TopUsers {
+		top = max(top, u.Failures)
+	}
+	for _, u := range rep.TopUsers {
+		out.Users = append(out.Users, hbar{Label: u.User, Value: u.Failures, W: pct(u.Failures, top)})
+	}
+	out.Heat = heat(rep.Heat)
+	for _, jr := range h.Jails {
+		hj := htmlJail{JailResult: jr}
+		s := jr.Jail.Settings
+		vals := map[string]string{
+			"filter": filterName(jr.Jail), "mode": jr.Jail.Mode.String(), "maxretry": fmt.Sprint(s.MaxRetry),
+			"findtime": duration(s.FindTime), "bantime": duration(s.BanTime), "ignoreip": strings.Join(s.Ignore.Rules(), " "),
+			"ignoreself": fmt.Sprint(s.Ignore.Self()), "counting": s.Counting.String(), "bantime.increment": fmt.Sprint(s.Increment.Enabled),
+		}
+		for _, k := range append(append([]string{}, settingKeys...), "bantime.increment") {
+			v := vals[k]
+			if v == "" {
+				v = "-"
+			}
+			hj.Settings = append(hj.Settings, [2]string{k, v + " (" + origin(jr.Jail, k) + ")"})
+		}
+		out.Jails = append(out.Jails, hj)
+	}
+	if len(h.WhatIf) > 0 {
+		wi := &htmlWhatIf{Cols: []string{"configured"}}
+		for _, w := range h.WhatIf {
+			wi.Cols = append(wi.Cols, w.Scenario.Label)
+		}
+		for ji, jr := range h.Jails {
+			all := []JailResult{jr}
+			for _, w := range h.WhatIf {
+				all = append(all, w.Jails[ji])
+			}
+			row := func(label string, f func(JailResult) string) []string {
+				out := []string{label}
+				for _, j := range all {
+					out = append(out, f(j))
+				}
+				return out
+			}
+			wi.Rows = append(wi.Rows, htmlWhatIfJail{Jail: jr.Jail.Settings.Name, Rows: [][]string{
+				row("total bans", func(j JailResult) string { return fmt.Sprint(j.Status.TotalBanned) }),
+				row("peak bans in force", func(j JailResult) string { return fmt.Sprint(j.Status.PeakBanned) }),
+				row("failures that got through", func(j JailResult) string { return fmt.Sprint(j.Outcome.Through) }),
+				row("failures while banned", func(j JailResult) string { return fmt.Sprint(j.Outcome.Blocked) }),
+				row("attackers never banned", func(j JailResult) string {
+					return approx(j.Outcome.Estimated) + fmt.Sprint(j.Outcome.NeverBanned)
+				}),
+			}})
+		}
+		out.WhatIf = wi
+	}
+	out.When = r.when
+	return out
+}
+
+func pct(v, top int64) string {
+	if top <= 0 {
+		return "0%"
+	}
+	return fmt.Sprintf("%.1f%%", math.Max(0.5, 100*float64(v)/float64(top)))
+}
+
+// barChart draws one value per step as bars, and line (if any) as a
+// polyline on the same axis.
+func (r *Result) barChart(ts []int64, step int64, bars, line []float64, what string) svgChart {
+	c := svgChart{ViewBox: fmt.Sprintf("0 0 %.0f %.0f", chartW, chartH)}
+	if len(ts) == 0 {
+		c.Empty = true
+		return c
+	}
+	top := 0.0
+	for i := range bars {
+		top = math.Max(top, bars[i])
+		if line != nil {
+			top = math.Max(top, line[i])
+		}
+	}
+	top = 4 * niceCeil(top/4)
+	plotW, plotH := chartW-padL-padR, chartH-padT-padB
+	bw := plotW / float64(len(ts))
+	y := func(v float64) float64 { return padT + plotH - v/top*plotH }
+	for i, v := range bars {
+		if v == 0 {
+			continue
+		}
+		c.Bars = append(c.Bars, svgBar{X: f1(padL + float64(i)*bw), Y: f1(y(v)), W: f1(math.Max(bw-0.5, 0.6)), H: f1(padT + plotH - y(v)),
+			Title: fmt.Sprintf("%s: %.0f %s", r.when(ts[i]*1e9), v, what)})
+	}
+	if line != nil {
+		var pts []string
+		for i, v := range line {
+			x0 := padL + float64(i)*bw
+			pts = append(pts, f1(x0)+","+f1(y(v)), f1(x0+bw)+","+f1(y(v)))
+		}
+		c.Line = strings.Join(pts, " ")
+	}
+	c.X0, c.X1, c.Y0, c.Y1 = f1(padL), f1(chartW-padR), f1(padT), f1(padT+plotH)
+	for k := 0; k <= 4; k++ {
+		v := top * float64(k) / 4
+		c.YTicks = append(c.YTicks, svgTick{X: f1(padL - 4), Y: f1(y(v) + 4), Label: fmt.Sprintf("%.0f", v)})
+	}
+	n := min(6, len(ts))
+	for k := 0; k < n; k++ {
+		i := k * (len(ts) - 1) / max(n-1, 1)
+		layout := "01-02 15:04"
+		if step >= 86400 {
+			layout = "2006-01-02"
+		}
+		c.XTicks = append(c.XTicks, svgTick{X: f1(padL + (float64(i)+0.5)*bw), Y: f1(chartH - 8),
+			Label: time.Unix(ts[i], 0).In(r.Location).Format(layout)})
+	}
+	return c
+}
+
+// niceCeil rounds up to 1, 2 or 5 times a power of ten.
+func niceCeil(v float64) float64 {
+	if v <= 0 {
+		return 1
+	}
+	p := math.Pow(10, math.Floor(math.Log10(v)))
+	if v < 1 {
+		return 1
+	}
+	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+		if m*p >= v {
+			return m * p
+		}
+	}
+	return 10 * p
+}
+
+var weekdays = []string{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
+
+func heat(h [7][24]int64) heatMap {
+	var m heatMap
+	var top int64
+	for d := range h {
+		for hr := range h[d] {
+			top = max(top, h[d][hr])
+		}
+	}
+	const cw, ch, x0, y0 = 28.0, 22.0, 40.0, 4.0
+	for d := range h {
+		m.Days = append(m.Days, svgTick{X: f1(x0 - 6), Y: f1(y0 + float64(d)*ch + ch*0.7), Label: weekdays[d]})
+		for hr := range h[d] {
+			v := h[d][hr]
+			frac := 0.0
+			if top > 0 {
+				frac = float64(v) / float64(top)
+			}
+			// white to deep red
+			g := int(245 - 200*frac)
+			fill := fmt.Sprintf("rgb(%d,%d,%d)", 250-int(60*frac), g, g)
+			m.Cells = append(m.Cells, heatCell{X: f1(x0 + float64(hr)*cw), Y: f1(y0 + float64(d)*ch), W: f1(cw - 2), H: f1(ch - 2),
+				Fill: fill, Title: fmt.Sprintf("%s %02d:00: %d failures", weekdays[d], hr, v)})
+		}
+	}
+	for hr := 0; hr < 24; hr += 3 {
+		m.Hours = append(m.Hours, svgTick{X: f1(x0 + float64(hr)*cw + cw/2), Y: f1(y0 + 7*ch + 14), Label: fmt.Sprintf("%02d", hr)})
+	}
+	m.Legend = fmt.Sprintf("darkest: %d failures in an hour of the week", top)
+	return m
+}

@@ -1,0 +1,233 @@
+package replay
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// WriteText writes the incident report for a terminal or a ticket: period,
+// totals, peak, top attackers, countries, user names, busiest hours, each
+// jail with its settings, the what-if comparison and parse health. Text
+// from the logs is made safe for a terminal (no control characters).
+func (r *Result) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "banscope replay: %d file(s)", len(r.Files))
+	if len(r.Hosts) > 1 || (len(r.Hosts) == 1 && r.Hosts[0].Host != "") {
+		fmt.Fprintf(&b, ", %d host(s)", len(r.Hosts))
+	}
+	b.WriteString("\n")
+	for _, h := range r.Hosts {
+		r.writeHost(&b, h)
+	}
+	if len(r.Hosts) > 1 {
+		l := r.Lines
+		fmt.Fprintf(&b, "\nall hosts: %d lines read, %d matched, %d malformed\n", l.Read, l.Matched, l.Malformed)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func (r *Result) when(ns int64) string {
+	return time.Unix(0, ns).In(r.Location).Format("2006-01-02 15:04:05 MST")
+}
+
+func (r *Result) whenSec(s float64) string { return r.when(int64(s * 1e9)) }
+
+func (r *Result) writeHost(b *strings.Builder, h *HostResult) {
+	if h.Host != "" {
+		fmt.Fprintf(b, "\n══ host %s ══\n", terminalSafe(h.Host))
+	}
+	if h.First != 0 {
+		fmt.Fprintf(b, "period:     %s .. %s (%s)\n", r.when(h.First), r.when(h.Last), duration(float64((h.Last-h.First)/1e9)))
+	} else {
+		fmt.Fprintf(b, "period:     no stamped line\n")
+	}
+	var failures, bans int64
+	for _, j := range h.Jails {
+		failures += j.Status.TotalFailed
+		bans += j.Status.TotalBanned
+	}
+	rep := h.Report
+	fmt.Fprintf(b, "totals:     %d failures, %d bans", failures, bans)
+	if len(h.Jails) > 0 {
+		p := h.Jails[primaryJail(h.Jails)]
+		fmt.Fprintf(b, ", %s%d attackers (jail %s)", approx(p.Outcome.Estimated), p.Outcome.Attackers, terminalSafe(p.Jail.Settings.Name))
+	}
+	b.WriteString("\n")
+	if rep != nil && rep.PeakBanned > 0 {
+		fmt.Fprintf(b, "peak:       %d bans in force at once (firewall rules), first at %s\n", rep.PeakBanned, r.whenRFC(*rep.PeakAt))
+	}
+	if rep != nil && len(rep.TopIPs) > 0 {
+		fmt.Fprintf(b, "\ntop attacking IPs\n  %-3s %-39s %-7s %9s %5s\n", "#", "ip", "country", "failures", "bans")
+		for i, row := range rep.TopIPs {
+			fmt.Fprintf(b, "  %-3d %-39s %-7s %9s %5d\n", i+1, terminalSafe(row.IP), orDash(row.Country), count(row.Failures, row.Error), row.Bans)
+		}
+	}
+	if len(h.Countries) > 0 {
+		fmt.Fprintf(b, "\ntop countries (%s)\n  %-7s %9s %8s %6s\n", terminalSafe(r.GeoSource), "country", "failures", "ips", "bans")
+		for i, c := range h.Countries {
+			if i == 10 {
+				fmt.Fprintf(b, "  … %d more\n", len(h.Countries)-10)
+				break
+			}
+			fmt.Fprintf(b, "  %-7s %9d %8d %6d", c.Country, c.Failures, c.IPs, c.Bans)
+			if r.HasASN && len(c.TopASNs) > 0 {
+				a := c.TopASNs[0]
+				fmt.Fprintf(b, "   top AS%d %s (%d)", a.ASN, terminalSafe(a.Org), a.Failures)
+			}
+			b.WriteByte('\n')
+		}
+	}
+	if rep != nil && len(rep.TopUsers) > 0 {
+		fmt.Fprintf(b, "\ntop user names tried\n")
+		for i, u := range rep.TopUsers {
+			fmt.Fprintf(b, "  %-3d %-32s %9s\n", i+1, quoteName(u.User), count(u.Failures, u.Error))
+		}
+	}
+	if rep != nil && len(rep.BusiestHours) > 0 {
+		fmt.Fprintf(b, "\nbusiest hours\n")
+		for _, hr := range rep.BusiestHours {
+			t, _ := time.Parse(time.RFC3339, hr.Start)
+			fmt.Fprintf(b, "  %s  %9d failures\n", t.In(r.Location).Format("Mon 2006-01-02 15:04 MST"), hr.Failures)
+		}
+	}
+	for _, jr := range h.Jails {
+		r.writeJail(b, jr)
+	}
+	if len(h.WhatIf) > 0 {
+		writeWhatIf(b, h)
+	}
+	l := h.Lines
+	fmt.Fprintf(b, "\nparse health: %d lines read, %d matched, %d malformed (too long %d, no timestamp %d, invalid UTF-8 %d), %d unterminated\n",
+		l.Read, l.Matched, l.Malformed, l.TooLong, l.NoTimestamp, l.InvalidUTF8, l.Partial)
+}
+
+func (r *Result) whenRFC(s string) string {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return s
+	}
+	return r.when(t.UnixNano())
+}
+
+func (r *Result) writeJail(b *strings.Builder, jr JailResult) {
+	s := jr.Jail.Settings
+	st := jr.Status
+	fmt.Fprintf(b, "\njail %s\n", terminalSafe(s.Name))
+	fmt.Fprintf(b, "  failed:   %d total, %d currently\n", st.TotalFailed, st.CurrentlyFailed)
+	fmt.Fprintf(b, "  banned:   %d total, %d currently", st.TotalBanned, st.CurrentlyBanned)
+	if st.PeakBanned > 0 {
+		fmt.Fprintf(b, ", peak %d at %s", st.PeakBanned, r.whenSec(st.PeakAt))
+	}
+	b.WriteString("\n")
+	o := jr.Outcome
+	fmt.Fprintf(b, "  outcome:  %d failures got through, %d made while banned; %s%d attackers, %s%d never banned\n",
+		o.Through, o.Blocked, approx(o.Estimated), o.Attackers, approx(o.Estimated), o.NeverBanned)
+	if st.Ignored > 0 {
+		fmt.Fprintf(b, "  ignored:  %d failures (ignoreip/ignoreself)\n", st.Ignored)
+	}
+	fmt.Fprintf(b, "  settings:\n")
+	inc := "false"
+	if s.Increment.Enabled {
+		inc = "true"
+	}
+	values := map[string]string{
+		"filter": filterName(jr.Jail), "mode": jr.Jail.Mode.String(), "maxretry": fmt.Sprint(s.MaxRetry),
+		"findtime": duration(s.FindTime), "bantime": duration(s.BanTime), "ignoreip": strings.Join(s.Ignore.Rules(), " "),
+		"ignoreself": fmt.Sprint(s.Ignore.Self()), "counting": s.Counting.String(), "bantime.increment": inc,
+	}
+	for _, k := range append(append([]string{}, settingKeys...), "bantime.increment") {
+		v := values[k]
+		if v == "" {
+			v = "-"
+		}
+		fmt.Fprintf(b, "    %-18s %-24s (%s)\n", k, terminalSafe(v), terminalSafe(origin(jr.Jail, k)))
+	}
+}
+
+func writeWhatIf(b *strings.Builder, h *HostResult) {
+	fmt.Fprintf(b, "\nwhat-if (the same history under other settings)\n")
+	cols := []string{"configured"}
+	for _, w := range h.WhatIf {
+		cols = append(cols, terminalSafe(w.Scenario.Label))
+	}
+	for ji, jr := range h.Jails {
+		fmt.Fprintf(b, "  jail %s\n", terminalSafe(jr.Jail.Settings.Name))
+		rows := []struct {
+			name string
+			get  func(JailResult) string
+		}{
+			{"total bans", func(j JailResult) string { return fmt.Sprint(j.Status.TotalBanned) }},
+			{"peak bans in force", func(j JailResult) string { return fmt.Sprint(j.Status.PeakBanned) }},
+			{"failures got through", func(j JailResult) string { return fmt.Sprint(j.Outcome.Through) }},
+			{"failures while banned", func(j JailResult) string { return fmt.Sprint(j.Outcome.Blocked) }},
+			{"attackers never banned", func(j JailResult) string {
+				return approx(j.Outcome.Estimated) + fmt.Sprint(j.Outcome.NeverBanned)
+			}},
+		}
+		fmt.Fprintf(b, "    %-24s", "")
+		for i := range cols {
+			fmt.Fprintf(b, " %s", cell(fmt.Sprintf("[%d]", i), 12))
+		}
+		b.WriteString("\n")
+		for _, row := range rows {
+			fmt.Fprintf(b, "    %-24s %s", row.name, cell(row.get(jr), 12))
+			for _, w := range h.WhatIf {
+				fmt.Fprintf(b, " %s", cell(row.get(w.Jails[ji]), 12))
+			}
+			b.WriteString("\n")
+		}
+	}
+	for i, c := range cols {
+		fmt.Fprintf(b, "  [%d] %s\n", i, c)
+	}
+}
+
+func cell(s string, w int) string {
+	if n := len([]rune(s)); n < w {
+		return strings.Repeat(" ", w-n) + s
+	}
+	return s
+}
+
+func primaryJail(js []JailResult) int {
+	for i, j := range js {
+		if !j.Jail.Recidive {
+			return i
+		}
+	}
+	return 0
+}
+
+func approx(est bool) string {
+	if est {
+		return "≈"
+	}
+	return ""
+}
+
+func count(n, errBound int64) string {
+	if errBound > 0 {
+		return fmt.Sprintf("≤%d", n)
+	}
+	return fmt.Sprint(n)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// quoteName shows a user name as text: quoted, control characters and
+// invalid bytes escaped, so what a terminal shows is what was tried.
+func quoteName(s string) string {
+	q := fmt.Sprintf("%+q", s) // ASCII-only, Go escapes
+	if len(q) > 64 {
+		q = q[:60] + "…\""
+	}
+	return q
+}

@@ -1,0 +1,87 @@
+package replay
+
+import (
+	"container/heap"
+	"sort"
+)
+
+// topK finds the heaviest keys of a stream in bounded memory with the
+// Space-Saving algorithm (Metwally et al.): k counters; an unseen key
+// takes over the smallest counter, inheriting its count as possible
+// error. Any key with more than n/k occurrences is present, and a count
+// minus its error is a lower bound of the truth.
+type topK[K comparable] struct {
+	k     int
+	items map[K]*topItem[K]
+	h     topHeap[K]
+}
+
+type topItem[K comparable] struct {
+	key        K
+	count, err int64
+	extra      int64 // a second count carried along (bans of an address)
+	i          int
+}
+
+type topHeap[K comparable] []*topItem[K]
+
+func (h topHeap[K]) Len() int           { return len(h) }
+func (h topHeap[K]) Less(i, j int) bool { return h[i].count < h[j].count }
+func (h topHeap[K]) Swap(i, j int)      { h[i], h[j] = h[j], h[i]; h[i].i = i; h[j].i = j }
+func (h *topHeap[K]) Push(x any)        { it := x.(*topItem[K]); it.i = len(*h); *h = append(*h, it) }
+func (h *topHeap[K]) Pop() any {
+	old := *h
+	it := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return it
+}
+
+func newTopK[K comparable](k int) *topK[K] {
+	return &topK[K]{k: k, items: make(map[K]*topItem[K], k)}
+}
+
+// add counts one occurrence of key.
+func (t *topK[K]) add(key K) {
+	if it, ok := t.items[key]; ok {
+		it.count++
+		heap.Fix(&t.h, it.i)
+		return
+	}
+	if len(t.h) < t.k {
+		it := &topItem[K]{key: key, count: 1}
+		t.items[key] = it
+		heap.Push(&t.h, it)
+		return
+	}
+	it := t.h[0]
+	delete(t.items, it.key)
+	it.key, it.err, it.extra = key, it.count, 0
+	it.count++
+	t.items[key] = it
+	heap.Fix(&t.h, 0)
+}
+
+// addExtra counts the second number of a key being tracked.
+func (t *topK[K]) addExtra(key K) {
+	if it, ok := t.items[key]; ok {
+		it.extra++
+	}
+}
+
+// top returns the n heaviest items, heaviest first (ties by less).
+func (t *topK[K]) top(n int, less func(a, b K) bool) []topItem[K] {
+	out := make([]topItem[K], 0, len(t.h))
+	for _, it := range t.h {
+		out = append(out, *it)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].count != out[j].count {
+			return out[i].count > out[j].count
+		}
+		return less(out[i].key, out[j].key)
+	})
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out
+}
