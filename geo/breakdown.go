@@ -105,4 +105,3 @@ func (b *Breakdown) Rows(topASNs int) []Row {
 	})
 	return rows
 }
-
