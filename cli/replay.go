@@ -176,9 +176,11 @@ func selfAddrs(h *parser.Hosts) []netip.Addr {
 
 func replayCommand() *ucli.Command {
 	return &ucli.Command{
-		Name:      "replay",
-		Usage:     "replay historical logs through fail2ban's jail arithmetic, as if they happened live",
-		ArgsUsage: "FILE... (plain, .gz, .xz or .zst; rotated sets are read oldest first)",
+		Name: "replay",
+		// A --what-if value is one scenario: its commas separate settings.
+		DisableSliceFlagSeparator: true,
+		Usage:                     "replay historical logs through fail2ban's jail arithmetic, as if they happened live",
+		ArgsUsage:                 "FILE... (plain, .gz, .xz or .zst; rotated sets are read oldest first)",
 		Flags: append(append(append(parseFlags(), jailFlags()...), geoFlags()...),
 			&ucli.StringFlag{Name: "format", Usage: "text (default on a terminal), json (default otherwise), html (a self-contained page with charts) or lp (InfluxDB line protocol with the log's times, to back-fill)"},
 			&ucli.StringSliceFlag{Name: "what-if", Usage: "also simulate other settings on the same read, compared side by side: 'maxretry=3,findtime=1d,bantime=3d' (any of " + strings.Join(whatIfKeys, ", ") + "); repeatable"},

@@ -165,9 +165,9 @@ func (r *sidecarRun) emitted() []string {
 
 // An outage of InfluxDB loses no point: batches wait in the spool and are
 // sent in order when the server returns.
-func TestInfluxDBv1Outage(t *testing.T) {
+// startInfluxDB starts influxd on loopback; query runs InfluxQL on db.
+func startInfluxDB(t *testing.T, dir string) (base string, srv *server, query func(db, q string) string) {
 	influxd := needServer(t, "influxd")
-	dir := t.TempDir()
 	port, rpc := freePort(t), freePort(t)
 	conf := filepath.Join(dir, "influxdb.conf")
 	os.WriteFile(conf, []byte(fmt.Sprintf(`reporting-disabled = true
@@ -184,11 +184,11 @@ bind-address = "127.0.0.1:%d"
 [monitor]
   store-enabled = false
 `, rpc, dir, dir, dir, port)), 0o644)
-	srv := startServer(t, dir, influxd, "-config", conf)
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	srv = startServer(t, dir, influxd, "-config", conf)
+	base = fmt.Sprintf("http://127.0.0.1:%d", port)
 	waitHTTP(t, base+"/ping", statusIs(204))
-	query := func(q string) string {
-		r, err := http.PostForm(base+"/query", url.Values{"q": {q}, "db": {"banscope"}})
+	query = func(db, q string) string {
+		r, err := http.PostForm(base+"/query", url.Values{"q": {q}, "db": {db}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -196,6 +196,25 @@ bind-address = "127.0.0.1:%d"
 		b, _ := io.ReadAll(r.Body)
 		return string(b)
 	}
+	return base, srv, query
+}
+
+// startVictoriaMetrics starts victoria-metrics on loopback.
+func startVictoriaMetrics(t *testing.T, dir string) (base string, srv *server) {
+	vm := needServer(t, "victoria-metrics")
+	port := freePort(t)
+	args := []string{vm, "-storageDataPath", filepath.Join(dir, "vm"), "-httpListenAddr", fmt.Sprintf("127.0.0.1:%d", port), "-loggerLevel", "ERROR"}
+	srv = startServer(t, dir, args...)
+	base = fmt.Sprintf("http://127.0.0.1:%d", port)
+	waitHTTP(t, base+"/health", statusIs(200))
+	return base, srv
+}
+
+func TestInfluxDBv1Outage(t *testing.T) {
+	dir := t.TempDir()
+	base, srv, q := startInfluxDB(t, dir)
+	influxd, _ := exec.LookPath("influxd")
+	query := func(s string) string { return q("banscope", s) }
 	query("CREATE DATABASE banscope")
 
 	run := startSidecar(t, dir, Config{Influx: Influx{URL: base, DB: "banscope", Spool: filepath.Join(dir, "spool")}})
@@ -240,13 +259,8 @@ func versionOf(bin string) string {
 // stored exactly once (VictoriaMetrics, unlike InfluxDB 1.x, would keep a
 // duplicate).
 func TestVictoriaMetricsV2Outage(t *testing.T) {
-	vm := needServer(t, "victoria-metrics")
 	dir := t.TempDir()
-	port := freePort(t)
-	args := []string{vm, "-storageDataPath", filepath.Join(dir, "vm"), "-httpListenAddr", fmt.Sprintf("127.0.0.1:%d", port), "-loggerLevel", "ERROR"}
-	srv := startServer(t, dir, args...)
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	waitHTTP(t, base+"/health", statusIs(200))
+	base, srv := startVictoriaMetrics(t, dir)
 	run := startSidecar(t, dir, Config{Influx: Influx{URL: base, Org: "banscope", Bucket: "banscope", Token: "secret", Spool: filepath.Join(dir, "spool")}})
 	time.Sleep(time.Second)
 	srv.stop()
