@@ -59,11 +59,15 @@ func TestWhatIfCommand(t *testing.T) {
 		t.Fatal(err, errOut.String())
 	}
 	var doc struct {
-		Jails  map[string]struct{ TotalBanned int64 `json:"total_banned"` }
+		Jails map[string]struct {
+			TotalBanned int64 `json:"total_banned"`
+		}
 		WhatIf []struct {
 			Label    string
 			Settings map[string]any
-			Jails    map[string]struct{ TotalBanned int64 `json:"total_banned"` }
+			Jails    map[string]struct {
+				TotalBanned int64 `json:"total_banned"`
+			}
 		} `json:"what_if"`
 	}
 	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
