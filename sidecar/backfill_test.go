@@ -15,6 +15,7 @@ import (
 
 	"github.com/banscope/banscope/authgen"
 	"github.com/banscope/banscope/jailsim"
+	"github.com/banscope/banscope/parser"
 	"github.com/banscope/banscope/replay"
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
 )
@@ -217,4 +218,27 @@ func TestBackfillIntoServers(t *testing.T) {
 		t.Errorf("VictoriaMetrics holds %d points summing to %.0f failures; wrote %d steps, the replay counted %d", n, sum, steps, st.TotalFailed)
 	}
 	t.Logf("%d steps back-filled into InfluxDB and VictoriaMetrics, %d failures", steps, st.TotalFailed)
+}
+
+// BenchmarkPoints measures encoding one interval's line protocol: the
+// fail2ban, banscope_jail, banscope_kind, banscope_log and banscope_parse
+// points of a jail that has seen every message kind.
+func BenchmarkPoints(b *testing.B) {
+	s := newSidecar(Config{Host: "web1", Interval: 10 * time.Second, AuthLog: "/var/log/auth.log"})
+	s.eng = replay.NewEngine([]replay.Jail{{Settings: jailsim.Settings{Name: "sshd", MaxRetry: 5, FindTime: 600, BanTime: 600}}},
+		replay.EngineOptions{Location: time.UTC})
+	for _, k := range parser.Kinds() {
+		s.onFailure(0, k)
+	}
+	s.c.LinesRead, s.c.BytesRead = 1000, 100000
+	now := time.Unix(1795843527, 0)
+	b.ReportAllocs()
+	var n int
+	for b.Loop() {
+		s.enc.Reset()
+		s.points(&s.enc, now)
+		n = len(s.enc.Bytes())
+		now = now.Add(10 * time.Second)
+	}
+	b.SetBytes(int64(n))
 }
