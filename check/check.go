@@ -125,11 +125,10 @@ func Run(cfg Config, w io.Writer) (*Summary, error) {
 			}
 			sum.Matched++
 		})
-		lines := rd.Lines()
-		if len(lines.Partial()) > 0 {
+		if len(rd.Partial()) > 0 {
 			sum.Partial++
 		}
-		err = lines.Err()
+		err = rd.Err()
 		closeFn()
 		if err != nil {
 			return sum, fmt.Errorf("read %s: %w", name, err)

@@ -14,6 +14,11 @@ import (
 type Breakdown struct {
 	r         *Resolver
 	countries map[string]*CountryStats
+	// the last address counted: an attacker's failures come in runs
+	last      parser.ID
+	lastStats *CountryStats
+	lastASN   *ASNStats
+	hasLast   bool
 }
 
 // CountryStats are one country's numbers.
@@ -49,12 +54,21 @@ func (b *Breakdown) stats(c string) *CountryStats {
 
 // Failure counts one failure of id.
 func (b *Breakdown) Failure(id parser.ID) {
+	if b.hasLast && id == b.last {
+		// same address: same country and AS, already among the distinct
+		b.lastStats.Failures++
+		if b.lastASN != nil {
+			b.lastASN.Failures++
+		}
+		return
+	}
 	in := b.r.Lookup(id)
 	s := b.stats(in.Country)
 	s.Failures++
 	s.ips.Add(id)
+	var a *ASNStats
 	if in.ASN != 0 {
-		a := s.asns[in.ASN]
+		a = s.asns[in.ASN]
 		if a == nil {
 			a = &ASNStats{ASN: in.ASN, Org: in.ASOrg}
 			s.asns[in.ASN] = a
@@ -62,6 +76,7 @@ func (b *Breakdown) Failure(id parser.ID) {
 		a.Failures++
 		a.ips.Add(id)
 	}
+	b.last, b.lastStats, b.lastASN, b.hasLast = id, s, a, true
 }
 
 // Ban counts one ban of id.

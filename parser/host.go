@@ -98,13 +98,29 @@ func matchIP4(s []byte, j int, tail tailFunc) (host, bool) {
 	return ip4At(s, j, tail)
 }
 
+// digitWidth is is(s, i, clDigit) with the ASCII case inline.
+const utf8RuneSelf = 0x80
+
+func digitWidth(s []byte, i int) int {
+	if i >= len(s) {
+		return 0
+	}
+	if c := s[i]; c < utf8RuneSelf {
+		if c-'0' < 10 {
+			return 1
+		}
+		return 0
+	}
+	return is(s, i, clDigit)
+}
+
 // ip4At matches (?:\d{1,3}\.){3}\d{1,3} at j.
 func ip4At(s []byte, j int, tail tailFunc) (host, bool) {
 	p := j
 	for g := 0; g < 3; g++ {
 		n, w := 0, 0
 		for n < 3 {
-			d := is(s, p+w, clDigit)
+			d := digitWidth(s, p+w)
 			if d == 0 {
 				break
 			}
@@ -119,7 +135,7 @@ func ip4At(s []byte, j int, tail tailFunc) (host, bool) {
 	var ends [3]int
 	n, w := 0, 0
 	for n < 3 {
-		d := is(s, p+w, clDigit)
+		d := digitWidth(s, p+w)
 		if d == 0 {
 			break
 		}

@@ -392,7 +392,7 @@ func portOnColon(s []byte, p int, k tailFunc) bool {
 // 11: ^Received disconnect from <HOST>(...){0,2}:\s*3: .*: Auth fail__suff$
 func ruleDisconnectAuthFail(s []byte, m *match) bool {
 	p, ok := lit(s, 0, "Received disconnect from ")
-	if !ok {
+	if !ok || bytes.Index(s[p:], []byte(": Auth fail")) < 0 { // the regex needs the literal
 		return false
 	}
 	h, ok := matchHost(s, p, func(q int) bool {
@@ -555,7 +555,7 @@ func ruleChangeUser(s []byte, m *match) bool {
 		return false
 	}
 	e := tokenEnd(s, p)
-	if e == p || e >= len(s) || s[e] != ' ' {
+	if e == p || e >= len(s) || s[e] != ' ' || bytes.Index(s[e:], []byte("Change of username or service not allowed:")) < 0 {
 		return false
 	}
 	h, ok := matchHost(s, e+1, func(q int) bool {
@@ -601,7 +601,7 @@ func ruleTooMany(s []byte, m *match) bool {
 // 19: ^(?P<nofail>Received (?P<mlfforget>disconnect)) from <HOST>(...){0,2}:\s*11:
 func ruleDisconnectBye(s []byte, m *match) bool {
 	p, ok := lit(s, 0, "Received disconnect from ")
-	if !ok {
+	if !ok || bytes.Index(s[p:], []byte("11:")) < 0 { // the regex needs the literal
 		return false
 	}
 	h, ok := matchHost(s, p, func(q int) bool {

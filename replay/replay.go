@@ -187,7 +187,7 @@ type runner struct {
 // host, with its outcome counters.
 type engineRun struct {
 	eng     *Engine
-	byKind  []map[parser.Kind]int64
+	byKind  [][64]int64 // by parser.Kind
 	out     []Outcome
 	attack  []distinct.Set
 	banned  []distinct.Set
@@ -255,8 +255,7 @@ func Run(cfg Config) (*Result, error) {
 			src = &countingReader{r: f, n: cfg.BytesRead, raw: f}
 		}
 		rd.Run(src, r.line)
-		lines := rd.Lines()
-		if len(lines.Partial()) > 0 {
+		if len(rd.Partial()) > 0 {
 			h := r.cur
 			if h == nil {
 				h = r.last
@@ -265,7 +264,7 @@ func Run(cfg Config) (*Result, error) {
 				h.res.Lines.Partial++
 			}
 		}
-		if err := lines.Err(); err != nil {
+		if err := rd.Err(); err != nil {
 			errs = append(errs, fmt.Errorf("read %s: %w", name, err))
 		}
 		f.Close()
@@ -338,7 +337,7 @@ func (r *runner) newEngine(h *hostRun, jails []Jail, base bool) *engineRun {
 		CurrentYear: cfg.Now.Year(), Hosts: cfg.Hosts, DBPurgeAge: cfg.DBPurgeAge})
 	for i, j := range jails {
 		er.eng.PreIdx = append(er.eng.PreIdx, r.protoIndex(j))
-		er.byKind = append(er.byKind, map[parser.Kind]int64{})
+		er.byKind = append(er.byKind, [64]int64{})
 		if er.primary < 0 && !j.Recidive {
 			er.primary = i
 		}
@@ -348,7 +347,7 @@ func (r *runner) newEngine(h *hostRun, jails []Jail, base bool) *engineRun {
 	er.banned = make([]distinct.Set, len(jails))
 	hooks := cfg.Hooks
 	er.eng.OnFailure = func(i int, ev *parser.Event, id parser.ID) {
-		er.byKind[i][ev.Kind]++
+		er.byKind[i][ev.Kind&63]++
 		if base {
 			if i == er.primary {
 				h.user = ev.User
@@ -473,7 +472,13 @@ func (r *runner) finishHost(h *hostRun) {
 			o.Attackers = er.attack[i].Count()
 			o.NeverBanned = max(0, o.Attackers-er.banned[i].Count())
 			o.Estimated = !er.attack[i].Exact() || !er.banned[i].Exact()
-			out = append(out, JailResult{Jail: er.eng.Jails[i], Status: j.Status(), ByKind: er.byKind[i], Outcome: o})
+			byKind := map[parser.Kind]int64{}
+			for k, n := range er.byKind[i] {
+				if n > 0 {
+					byKind[parser.Kind(k)] = n
+				}
+			}
+			out = append(out, JailResult{Jail: er.eng.Jails[i], Status: j.Status(), ByKind: byKind, Outcome: o})
 		}
 		return out
 	}

@@ -151,7 +151,11 @@ func (c *collector) fold(b *batch, r *record) {
 				n = maxUserLen
 			}
 			u := b.users[r.uoff : r.uoff+n]
-			c.users.add(userKey(u, int(r.ulen)))
+			if n == r.ulen {
+				addBytes(c.users, u)
+			} else {
+				c.users.add(userKey(u, int(r.ulen)))
+			}
 		}
 		m := int64(r.t) / 60
 		if m != c.cacheMin {

@@ -61,6 +61,17 @@ func (t *topK[K]) add(key K) {
 	heap.Fix(&t.h, 0)
 }
 
+// addBytes is add for a string key given as bytes: no allocation unless
+// the key is new to the counters.
+func addBytes(t *topK[string], b []byte) {
+	if it, ok := t.items[string(b)]; ok {
+		it.count++
+		heap.Fix(&t.h, it.i)
+		return
+	}
+	t.add(string(b))
+}
+
 // addExtra counts the second number of a key being tracked.
 func (t *topK[K]) addExtra(key K) {
 	if it, ok := t.items[key]; ok {

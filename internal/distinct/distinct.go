@@ -3,7 +3,6 @@ package distinct
 
 import (
 	"encoding/binary"
-	"hash/maphash"
 	"math"
 	"math/bits"
 
@@ -23,19 +22,26 @@ const (
 	hllP       = 12
 )
 
-var hllSeed = maphash.MakeSeed()
-
+// idHash is a fixed hash of an ID (the same in every run, so that an
+// estimate is reproducible): the 16 bytes of the address, or the index
+// of a raw ID, through a 64-bit finaliser.
 func idHash(id parser.ID) uint64 {
-	var b [17]byte
+	var hi, lo uint64
 	if a, ok := id.Addr(); ok {
 		x := a.As16()
-		copy(b[:16], x[:])
-		b[16] = 1
+		hi, lo = binary.BigEndian.Uint64(x[:8]), binary.BigEndian.Uint64(x[8:])
 	} else {
 		i, _ := id.RawIndex()
-		binary.LittleEndian.PutUint32(b[:4], i)
+		hi, lo = 1<<63, uint64(i)
 	}
-	return maphash.Bytes(hllSeed, b[:])
+	return mix64(hi ^ mix64(lo+0x9e3779b97f4a7c15))
+}
+
+// mix64 is SplitMix64's finaliser.
+func mix64(z uint64) uint64 {
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
 }
 
 // Add counts id.

@@ -6,6 +6,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"encoding/binary"
 	"io"
 	"runtime"
@@ -37,9 +38,11 @@ type Reader struct {
 	// MaxLine is the longest line read (tailer.Lines).
 	MaxLine int
 
-	lines *tailer.Lines
-	free  chan *chunk
-	pool  []*chunk
+	lines   *tailer.Lines // the serial path
+	free    chan *chunk
+	pool    []*chunk
+	partial []byte // bytes after the last newline of the last Run
+	err     error  // the read error that ended it (nil at EOF)
 }
 
 const (
@@ -48,7 +51,8 @@ const (
 )
 
 type span struct {
-	s, e  int32
+	s, e  int32 // the line's text
+	nl    int32 // its newline
 	st    tailer.Status
 	flags uint8
 }
@@ -59,32 +63,41 @@ const (
 )
 
 type chunk struct {
-	buf   []byte
-	spans []span
-	pre   []parser.Prepared
-	done  chan struct{}
+	buf []byte // whole lines, each ending in '\n'
+	// tooLong over-long lines, skipped by the reader, come before buf
+	tooLong int
+	spans   []span
+	pre     []parser.Prepared
+	done    chan struct{}
 }
 
-// Lines returns the line reader of the last Run: its Partial and Err tell
-// how the stream ended.
-func (r *Reader) Lines() *tailer.Lines { return r.lines }
+// Partial returns the bytes after the last newline of the last Run (an
+// unterminated line, not returned as a line).
+func (r *Reader) Partial() []byte { return r.partial }
+
+// Err returns the read error that ended the last Run, or nil at its end.
+func (r *Reader) Err() error { return r.err }
 
 // Run reads src to its end and calls fn with every line in order.
 func (r *Reader) Run(src io.Reader, fn func(*Line)) {
-	if r.lines == nil {
-		r.lines = tailer.NewLines(src, r.MaxLine)
-	} else {
-		r.lines.Reset(src)
+	if r.MaxLine <= 0 {
+		r.MaxLine = tailer.DefaultMaxLine
 	}
 	workers := r.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	if workers == 1 {
+		if r.lines == nil {
+			r.lines = tailer.NewLines(src, r.MaxLine)
+		} else {
+			r.lines.Reset(src)
+		}
 		r.serial(fn)
+		r.partial, r.err = r.lines.Partial(), r.lines.Err()
 		return
 	}
-	r.parallel(workers, fn)
+	r.parallel(src, workers, fn)
 }
 
 func (r *Reader) serial(fn func(*Line)) {
@@ -108,31 +121,34 @@ func (r *Reader) serial(fn func(*Line)) {
 	}
 }
 
-func (r *Reader) parallel(workers int, fn func(*Line)) {
+func (r *Reader) parallel(src io.Reader, workers int, fn func(*Line)) {
 	np := len(r.Parsers)
 	nchunks := 2*workers + 2
 	if r.free == nil || cap(r.free) != nchunks {
 		r.free = make(chan *chunk, nchunks)
 		r.pool = r.pool[:0]
 		for i := 0; i < nchunks; i++ {
-			c := &chunk{buf: make([]byte, 0, chunkBytes+chunkBytes/4), spans: make([]span, 0, chunkLines)}
+			c := &chunk{buf: make([]byte, 0, chunkBytes), spans: make([]span, 0, chunkLines)}
 			r.pool = append(r.pool, c)
 			r.free <- c
 		}
 	}
 	work := make(chan *chunk, nchunks)
 	ordered := make(chan *chunk, nchunks)
-	go r.read(work, ordered)
+	go r.read(src, work, ordered)
 	for w := 0; w < workers; w++ {
 		preps := make([]*parser.Preparer, np)
 		for i, p := range r.Parsers {
 			preps[i] = p.Preparer()
 		}
-		go prepareChunks(work, preps)
+		go prepareChunks(work, preps, r.MaxLine)
 	}
 	l := Line{}
 	for c := range ordered {
 		<-c.done
+		for k := 0; k < c.tooLong; k++ {
+			fn(&Line{Status: tailer.TooLong})
+		}
 		for k, sp := range c.spans {
 			l.Text, l.Status = c.buf[sp.s:sp.e], sp.st
 			l.InvalidUTF8, l.NUL = sp.flags&flagInvalid != 0, sp.flags&flagNUL != 0
@@ -143,54 +159,113 @@ func (r *Reader) parallel(workers int, fn func(*Line)) {
 	}
 }
 
-// read fills chunks with lines and hands them to the workers and, in
-// order, to the consumer.
-func (r *Reader) read(work, ordered chan<- *chunk) {
+// read fills chunks with whole lines, read in blocks and cut at the last
+// newline (the rest starts the next chunk), and hands them to the workers
+// and, in order, to the consumer. A line longer than MaxLine is dropped
+// here as it is read (memory stays bounded) and reported as TooLong.
+func (r *Reader) read(src io.Reader, work, ordered chan<- *chunk) {
 	defer close(ordered)
 	defer close(work)
-	np := len(r.Parsers)
+	var carry []byte // a partial line, moved to the next chunk
+	skipping := false
+	r.partial, r.err = nil, nil
 	for {
 		c := <-r.free
-		c.buf, c.spans = c.buf[:0], c.spans[:0]
-		eof := false
-		for len(c.spans) < chunkLines && len(c.buf) < chunkBytes {
-			text, st := r.lines.Next()
-			if st == tailer.EOF {
-				eof = true
+		c.buf = append(c.buf[:0], carry...)
+		c.spans, c.tooLong = c.spans[:0], 0
+		var err error
+		for {
+			if len(c.buf) == cap(c.buf) {
+				if bytes.LastIndexByte(c.buf, '\n') >= 0 {
+					break // a full chunk
+				}
+				// One line fills the chunk: grow, up to the cap.
+				if len(c.buf) > r.MaxLine {
+					skipping, c.buf = true, c.buf[:0]
+				} else {
+					c.buf = append(c.buf, 0)[:len(c.buf)]
+				}
+			}
+			var n int
+			n, err = src.Read(c.buf[len(c.buf):cap(c.buf)])
+			if skipping && n > 0 {
+				// Discard to the end of the over-long line. Skipping
+				// starts on an empty chunk, so the line comes before
+				// any line of this chunk.
+				if k := bytes.IndexByte(c.buf[:n], '\n'); k >= 0 {
+					n = copy(c.buf[:cap(c.buf)], c.buf[k+1:n])
+					skipping = false
+					c.tooLong++
+				} else {
+					n = 0
+				}
+			}
+			c.buf = c.buf[:len(c.buf)+n]
+			if err != nil {
 				break
 			}
-			s := len(c.buf)
-			c.buf = append(c.buf, text...)
-			c.spans = append(c.spans, span{s: int32(s), e: int32(len(c.buf)), st: st})
+			if len(c.buf) >= chunkBytes && bytes.LastIndexByte(c.buf, '\n') >= 0 {
+				break
+			}
 		}
-		if len(c.spans) == 0 {
-			r.free <- c
-			return
+		cut := bytes.LastIndexByte(c.buf, '\n') + 1
+		carry = append(carry[:0], c.buf[cut:]...)
+		c.buf = c.buf[:cut]
+		if err != nil {
+			if err != io.EOF {
+				r.err = err
+			}
+			if !skipping {
+				r.partial = append([]byte(nil), carry...)
+			}
+			if len(c.buf) == 0 && c.tooLong == 0 {
+				r.free <- c
+				return
+			}
 		}
-		if n := len(c.spans) * np; cap(c.pre) < n {
-			c.pre = make([]parser.Prepared, n, chunkLines*np)
+		if n := chunkLinesOf(c.buf) * len(r.Parsers); cap(c.pre) < n {
+			c.pre = make([]parser.Prepared, n)
 		} else {
 			c.pre = c.pre[:n]
 		}
 		c.done = make(chan struct{})
 		work <- c
 		ordered <- c
-		if eof {
+		if err != nil {
 			return
 		}
 	}
 }
 
-func prepareChunks(work <-chan *chunk, preps []*parser.Preparer) {
+// chunkLinesOf counts the lines of a chunk.
+func chunkLinesOf(b []byte) int { return bytes.Count(b, []byte{'\n'}) }
+
+func prepareChunks(work <-chan *chunk, preps []*parser.Preparer, max int) {
 	np := len(preps)
 	for c := range work {
+		// split the lines (as tailer.Lines does: without "\n" and
+		// trailing "\r"s; longer than max: TooLong)
+		c.spans = c.spans[:0]
+		for p := 0; p < len(c.buf); {
+			e := p + bytes.IndexByte(c.buf[p:], '\n')
+			sp := span{s: int32(p), e: int32(e), nl: int32(e), st: tailer.Line}
+			if e-p > max {
+				sp.st, sp.e = tailer.TooLong, int32(p)
+			} else {
+				for sp.e > sp.s && c.buf[sp.e-1] == '\r' {
+					sp.e--
+				}
+			}
+			c.spans = append(c.spans, sp)
+			p = e + 1
+		}
+		flagLines(c.buf, c.spans)
 		for k := range c.spans {
 			sp := &c.spans[k]
 			if sp.st != tailer.Line {
 				continue
 			}
 			text := c.buf[sp.s:sp.e]
-			sp.flags = check(text)
 			for i, w := range preps {
 				w.Prepare(text, &c.pre[k*np+i])
 			}
@@ -199,11 +274,66 @@ func prepareChunks(work <-chan *chunk, preps []*parser.Preparer) {
 	}
 }
 
+// flagLines sets the flags of the lines holding a NUL or a non-ASCII
+// byte, found in one pass over the chunk (such lines are rare).
+func flagLines(buf []byte, spans []span) {
+	k := 0
+	for i := 0; ; {
+		j := i + firstSuspect(buf[i:])
+		if j >= len(buf) {
+			return
+		}
+		for k < len(spans) && int(spans[k].nl) < j {
+			k++
+		}
+		if k == len(spans) {
+			return
+		}
+		sp := &spans[k]
+		if sp.st == tailer.Line {
+			sp.flags = check(buf[sp.s:sp.e])
+		}
+		i = int(sp.nl) + 1
+		k++
+	}
+}
+
+// firstSuspect returns the index of the first NUL or non-ASCII byte of b,
+// or len(b).
+func firstSuspect(b []byte) int {
+	const hi, lo = 0x8080808080808080, 0x0101010101010101
+	i := 0
+	for ; i+32 <= len(b); i += 32 {
+		v0 := binary.LittleEndian.Uint64(b[i:])
+		v1 := binary.LittleEndian.Uint64(b[i+8:])
+		v2 := binary.LittleEndian.Uint64(b[i+16:])
+		v3 := binary.LittleEndian.Uint64(b[i+24:])
+		if (v0|v1|v2|v3)&hi != 0 || ((v0-lo)&^v0|(v1-lo)&^v1|(v2-lo)&^v2|(v3-lo)&^v3)&hi != 0 {
+			break
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c == 0 || c >= utf8.RuneSelf {
+			return i
+		}
+	}
+	return i
+}
+
 // check returns flagInvalid for invalid UTF-8 and flagNUL for a NUL byte,
 // eight bytes at a time while the text is ASCII.
 func check(b []byte) uint8 {
 	const hi, lo = 0x8080808080808080, 0x0101010101010101
 	i := 0
+	for ; i+32 <= len(b); i += 32 {
+		v0 := binary.LittleEndian.Uint64(b[i:])
+		v1 := binary.LittleEndian.Uint64(b[i+8:])
+		v2 := binary.LittleEndian.Uint64(b[i+16:])
+		v3 := binary.LittleEndian.Uint64(b[i+24:])
+		if (v0|v1|v2|v3)&hi != 0 || ((v0-lo)&^v0|(v1-lo)&^v1|(v2-lo)&^v2|(v3-lo)&^v3)&hi != 0 {
+			break
+		}
+	}
 	for ; i+8 <= len(b); i += 8 {
 		v := binary.LittleEndian.Uint64(b[i:])
 		if v&hi != 0 || (v-lo)&^v&hi != 0 {

@@ -3,9 +3,11 @@ package pipeline
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 	"unicode/utf8"
 
@@ -90,7 +92,7 @@ func TestSameAsSerialParse(t *testing.T) {
 		if d := cmp.Diff(want, got); d != "" {
 			t.Errorf("workers=%d: differs from serial parsing (-serial +pipeline):\n%s", workers, d)
 		}
-		if p := string(r.Lines().Partial()); p != "partial last line without newline" {
+		if p := string(r.Partial()); p != "partial last line without newline" {
 			t.Errorf("workers=%d: partial %q", workers, p)
 		}
 	}
@@ -117,4 +119,78 @@ func BenchmarkCheck(b *testing.B) {
 	for b.Loop() {
 		check(line)
 	}
+}
+
+// The block reader cuts lines exactly as tailer.Lines does, whatever the
+// read sizes: over-long lines (alone, in a row, across blocks), "\r\n",
+// empty lines, an unterminated end.
+func TestSameLinesAsTailer(t *testing.T) {
+	var b bytes.Buffer
+	rnd := uint64(7)
+	next := func(n uint64) uint64 { rnd = rnd*6364136223846793005 + 1442695040888963407; return (rnd >> 33) % n }
+	for i := 0; i < 20000; i++ {
+		n := int(next(140))
+		if next(50) == 0 {
+			n = 100 + int(next(600000)) // over the cap, sometimes over a block
+		}
+		line := bytes.Repeat([]byte{'a' + byte(i%26)}, n)
+		if next(10) == 0 {
+			line = append(line, '\r')
+		}
+		b.Write(line)
+		b.WriteByte('\n')
+	}
+	b.WriteString("the end, unterminated")
+	data := b.Bytes()
+	const max = 120
+	type got struct {
+		st   tailer.Status
+		text string
+	}
+	var want []got
+	l := tailer.NewLines(bytes.NewReader(data), max)
+	for {
+		text, st := l.Next()
+		if st == tailer.EOF {
+			break
+		}
+		want = append(want, got{st, string(text)})
+	}
+	readers := map[string]func() io.Reader{
+		"whole": func() io.Reader { return bytes.NewReader(data) },
+		"half":  func() io.Reader { return iotest.HalfReader(bytes.NewReader(data)) },
+		"odd":   func() io.Reader { return &oddReader{r: bytes.NewReader(data)} },
+	}
+	for name, mk := range readers {
+		r := &Reader{Parsers: newParsers()[:1], Workers: 2, MaxLine: max}
+		var lines []got
+		r.Run(mk(), func(l *Line) { lines = append(lines, got{l.Status, string(l.Text)}) })
+		if len(lines) != len(want) {
+			t.Errorf("%s: %d lines, tailer.Lines %d", name, len(lines), len(want))
+		}
+		for i := range min(len(lines), len(want)) {
+			if lines[i] != want[i] {
+				t.Errorf("%s: line %d: %v %.40q, tailer.Lines %v %.40q", name, i, lines[i].st, lines[i].text, want[i].st, want[i].text)
+				break
+			}
+		}
+		if string(r.Partial()) != "the end, unterminated" || r.Err() != nil {
+			t.Errorf("%s: partial %q, err %v", name, r.Partial(), r.Err())
+		}
+	}
+}
+
+// oddReader returns reads of varying small sizes.
+type oddReader struct {
+	r io.Reader
+	n int
+}
+
+func (o *oddReader) Read(p []byte) (int, error) {
+	o.n++
+	k := 1 + (o.n*7919)%4099
+	if len(p) > k {
+		p = p[:k]
+	}
+	return o.r.Read(p)
 }
