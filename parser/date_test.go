@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -75,6 +76,20 @@ func TestNaiveSeconds(t *testing.T) {
 				want := time.Date(y, time.Month(mo), d, 23, 59, 58, 0, time.UTC).Unix()
 				if got := naiveSeconds(y, mo, d, 23, 59, 58); got != want {
 					t.Fatalf("%d-%d-%d: %d, want %d", y, mo, d, got, want)
+				}
+			}
+		}
+	}
+}
+
+func TestLastIndex(t *testing.T) {
+	hay := []string{"", " from ", "x from y from z", "from  from ", " from", "a from b", "   ", "ffrom from  from", "Failed password for x from 1.2.3.4 port 22 ssh2"}
+	seps := []string{" from ", "11:", ": Auth fail", "[preauth]", " ", "f"}
+	for _, h := range hay {
+		for _, sep := range seps {
+			for lo := 0; lo <= len(h); lo++ {
+				if got, want := lastIndex([]byte(h[lo:]), []byte(sep)), strings.LastIndex(h[lo:], sep); got != want {
+					t.Errorf("lastIndex(%q, %q) = %d, want %d", h[lo:], sep, got, want)
 				}
 			}
 		}

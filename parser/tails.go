@@ -88,7 +88,7 @@ func tokenEnd(s []byte, p int) int { return spanNot(s, p, clSpace) }
 func eachLast(s []byte, lo int, sep []byte, f func(x int) bool) bool {
 	hi := len(s)
 	for hi-lo >= len(sep) {
-		x := bytes.LastIndex(s[lo:hi], sep)
+		x := lastIndex(s[lo:hi], sep)
 		if x < 0 {
 			return false
 		}
@@ -99,6 +99,32 @@ func eachLast(s []byte, lo int, sep []byte, f func(x int) bool) bool {
 		hi = x + len(sep) - 1
 	}
 	return false
+}
+
+// lastIndex is bytes.LastIndex, anchored on the separator's first
+// non-space byte (bytes.LastIndex hashes every byte).
+func lastIndex(s, sep []byte) int {
+	n := len(sep)
+	a := 0
+	for a < n-1 && sep[a] == ' ' {
+		a++
+	}
+	if n == 0 {
+		return len(s)
+	}
+	anchor := sep[a]
+	end := len(s) - n + a + 1 // the anchor's index is below end
+	for end > a {
+		j := bytes.LastIndexByte(s[:end], anchor)
+		if j < a {
+			return -1
+		}
+		if string(s[j-a:j-a+n]) == string(sep) {
+			return j - a
+		}
+		end = j
+	}
+	return -1
 }
 
 // eachFirst calls f with every index >= lo at which sep occurs, first first.
