@@ -136,6 +136,18 @@ func sshdName(s []byte, p int) int {
 
 // daemon matches the optional daemon tag group, which must end in \s+.
 func daemon(s []byte, p int) int {
+	// The common "sshd[1234]: ": alternative A cannot start with 's', and
+	// B's first path (name, no parenthesis, the pid, the colon, spaces)
+	// succeeds, so the answer is the end of the spaces.
+	if hasPrefixAt(s, p, "sshd[") {
+		q := p + 5
+		for q < len(s) && s[q]-'0' < 10 {
+			q++
+		}
+		if q > p+5 && hasPrefixAt(s, q, "]: ") {
+			return spanIs(s, q+3, clSpace)
+		}
+	}
 	// Alternative A: (?:\[\d+\])?:\s+[\[\(]?sshd(?:\(\S+\))?[\]\)]?:?
 	if r := daemonA(s, p); r >= 0 {
 		return r
