@@ -33,6 +33,11 @@ type dateContext struct {
 		n   uint8
 		r   dateResult
 	}
+	min struct { // a minute of "Mmm dd hh:mm:ss" stamps (see learnMinute)
+		key  [13]byte
+		base int64
+		ok   bool
+	}
 	refInfo struct { // ref in loc: its year and wall clock read as UTC
 		year    int
 		naiveNs int64
@@ -99,7 +104,30 @@ func (c *dateContext) detectDate(line []byte) dateResult {
 	if n := int(c.last.n); n > 0 && len(line) >= n && string(line[:n]) == string(c.last.key[:n]) {
 		return c.last.r
 	}
+	// The same minute as a recent "Mmm dd hh:mm:ss" stamp, another second.
+	if c.min.ok && len(line) >= 17 && string(line[:13]) == string(c.min.key[:]) && plainSecond(line) {
+		sec := int64(line[13]-'0')*10 + int64(line[14]-'0')
+		r := dateResult{found: true, s: 0, e: 15, valid: true, unixNs: c.min.base + sec*1e9}
+		c.remember(line, r)
+		return r
+	}
 	r := c.detectDateSlow(line)
+	c.remember(line, r)
+	if r.valid && r.s == 0 && r.e == 15 && len(line) >= 17 && plainSecond(line) && !(c.min.ok && string(line[:13]) == string(c.min.key[:])) {
+		c.learnMinute(line)
+	}
+	return r
+}
+
+// plainSecond reports whether line[13:17] is two digits of a second
+// (00-59), a space and a non-digit: the stamp ends there, without year.
+func plainSecond(line []byte) bool {
+	return line[12] == ':' && line[13] >= '0' && line[13] <= '5' && digitAt(line, 14) && line[15] == ' ' && !digitAt(line, 16)
+}
+
+// remember keeps r for lines starting with the bytes its detection
+// examined (see detectDate).
+func (c *dateContext) remember(line []byte, r dateResult) {
 	c.last.n = 0
 	if e := r.e; r.found && r.s == 0 && e+2 <= len(c.last.key) && e+2 <= len(line) &&
 		line[e] == ' ' && !digitAt(line, e+1) && asciiLetter(line[0]) && bytes.IndexByte(line[:e], '.') < 0 {
@@ -107,7 +135,28 @@ func (c *dateContext) detectDate(line []byte) dateResult {
 		copy(c.last.key[:], line[:e+2])
 		c.last.r = r
 	}
-	return r
+}
+
+// learnMinute caches the minute of a "Mmm dd hh:mm:ss" stamp when the
+// full detection, run on its seconds 00 and 59, gives times exactly 59 s
+// apart: every second of the minute then converts by addition (the year
+// rule is monotonic in the stamp, and a minute lies within an hour).
+func (c *dateContext) learnMinute(line []byte) {
+	c.min.ok = false
+	if !asciiLetter(line[0]) || bytes.IndexByte(line[:15], '.') >= 0 {
+		return
+	}
+	var probe [17]byte
+	copy(probe[:], line[:17])
+	probe[13], probe[14] = '0', '0'
+	r0 := c.detectDateSlow(probe[:])
+	probe[13], probe[14] = '5', '9'
+	r59 := c.detectDateSlow(probe[:])
+	if !r0.valid || !r59.valid || r0.s != 0 || r0.e != 15 || r59.s != 0 || r59.e != 15 || r59.unixNs-r0.unixNs != 59e9 {
+		return
+	}
+	copy(c.min.key[:], line[:13])
+	c.min.base, c.min.ok = r0.unixNs, true
 }
 
 func asciiLetter(b byte) bool { return b|0x20 >= 'a' && b|0x20 <= 'z' }

@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -90,6 +91,53 @@ func TestLastIndex(t *testing.T) {
 			for lo := 0; lo <= len(h); lo++ {
 				if got, want := lastIndex([]byte(h[lo:]), []byte(sep)), strings.LastIndex(h[lo:], sep); got != want {
 					t.Errorf("lastIndex(%q, %q) = %d, want %d", h[lo:], sep, got, want)
+				}
+			}
+		}
+	}
+}
+
+// The stamp caches (same bytes, same minute) give exactly what the full
+// detection gives, across the year rule's threshold, DST changes, leap
+// days and seconds out of range.
+func TestDateCachesSameAsSlow(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip(err)
+	}
+	refs := []time.Time{
+		time.Date(2026, 12, 31, 23, 59, 30, 0, time.UTC),
+		time.Date(2026, 3, 28, 1, 59, 0, 0, berlin),
+		time.Date(2026, 10, 24, 2, 30, 17, 500, berlin),
+		time.Date(2028, 2, 28, 23, 59, 59, 0, time.UTC),
+	}
+	months := []string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
+	rnd := uint64(1)
+	next := func(n uint64) uint64 { rnd = rnd*6364136223846793005 + 1442695040888963407; return (rnd >> 33) % n }
+	for _, ref := range refs {
+		for _, loc := range []*time.Location{time.UTC, berlin} {
+			fast := dateContext{loc: loc, ref: ref, years: newYearSet(2026)}
+			slow := fast
+			ts := ref.Add(-50 * time.Hour)
+			for i := 0; i < 200000; i++ {
+				ts = ts.Add(time.Duration(next(4)) * time.Second)
+				w := ts.In(loc)
+				sec := w.Second()
+				if next(500) == 0 {
+					sec = 60 + int(next(40)) // out of range
+				}
+				tail := " web1 sshd[1]: x"
+				switch next(40) {
+				case 0:
+					tail = " 2026 web1"
+				case 1:
+					tail = ".123 web1"
+				case 2:
+					tail = " 7web1"
+				}
+				line := []byte(fmt.Sprintf("%s %2d %02d:%02d:%02d%s", months[w.Month()-1], w.Day(), w.Hour(), w.Minute(), sec, tail))
+				if got, want := fast.detectDate(line), slow.detectDateSlow(line); got != want {
+					t.Fatalf("ref %v loc %v line %q: cached %+v, full %+v", ref, loc, line, got, want)
 				}
 			}
 		}
