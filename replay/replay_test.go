@@ -263,3 +263,40 @@ func TestHostileNamesEscaped(t *testing.T) {
 		t.Errorf("the <script> user name should be shown as text")
 	}
 }
+
+// Space-Saving keeps the heavy hitters and exact counts while the keys
+// fit, and bounds the error when they do not.
+func TestTopK(t *testing.T) {
+	tk := newTopK[int](8)
+	want := map[int]int64{}
+	rnd := uint64(3)
+	for i := 0; i < 100000; i++ {
+		rnd = rnd*6364136223846793005 + 1442695040888963407
+		k := int(rnd>>33) % 1000
+		if k < 700 {
+			k %= 5 // five heavy keys
+		}
+		tk.add(k)
+		want[k]++
+	}
+	top := tk.top(5, func(a, b int) bool { return a < b })
+	for _, it := range top {
+		if it.key >= 5 {
+			t.Errorf("key %d among the top 5", it.key)
+		}
+		if it.count-it.err > want[it.key] || it.count < want[it.key] {
+			t.Errorf("key %d: count %d err %d, true %d", it.key, it.count, it.err, want[it.key])
+		}
+	}
+	exact := newTopK[string](10)
+	for _, k := range []string{"a", "b", "a", "c", "a", "b"} {
+		addBytes(exact, []byte(k))
+	}
+	var got []string
+	for _, it := range exact.top(3, func(a, b string) bool { return a < b }) {
+		got = append(got, fmt.Sprintf("%s:%d/%d", it.key, it.count, it.err))
+	}
+	if strings.Join(got, " ") != "a:3/0 b:2/0 c:1/0" {
+		t.Errorf("exact top %v", got)
+	}
+}

@@ -62,6 +62,9 @@ type collector struct {
 	cacheWD  int
 	cacheHr  int
 	cacheKey int64
+	// the last minute's bucket
+	lastMin    int64
+	lastBucket *bucket
 
 	cur  *batch
 	in   chan *batch
@@ -127,7 +130,11 @@ func (c *collector) minute(t float64) *bucket {
 	if t < 0 {
 		m = (int64(t) - 59) / 60
 	}
+	if c.lastBucket != nil && m == c.lastMin {
+		return c.lastBucket
+	}
 	bk := c.minutes[m]
+	defer func() { c.lastMin, c.lastBucket = m, bk }()
 	if bk == nil {
 		bk = &bucket{}
 		c.minutes[m] = bk

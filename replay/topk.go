@@ -1,9 +1,6 @@
 package replay
 
-import (
-	"container/heap"
-	"sort"
-)
+import "sort"
 
 // topK finds the heaviest keys of a stream in bounded memory with the
 // Space-Saving algorithm (Metwally et al.): k counters; an unseen key
@@ -23,17 +20,41 @@ type topItem[K comparable] struct {
 	i          int
 }
 
+// topHeap is a min-heap of the counters by count.
 type topHeap[K comparable] []*topItem[K]
 
-func (h topHeap[K]) Len() int           { return len(h) }
-func (h topHeap[K]) Less(i, j int) bool { return h[i].count < h[j].count }
-func (h topHeap[K]) Swap(i, j int)      { h[i], h[j] = h[j], h[i]; h[i].i = i; h[j].i = j }
-func (h *topHeap[K]) Push(x any)        { it := x.(*topItem[K]); it.i = len(*h); *h = append(*h, it) }
-func (h *topHeap[K]) Pop() any {
-	old := *h
-	it := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return it
+// down restores the heap below i after its count grew.
+func (h topHeap[K]) down(i int) {
+	n := len(h)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			return
+		}
+		m := l
+		if r := l + 1; r < n && h[r].count < h[l].count {
+			m = r
+		}
+		if h[m].count >= h[i].count {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		h[i].i, h[m].i = i, m
+		i = m
+	}
+}
+
+// up restores the heap above i (a new counter).
+func (h topHeap[K]) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if h[p].count <= h[i].count {
+			return
+		}
+		h[i], h[p] = h[p], h[i]
+		h[i].i, h[p].i = i, p
+		i = p
+	}
 }
 
 func newTopK[K comparable](k int) *topK[K] {
@@ -44,13 +65,14 @@ func newTopK[K comparable](k int) *topK[K] {
 func (t *topK[K]) add(key K) {
 	if it, ok := t.items[key]; ok {
 		it.count++
-		heap.Fix(&t.h, it.i)
+		t.h.down(it.i)
 		return
 	}
 	if len(t.h) < t.k {
-		it := &topItem[K]{key: key, count: 1}
+		it := &topItem[K]{key: key, count: 1, i: len(t.h)}
 		t.items[key] = it
-		heap.Push(&t.h, it)
+		t.h = append(t.h, it)
+		t.h.up(it.i)
 		return
 	}
 	it := t.h[0]
@@ -58,7 +80,7 @@ func (t *topK[K]) add(key K) {
 	it.key, it.err, it.extra = key, it.count, 0
 	it.count++
 	t.items[key] = it
-	heap.Fix(&t.h, 0)
+	t.h.down(0)
 }
 
 // addBytes is add for a string key given as bytes: no allocation unless
@@ -66,7 +88,7 @@ func (t *topK[K]) add(key K) {
 func addBytes(t *topK[string], b []byte) {
 	if it, ok := t.items[string(b)]; ok {
 		it.count++
-		heap.Fix(&t.h, it.i)
+		t.h.down(it.i)
 		return
 	}
 	t.add(string(b))
