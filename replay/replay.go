@@ -333,6 +333,7 @@ func (r *runner) host(name string) *hostRun {
 func (r *runner) newEngine(h *hostRun, jails []Jail, base bool) *engineRun {
 	cfg := r.cfg
 	er := &engineRun{primary: -1}
+	jails = append([]Jail(nil), jails...) // each engine sets its own ban database in them
 	er.eng = NewEngine(jails, EngineOptions{Location: cfg.Location, Reference: cfg.Now, Year: cfg.Year,
 		CurrentYear: cfg.Now.Year(), Hosts: cfg.Hosts, DBPurgeAge: cfg.DBPurgeAge})
 	for i, j := range jails {

@@ -1,8 +1,8 @@
 package replay
 
 import (
-	"bytes"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/banscope/banscope/geo"
@@ -134,11 +134,11 @@ func (c *collector) minute(t float64) *bucket {
 		return c.lastBucket
 	}
 	bk := c.minutes[m]
-	defer func() { c.lastMin, c.lastBucket = m, bk }()
 	if bk == nil {
 		bk = &bucket{}
 		c.minutes[m] = bk
 	}
+	c.lastMin, c.lastBucket = m, bk
 	return bk
 }
 
@@ -189,36 +189,9 @@ func (c *collector) fold(b *batch, r *record) {
 // userKey is the user name as reported: cut names keep their length.
 func userKey(u []byte, full int) string {
 	if full > len(u) {
-		var b bytes.Buffer
-		b.Write(u)
-		b.WriteString("…(")
-		b.WriteString(itoa(int64(full)))
-		b.WriteString(" bytes)")
-		return b.String()
+		return string(u) + "…(" + strconv.Itoa(full) + " bytes)"
 	}
 	return string(u)
-}
-
-func itoa(n int64) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }
 
 // Report is what the replay's report shows beyond the jails' numbers.
