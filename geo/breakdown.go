@@ -14,12 +14,19 @@ import (
 type Breakdown struct {
 	r         *Resolver
 	countries map[string]*CountryStats
-	// the last address counted: an attacker's failures come in runs
-	last      parser.ID
-	lastStats *CountryStats
-	lastASN   *ASNStats
-	hasLast   bool
+	// recent addresses, direct-mapped by hash: a known address skips the
+	// lookup and is already among the distinct (attackers come back)
+	memo []memoEntry
 }
+
+type memoEntry struct {
+	id  parser.ID
+	s   *CountryStats
+	a   *ASNStats
+	set bool
+}
+
+const memoSize = 4096
 
 // CountryStats are one country's numbers.
 type CountryStats struct {
@@ -54,11 +61,14 @@ func (b *Breakdown) stats(c string) *CountryStats {
 
 // Failure counts one failure of id.
 func (b *Breakdown) Failure(id parser.ID) {
-	if b.hasLast && id == b.last {
-		// same address: same country and AS, already among the distinct
-		b.lastStats.Failures++
-		if b.lastASN != nil {
-			b.lastASN.Failures++
+	if b.memo == nil {
+		b.memo = make([]memoEntry, memoSize)
+	}
+	m := &b.memo[distinct.Hash(id)&(memoSize-1)]
+	if m.set && m.id == id {
+		m.s.Failures++
+		if m.a != nil {
+			m.a.Failures++
 		}
 		return
 	}
@@ -76,7 +86,7 @@ func (b *Breakdown) Failure(id parser.ID) {
 		a.Failures++
 		a.ips.Add(id)
 	}
-	b.last, b.lastStats, b.lastASN, b.hasLast = id, s, a, true
+	*m = memoEntry{id: id, s: s, a: a, set: true}
 }
 
 // Ban counts one ban of id.

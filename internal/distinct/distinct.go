@@ -22,6 +22,9 @@ const (
 	hllP       = 12
 )
 
+// Hash is a fixed hash of an ID (see idHash), for callers' own tables.
+func Hash(id parser.ID) uint64 { return idHash(id) }
+
 // idHash is a fixed hash of an ID (the same in every run, so that an
 // estimate is reproducible): the 16 bytes of the address, or the index
 // of a raw ID, through a 64-bit finaliser.
