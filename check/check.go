@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/banscope/banscope/internal/distinct"
 	"github.com/banscope/banscope/internal/jsonw"
 	"github.com/banscope/banscope/internal/pipeline"
 	"github.com/banscope/banscope/parser"
@@ -74,6 +75,7 @@ func Run(cfg Config, w io.Writer) (*Summary, error) {
 	defer bw.Flush()
 	var out []byte
 	jsonl := cfg.Format == "jsonl"
+	var seen [4096]parser.ID // direct-mapped: IDs already in sum.IPs
 	rd := &pipeline.Reader{Parsers: []*parser.Parser{p}, Workers: cfg.Workers, MaxLine: cfg.MaxLine}
 	for _, name := range cfg.Files {
 		r, ref, closeFn, err := open(name, cfg)
@@ -110,7 +112,11 @@ func Run(cfg Config, w io.Writer) (*Summary, error) {
 				for _, id := range ev.IDs {
 					sum.Failures++
 					sum.ByKind[ev.Kind]++
-					sum.IPs[id] = struct{}{}
+					// attackers come back: skip the set for a recent one
+					if m := &seen[distinct.Hash(id)&uint64(len(seen)-1)]; *m != id {
+						sum.IPs[id] = struct{}{}
+						*m = id
+					}
 					if sum.First == 0 || ev.Time < sum.First {
 						sum.First = ev.Time
 					}
