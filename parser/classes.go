@@ -146,5 +146,6 @@ func prevIs(s []byte, i int, cl uint8) bool {
 }
 
 func hasPrefixAt(s []byte, i int, p string) bool {
-	return i <= len(s) && len(s)-i >= len(p) && string(s[i:i+len(p)]) == p
+	// Most calls try an alternative that fails at its first byte.
+	return i <= len(s) && len(s)-i >= len(p) && (len(p) == 0 || s[i] == p[0]) && string(s[i:i+len(p)]) == p
 }

@@ -149,7 +149,6 @@ type Event struct {
 	Time     int64 // Unix ns: the failure time (see Parser.Parse)
 	Stamp    int64 // Unix ns: the line's own stamp, when HasStamp
 	HasStamp bool
-	Host     []byte // the syslog host token, when present
 	User     []byte // the user name the line carries, if any
 }
 
@@ -249,10 +248,9 @@ func (p *Parser) Finish(line []byte, pr *Prepared) *Event {
 	if pr.cs < 0 {
 		return ev
 	}
-	// The regexes saw the line with the date cut out.
-	buf := p.stripped(line, pr)
-	ev.Host = hostToken(buf)
 	if pr.rule >= 0 {
+		// The regexes saw the line with the date cut out.
+		buf := p.stripped(line, pr)
 		p.merge(ev, buf[:pr.mlfidEnd], buf[pr.cs:], &pr.m)
 	}
 	return ev
@@ -294,7 +292,8 @@ func (p *Parser) merge(ev *Event, mlfid, s []byte, m *match) {
 	ev.User = user
 	nofail, gained, forget := m.nofail || m.gained, m.gained, m.forget
 	var st *session
-	if e := p.sessions.get(mlfid, p.now); e != nil {
+	e, h := p.sessions.get(mlfid, p.now)
+	if e != nil {
 		st = e
 		st.addUser(user)
 		st.merge(s, m)
@@ -305,7 +304,7 @@ func (p *Parser) merge(ev *Event, mlfid, s []byte, m *match) {
 			p.sessions.unset(e)
 		}
 	} else if !forget {
-		st = p.sessions.set(mlfid, p.now)
+		st = p.sessions.set(mlfid, h, p.now)
 		st.addUser(user)
 		st.merge(s, m)
 	}

@@ -119,17 +119,19 @@ func (c *sessionCache) find(key []byte, h uint64) *session {
 	return nil
 }
 
-// get returns the live session for key, dropping it if it has expired.
-func (c *sessionCache) get(key []byte, now int64) *session {
-	e := c.find(key, maphash.Bytes(c.seed, key))
+// get returns the live session for key, dropping it if it has expired,
+// and the key's hash (for set).
+func (c *sessionCache) get(key []byte, now int64) (*session, uint64) {
+	h := maphash.Bytes(c.seed, key)
+	e := c.find(key, h)
 	if e == nil {
-		return nil
+		return nil, h
 	}
 	if e.expires > now {
-		return e
+		return e, h
 	}
 	c.unset(e)
-	return nil
+	return nil, h
 }
 
 func (c *sessionCache) unset(e *session) {
@@ -165,8 +167,8 @@ func (c *sessionCache) remember(i int32, seq uint64) {
 	c.order = append(c.order, orderRef{i, seq})
 }
 
-// set starts a new session for key (which has none).
-func (c *sessionCache) set(key []byte, now int64) *session {
+// set starts a new session for key (which has none); h is its hash.
+func (c *sessionCache) set(key []byte, h uint64, now int64) *session {
 	if c.n >= len(c.entries) {
 		// Utils.Cache.set: pop from the front until a live entry has been
 		// popped (expired ones in front of it go too).
@@ -183,7 +185,6 @@ func (c *sessionCache) set(key []byte, now int64) *session {
 	e := &c.entries[idx]
 	c.seq++
 	c.remember(idx, c.seq)
-	h := maphash.Bytes(c.seed, key)
 	e.used, e.seq, e.hash, e.expires = true, c.seq, h, now+c.ttl
 	if _, taken := c.byHash[h]; taken {
 		c.collided = true

@@ -1,6 +1,9 @@
 package parser
 
-import "sort"
+import (
+	"hash/maphash"
+	"sort"
+)
 
 // Snapshot is a parser's state between lines: the open sshd sessions (in
 // creation order) and the last stamp, so that a restarted process merges
@@ -53,7 +56,7 @@ func (p *Parser) Restore(s Snapshot) {
 		if p.sessions.n >= len(p.sessions.entries) {
 			break
 		}
-		e := p.sessions.set([]byte(st.Key), 0)
+		e := p.sessions.set([]byte(st.Key), maphash.Bytes(p.sessions.seed, []byte(st.Key)), 0)
 		e.expires = st.Expires
 		e.user, e.hasUser, e.multi, e.pending = append(e.user[:0], st.User...), st.HasUser, st.Multi, st.Pending
 		for i := range e.addr {

@@ -47,12 +47,12 @@ func newParsers() []*parser.Parser {
 	return ps
 }
 
-func describe(ev *parser.Event) string {
+func describe(ev *parser.Event, host []byte) string {
 	var ids []string
 	for _, id := range ev.IDs {
 		ids = append(ids, id.String())
 	}
-	return fmt.Sprintf("%s %s %d %d %v %q %q %s", ev.Verdict, ev.Kind, ev.Time, ev.Stamp, ev.HasStamp, ev.Host, ev.User, strings.Join(ids, ","))
+	return fmt.Sprintf("%s %s %d %d %v %q %q %s", ev.Verdict, ev.Kind, ev.Time, ev.Stamp, ev.HasStamp, host, ev.User, strings.Join(ids, ","))
 }
 
 // TestSameAsSerialParse: lines prepared on several goroutines and
@@ -71,7 +71,9 @@ func TestSameAsSerialParse(t *testing.T) {
 		s := fmt.Sprintf("%v %v %v", st, !utf8.Valid(line), bytes.IndexByte(line, 0) >= 0)
 		if st == tailer.Line {
 			for _, p := range ps {
-				s += " | " + describe(p.Parse(line))
+				var pr parser.Prepared
+				p.Prepare(line, &pr)
+				s += " | " + describe(p.Finish(line, &pr), p.HostField(line, &pr))
 			}
 		}
 		want = append(want, s)
@@ -84,7 +86,7 @@ func TestSameAsSerialParse(t *testing.T) {
 			s := fmt.Sprintf("%v %v %v", l.Status, l.InvalidUTF8, l.NUL)
 			if l.Status == tailer.Line {
 				for i, p := range ps {
-					s += " | " + describe(p.Finish(l.Text, &l.Pre[i]))
+					s += " | " + describe(p.Finish(l.Text, &l.Pre[i]), p.HostField(l.Text, &l.Pre[i]))
 				}
 			}
 			got = append(got, s)
