@@ -251,7 +251,7 @@ func (p *Parser) Finish(line []byte, pr *Prepared) *Event {
 	if pr.rule >= 0 {
 		// The regexes saw the line with the date cut out.
 		buf := p.stripped(line, pr)
-		p.merge(ev, buf[:pr.mlfidEnd], buf[pr.cs:], &pr.m)
+		p.merge(ev, buf[:pr.mlfidEnd], buf[pr.cs:], pr)
 	}
 	return ev
 }
@@ -286,13 +286,14 @@ func hostToken(buf []byte) []byte {
 
 // merge applies fail2ban's multi-line session logic (Filter._mergeFailure
 // and findFailure, FAIL2BAN.md §1.5) to one matched line.
-func (p *Parser) merge(ev *Event, mlfid, s []byte, m *match) {
+func (p *Parser) merge(ev *Event, mlfid, s []byte, pr *Prepared) {
+	m := &pr.m
 	ev.Kind = m.kind
 	user := m.user(s)
 	ev.User = user
 	nofail, gained, forget := m.nofail || m.gained, m.gained, m.forget
 	var st *session
-	e, h := p.sessions.get(mlfid, p.now)
+	e, h := p.sessions.get(mlfid, pr.keyHash, p.now)
 	if e != nil {
 		st = e
 		st.addUser(user)
@@ -332,7 +333,12 @@ func (p *Parser) merge(ev *Event, mlfid, s []byte, m *match) {
 		}
 		return
 	}
-	ev.IDs = p.resolve(ev.IDs, kind, text)
+	if pr.addrOK && kind == hostIP4 && m.h.kind == hostIP4 && string(text) == string(s[m.h.vs:m.h.ve]) {
+		// the line's own address, parsed when the line was prepared
+		ev.IDs = append(ev.IDs, ID{addr: pr.addr})
+	} else {
+		ev.IDs = p.resolve(ev.IDs, kind, text)
+	}
 	if len(ev.IDs) == 0 {
 		ev.Verdict = Unresolved
 		return

@@ -1,6 +1,10 @@
 package parser
 
-import "math/bits"
+import (
+	"hash/maphash"
+	"math/bits"
+	"net/netip"
+)
 
 // Prepared is the part of parsing a line that depends on nothing but the
 // line and the parser's settings — its date and which failregex matched
@@ -14,6 +18,9 @@ type Prepared struct {
 	mlfidEnd int // end of the session key in the date-stripped line
 	cs       int // start of the message content in it
 	joined   bool
+	keyHash  uint64     // hash of the session key (for the session cache)
+	addr     netip.Addr // the captured IPv4 address, parsed, when addrOK
+	addrOK   bool
 }
 
 // Stamp returns the line's own stamp, if it has a usable one.
@@ -85,6 +92,12 @@ func prepareContent(p *Parser, buf []byte, pr *Prepared) {
 		*m = match{us: -1}
 		if p.rules[i].fn(content, m) {
 			pr.rule = i
+			// Work the in-order part would do, done here on all cores.
+			pr.keyHash = maphash.Bytes(p.sessions.seed, buf[:mlfidEnd])
+			pr.addrOK = false
+			if m.h.kind == hostIP4 {
+				pr.addr, pr.addrOK = parseIPv4Strict(content[m.h.vs:m.h.ve])
+			}
 			return
 		}
 	}

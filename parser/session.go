@@ -119,10 +119,9 @@ func (c *sessionCache) find(key []byte, h uint64) *session {
 	return nil
 }
 
-// get returns the live session for key, dropping it if it has expired,
-// and the key's hash (for set).
-func (c *sessionCache) get(key []byte, now int64) (*session, uint64) {
-	h := maphash.Bytes(c.seed, key)
+// get returns the live session for key (whose hash is h), dropping it if
+// it has expired, and the hash (for set).
+func (c *sessionCache) get(key []byte, h uint64, now int64) (*session, uint64) {
 	e := c.find(key, h)
 	if e == nil {
 		return nil, h
