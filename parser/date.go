@@ -33,6 +33,13 @@ type dateContext struct {
 		n   uint8
 		r   dateResult
 	}
+	isoMin struct { // a minute and layout of ISO 8601 stamps (see learnISO)
+		tmpl    [64]byte
+		e       int // end of the stamp
+		fracEnd int // end of its fraction's digits (20 without one)
+		base    int64
+		ok      bool
+	}
 	min struct { // a minute of "Mmm dd hh:mm:ss" stamps (see learnMinute)
 		key  [13]byte
 		base int64
@@ -111,12 +118,96 @@ func (c *dateContext) detectDate(line []byte) dateResult {
 		c.remember(line, r)
 		return r
 	}
+	// The same minute as a recent ISO 8601 stamp of the same layout.
+	if c.isoMin.ok && c.isoHit(line) {
+		sec := int64(line[17]-'0')*10 + int64(line[18]-'0')
+		return dateResult{found: true, s: 0, e: c.isoMin.e, valid: true, unixNs: c.isoMin.base + sec*1e9}
+	}
 	r := c.detectDateSlow(line)
 	c.remember(line, r)
 	if r.valid && r.s == 0 && r.e == 15 && len(line) >= 17 && plainSecond(line) && !(c.min.ok && string(line[:13]) == string(c.min.key[:])) {
 		c.learnMinute(line)
 	}
+	if e := r.e; r.valid && r.s == 0 && e >= 19 && e+1 < len(line) && e < len(c.isoMin.tmpl) && line[e] == ' ' && quietAfter(line[e+1]) && isoShape(line) {
+		c.learnISO(line, e)
+	}
 	return r
+}
+
+// isoShape reports whether line starts "YYYY-MM-DDThh:mm:ss" (or with a
+// space for the T) with a second of 00-59.
+func isoShape(line []byte) bool {
+	if len(line) < 19 || line[4] != '-' || line[7] != '-' || (line[10] != 'T' && line[10] != ' ') || line[13] != ':' || line[16] != ':' {
+		return false
+	}
+	for _, i := range [...]int{0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18} {
+		if !digitAt(line, i) {
+			return false
+		}
+	}
+	return line[17] <= '5'
+}
+
+// quietAfter reports whether b, the byte after the space that follows an
+// ISO stamp, ends the detection there: no zone (Z, UTC, GMT, +, -) and no
+// further space can start at it, so nothing beyond it is examined.
+func quietAfter(b byte) bool {
+	switch b {
+	case 'Z', 'U', 'G', '+', '-', ' ', '\t', '\n', '\v', '\f', '\r', 0x1c, 0x1d, 0x1e, 0x1f:
+		return false
+	}
+	return b < 0x80
+}
+
+// isoHit reports whether line has the cached ISO layout in the cached
+// minute: the same first 17 bytes, then, up to and including the space
+// after the stamp, digits where the template has digits and the same
+// bytes elsewhere, then a quiet byte (fraction digits and the second vary;
+// the path the full detection takes over those bytes does not).
+func (c *dateContext) isoHit(line []byte) bool {
+	n := c.isoMin.e + 1
+	t := c.isoMin.tmpl[:n]
+	if len(line) <= n || string(line[:17]) != string(t[:17]) || line[17] > '5' || !quietAfter(line[n]) {
+		return false
+	}
+	if !isDigit(line[18]) {
+		return false
+	}
+	// the fraction's digits vary; everything else (the zone) is as cached
+	f := c.isoMin.fracEnd
+	for i := 20; i < f; i++ {
+		if !isDigit(line[i]) {
+			return false
+		}
+	}
+	return string(line[19:20]) == string(t[19:20]) && string(line[f:n]) == string(t[f:n])
+}
+
+func isDigit(b byte) bool { return b-'0' < 10 }
+
+// learnISO caches the minute and layout of an ISO 8601 stamp ending at e
+// when the full detection, run on the same bytes with seconds 00 and 59,
+// gives times exactly 59 s apart.
+func (c *dateContext) learnISO(line []byte, e int) {
+	c.isoMin.ok = false
+	n := e + 1
+	probe := c.isoMin.tmpl[:n]
+	copy(probe, line[:n])
+	probe[17], probe[18] = '0', '0'
+	r0 := c.detectDateSlow(probe)
+	probe[17], probe[18] = '5', '9'
+	r59 := c.detectDateSlow(probe)
+	copy(probe, line[:n])
+	if !r0.valid || !r59.valid || r0.s != 0 || r0.e != e || r59.s != 0 || r59.e != e || r59.unixNs-r0.unixNs != 59e9 {
+		return
+	}
+	f := 20
+	if line[19] == '.' || line[19] == ',' {
+		for f < e && isDigit(line[f]) {
+			f++
+		}
+	}
+	c.isoMin.e, c.isoMin.fracEnd, c.isoMin.base, c.isoMin.ok = e, f, r0.unixNs, true
 }
 
 // plainSecond reports whether line[13:17] is two digits of a second

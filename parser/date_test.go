@@ -136,6 +136,19 @@ func TestDateCachesSameAsSlow(t *testing.T) {
 					tail = " 7web1"
 				}
 				line := []byte(fmt.Sprintf("%s %2d %02d:%02d:%02d%s", months[w.Month()-1], w.Day(), w.Hour(), w.Minute(), sec, tail))
+				if next(2) == 0 { // ISO 8601, as rsyslog's high-precision format and variants
+					frac := ""
+					if k := next(9); k > 0 {
+						frac = fmt.Sprintf(".%09d", next(1e9))[:k+1]
+					}
+					zones := []string{"+00:00", "-05:00", "Z", "", "+0530", "+01:00", " UTC"}
+					sep := "T"
+					if next(5) == 0 {
+						sep = " "
+					}
+					line = []byte(fmt.Sprintf("%04d-%02d-%02d%s%02d:%02d:%02d%s%s%s", w.Year(), w.Month(), w.Day(), sep, w.Hour(), w.Minute(), sec,
+						frac, zones[next(uint64(len(zones)))], tail))
+				}
 				if got, want := fast.detectDate(line), slow.detectDateSlow(line); got != want {
 					t.Fatalf("ref %v loc %v line %q: cached %+v, full %+v", ref, loc, line, got, want)
 				}

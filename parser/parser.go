@@ -202,6 +202,7 @@ func (p *Parser) SetReference(t time.Time) {
 	p.dates.last.n = 0
 	p.dates.refInfo.ok = false
 	p.dates.min.ok = false
+	p.dates.isoMin.ok = false
 }
 
 // Stamp returns the stamp at the start of line, if it has a usable one.
