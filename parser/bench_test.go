@@ -101,3 +101,61 @@ func BenchmarkFinish(b *testing.B) {
 		i++
 	}
 }
+
+// The shortcut for the common "Failed" line gives exactly what the
+// general user/host matching gives, on generated traffic with hostile
+// sessions and on lines made to sit at the shortcut's edges.
+func TestPlainUserShortcut(t *testing.T) {
+	lines := genLines(t, 40000, 0.2)
+	for _, extra := range []string{
+		"Failed password for root from 1.2.3.4 port 22 ssh2",
+		"Failed password for root from 1.2.3.4 port 22 ssh2 ",
+		"Failed password for root from 1.2.3.4 port 22 ssh2: x",
+		"Failed password for root from 1.2.3.4 port ssh2",
+		"Failed password for root from 1.2.3.4 port 22 ssh22",
+		"Failed password for r:oot from 1.2.3.4 port 22 ssh2",
+		"Failed password for root from 1.2.3 port 22 ssh2",
+		"Failed password for root from 1.2.3.4.5 port 22 ssh2",
+		"Failed password for root from 1234.2.3.4 port 22 ssh2",
+		"Failed password for root from ::ffff:1.2.3.4 port 22 ssh2",
+		"Failed password for x from 6.6.6.6 port 22 from 1.2.3.4 port 22 ssh2",
+		"Failed password for invalid user  from 1.2.3.4 port 22 ssh2",
+		"Failed password for root\tfrom 1.2.3.4 port 22 ssh2",
+	} {
+		lines = append(lines, []byte("Nov 27 10:00:00 web1 sshd[1]: "+extra))
+	}
+	n := 0
+	for _, l := range lines {
+		var pr Prepared
+		p := newTestParser(ModeAggressive)
+		p.Prepare(l, &pr)
+		if pr.cs < 0 {
+			continue
+		}
+		content := p.stripped(l, &pr)[pr.cs:]
+		for _, lead := range []string{"Failed password for ", "Failed keyboard-interactive/pam for ", "Failed none for "} {
+			start, ok := lit(content, 0, lead)
+			if !ok {
+				continue
+			}
+			for _, inv := range []bool{false, true} {
+				s := start
+				if inv {
+					if s, ok = lit(content, start, "invalid user "); !ok {
+						continue
+					}
+				}
+				var a, b match
+				a, b = match{us: -1}, match{us: -1}
+				okA, okB := userCond(content, s, inv, &a), userCondGeneral(content, s, inv, &b)
+				if okA != okB || (okA && a != b) {
+					t.Errorf("%q (inv %v): shortcut %v %+v, general %v %+v", content, inv, okA, a, okB, b)
+				}
+				n++
+			}
+		}
+	}
+	if n < 5000 {
+		t.Errorf("only %d lines compared", n)
+	}
+}

@@ -219,6 +219,15 @@ func condTail(s []byte, p int, condUser bool) bool {
 // userCond tries the user alternatives of regexes 3 and 4 at start:
 // (?P<cond_user>\S+) first, then `(?:(?! from ).)*?` when inv, else `[^:]+`.
 func userCond(s []byte, start int, inv bool, m *match) bool {
+	if e, ipEnd, ok := plainUserFromIP4(s, start); ok {
+		m.us, m.ue, m.h = start, e, host{kind: hostIP4, vs: e + len(sFrom), ve: ipEnd, end: ipEnd}
+		return true
+	}
+	return userCondGeneral(s, start, inv, m)
+}
+
+// userCondGeneral is userCond without the shortcut for the common line.
+func userCondGeneral(s []byte, start int, inv bool, m *match) bool {
 	// The cond_user alternative ends in ": ", so it is tried only when the
 	// rest of the line holds one.
 	if e := tokenEnd(s, start); e > start && hasPrefixAt(s, e, " from ") && bytes.Index(s[e+len(sFrom):], []byte(": ")) >= 0 {
@@ -258,6 +267,51 @@ func userCond(s []byte, start int, inv bool, m *match) bool {
 		}
 		return ok
 	})
+}
+
+// plainUserFromIP4 recognises the common rest of a "Failed" line,
+// "USER from A.B.C.D port N ssh2" and nothing after, with an ASCII user
+// without spaces or colons: there is one " from " and no ": ", so every
+// user alternative of userCond ends at that " from ", the dotted quad
+// takes all its digits, and the tail (port, ssh2, end) accepts at once.
+// It returns the end of the user and of the address.
+func plainUserFromIP4(s []byte, start int) (userEnd, ipEnd int, ok bool) {
+	e := start
+	for e < len(s) && s[e] > ' ' && s[e] != ':' && s[e] < 0x7f {
+		e++
+	}
+	if e == start || !hasPrefixAt(s, e, " from ") {
+		return 0, 0, false
+	}
+	p := e + len(sFrom)
+	for g := 0; g < 4; g++ {
+		if g > 0 {
+			if p >= len(s) || s[p] != '.' {
+				return 0, 0, false
+			}
+			p++
+		}
+		d := p
+		for p < len(s) && p-d < 3 && isDigit(s[p]) {
+			p++
+		}
+		if p == d || (p < len(s) && isDigit(s[p])) {
+			return 0, 0, false
+		}
+	}
+	ipEnd = p
+	if !hasPrefixAt(s, p, " port ") {
+		return 0, 0, false
+	}
+	p += len(" port ")
+	d := p
+	for p < len(s) && isDigit(s[p]) {
+		p++
+	}
+	if p == d || string(s[p:]) != " ssh2" {
+		return 0, 0, false
+	}
+	return e, ipEnd, true
 }
 
 func indexFrom(s []byte, start int) int {

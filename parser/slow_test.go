@@ -314,6 +314,11 @@ func TestSlowReference(t *testing.T) {
 }
 
 var fuzzSeeds = []string{
+	"Failed password for root from 203.0.113.45 port 61201 ssh2",
+	"Failed keyboard-interactive/pam for invalid user admin from 10.0.0.1 port 1 ssh2",
+	"Failed password for ro:ot from 1.2.3.4 port 22 ssh2",
+	"Failed password for root from 1.2.3.4567 port 22 ssh2",
+	"Failed password for root from 01.2.3.4 port 22 ssh2 ",
 	"Failed password for invalid user x from 1.2.3.4 port 22 ssh2",
 	"Failed password for root from 1.2.3.4 from 5.6.7.8 port 22 ssh2",
 	"Invalid user a from 1.2.3.4 from 203.0.113.4 port 22",
