@@ -159,3 +159,47 @@ func TestPlainUserShortcut(t *testing.T) {
 		t.Errorf("only %d lines compared", n)
 	}
 }
+
+// The shortcut for "Connection closed by A.B.C.D port N [preauth]" gives
+// what the general rule gives, in every tail the modes use.
+func TestClosedShortcut(t *testing.T) {
+	lines := genLines(t, 40000, 0.2)
+	for _, extra := range []string{
+		"Connection closed by 1.2.3.4 port 22 [preauth]",
+		"Connection closed by 1.2.3.4 port 22 [preauth] ",
+		"Connection closed by 1.2.3.4 port 22",
+		"Connection closed by 1.2.3.4 port [preauth]",
+		"Connection closed by 1.2.3.4.5 port 22 [preauth]",
+		"Connection closed by 1.2.3.4567 port 22 [preauth]",
+		"Connection closed by 01.2.3.4 port 22 [preauth]",
+		"Connection closed by 1.2.3.4 port 22 port 23 [preauth]",
+		"Connection closed by invalid user 1.2.3.4 5.6.7.8 port 22 [preauth]",
+	} {
+		lines = append(lines, []byte("Nov 27 10:00:00 web1 sshd[1]: "+extra))
+	}
+	n := 0
+	for _, tail := range []closedTail{closedNormal, closedDDoS} {
+		short, general := ruleClosed(tail, true), ruleClosedGeneral(tail, true)
+		for _, l := range lines {
+			var pr Prepared
+			p := newTestParser(ModeNormal)
+			p.Prepare(l, &pr)
+			if pr.cs < 0 {
+				continue
+			}
+			content := p.stripped(l, &pr)[pr.cs:]
+			if !bytes.HasPrefix(content, []byte("Connection closed by ")) {
+				continue
+			}
+			a, b := match{us: -1}, match{us: -1}
+			okA, okB := short(content, &a), general(content, &b)
+			if okA != okB || (okA && a != b) {
+				t.Errorf("%q (tail %d): shortcut %v %+v, general %v %+v", content, tail, okA, a, okB, b)
+			}
+			n++
+		}
+	}
+	if n < 2000 {
+		t.Errorf("only %d lines compared", n)
+	}
+}

@@ -283,21 +283,9 @@ func plainUserFromIP4(s []byte, start int) (userEnd, ipEnd int, ok bool) {
 	if e == start || !hasPrefixAt(s, e, " from ") {
 		return 0, 0, false
 	}
-	p := e + len(sFrom)
-	for g := 0; g < 4; g++ {
-		if g > 0 {
-			if p >= len(s) || s[p] != '.' {
-				return 0, 0, false
-			}
-			p++
-		}
-		d := p
-		for p < len(s) && p-d < 3 && isDigit(s[p]) {
-			p++
-		}
-		if p == d || (p < len(s) && isDigit(s[p])) {
-			return 0, 0, false
-		}
+	p, ok := dottedQuad(s, e+len(sFrom))
+	if !ok {
+		return 0, 0, false
 	}
 	ipEnd = p
 	if !hasPrefixAt(s, p, " port ") {
@@ -679,6 +667,61 @@ const (
 // 20 and friends: ^(Connection (?:closed|reset)|Disconnected) (?:by|from)
 // (?: (?:invalid|authenticating) user (?P<user>\S+|.*?))? <HOST><tail>
 func ruleClosed(t closedTail, nofail bool) rule {
+	general := ruleClosedGeneral(t, nofail)
+	if t == closedDDoSNF {
+		return general
+	}
+	return func(s []byte, m *match) bool {
+		// The common "Connection closed by A.B.C.D port N [preauth]": no
+		// user part can start at the digit, the dotted quad takes all its
+		// digits, and both tails accept the port and "[preauth]" at once.
+		if p, ok := lit(s, 0, "Connection closed by "); ok {
+			if ipEnd, ok := dottedQuad(s, p); ok && plainPortPreauth(s, ipEnd) {
+				m.kind, m.nofail, m.forget = KindConnectionClosed, nofail, true
+				m.us, m.h = -1, host{kind: hostIP4, vs: p, ve: ipEnd, end: ipEnd}
+				return true
+			}
+		}
+		return general(s, m)
+	}
+}
+
+// plainPortPreauth reports whether s[p:] is " port N [preauth]".
+func plainPortPreauth(s []byte, p int) bool {
+	if !hasPrefixAt(s, p, " port ") {
+		return false
+	}
+	p += len(" port ")
+	d := p
+	for p < len(s) && isDigit(s[p]) {
+		p++
+	}
+	return p > d && string(s[p:]) == " [preauth]"
+}
+
+// dottedQuad matches four ASCII groups of 1-3 digits joined by dots at p,
+// not followed by a digit, and returns its end.
+func dottedQuad(s []byte, p int) (int, bool) {
+	for g := 0; g < 4; g++ {
+		if g > 0 {
+			if p >= len(s) || s[p] != '.' {
+				return 0, false
+			}
+			p++
+		}
+		d := p
+		for p < len(s) && p-d < 3 && isDigit(s[p]) {
+			p++
+		}
+		if p == d || (p < len(s) && isDigit(s[p])) {
+			return 0, false
+		}
+	}
+	return p, true
+}
+
+// ruleClosedGeneral is ruleClosed without the shortcut for the common line.
+func ruleClosedGeneral(t closedTail, nofail bool) rule {
 	return func(s []byte, m *match) bool {
 		var p int
 		var ok bool
