@@ -320,43 +320,19 @@ func firstSuspect(b []byte) int {
 	return i
 }
 
-// check returns flagInvalid for invalid UTF-8 and flagNUL for a NUL byte,
-// eight bytes at a time while the text is ASCII.
+// check returns flagInvalid for invalid UTF-8 and flagNUL for a NUL byte.
+// Up to the first suspect byte the text is ASCII without NUL.
 func check(b []byte) uint8 {
-	const hi, lo = 0x8080808080808080, 0x0101010101010101
-	i := 0
-	for ; i+32 <= len(b); i += 32 {
-		v0 := binary.LittleEndian.Uint64(b[i:])
-		v1 := binary.LittleEndian.Uint64(b[i+8:])
-		v2 := binary.LittleEndian.Uint64(b[i+16:])
-		v3 := binary.LittleEndian.Uint64(b[i+24:])
-		if (v0|v1|v2|v3)&hi != 0 || ((v0-lo)&^v0|(v1-lo)&^v1|(v2-lo)&^v2|(v3-lo)&^v3)&hi != 0 {
-			break
-		}
-	}
-	for ; i+8 <= len(b); i += 8 {
-		v := binary.LittleEndian.Uint64(b[i:])
-		if v&hi != 0 || (v-lo)&^v&hi != 0 {
-			break
-		}
+	rest := b[firstSuspect(b):]
+	if len(rest) == 0 {
+		return 0
 	}
 	var f uint8
-	rest := b[i:]
-	for j, c := range rest {
-		if c == 0 {
-			f |= flagNUL
-		} else if c >= utf8.RuneSelf {
-			if !utf8.Valid(rest[j:]) {
-				f |= flagInvalid
-			}
-			for _, c := range rest[j:] {
-				if c == 0 {
-					f |= flagNUL
-					break
-				}
-			}
-			break
-		}
+	if bytes.IndexByte(rest, 0) >= 0 {
+		f |= flagNUL
+	}
+	if !utf8.Valid(rest) {
+		f |= flagInvalid
 	}
 	return f
 }
