@@ -5,10 +5,10 @@ import (
 	"context"
 	"fmt"
 	"github.com/banscope/banscope/geo"
-	"github.com/influxdata/line-protocol/v2/lineprotocol"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -229,39 +229,22 @@ func TestSchema(t *testing.T) {
 	text := out.b.String()
 	out.mu.Unlock()
 	// valid line protocol throughout
-	dec := lineprotocol.NewDecoderWithBytes([]byte(text))
 	points := map[string]string{}
-	for dec.Next() {
-		m, err := dec.Measurement()
-		if err != nil {
-			t.Fatal(err)
+	for _, p := range decodeLP(t, []byte(text)) {
+		key := p.measurement
+		var tags []string
+		for k, v := range p.tags {
+			if k != "host" {
+				tags = append(tags, k+"="+v)
+			}
 		}
-		key := string(m)
-		for {
-			k, v, err := dec.NextTag()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if k == nil {
-				break
-			}
-			if string(k) != "host" {
-				key += "," + string(k) + "=" + string(v)
-			}
+		sort.Strings(tags)
+		for _, kv := range tags {
+			key += "," + kv
 		}
 		var fields []string
-		for {
-			k, v, err := dec.NextField()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if k == nil {
-				break
-			}
-			fields = append(fields, string(k)+"="+v.String())
-		}
-		if _, err := dec.Time(lineprotocol.Nanosecond, time.Time{}); err != nil {
-			t.Fatal(err)
+		for _, f := range p.fields {
+			fields = append(fields, f.key+"="+f.v.String())
 		}
 		points[key] = strings.Join(fields, " ")
 	}
