@@ -102,12 +102,30 @@ func BenchmarkFinish(b *testing.B) {
 	}
 }
 
+// messageContents returns the message content (after date and prefix) of
+// generated traffic with hostile sessions and of the extra messages.
+func messageContents(t *testing.T, extra ...string) [][]byte {
+	lines := genLines(t, 40000, 0.2)
+	for _, e := range extra {
+		lines = append(lines, []byte("Nov 27 10:00:00 web1 sshd[1]: "+e))
+	}
+	p := newTestParser(ModeNormal)
+	var out [][]byte
+	for _, l := range lines {
+		var pr Prepared
+		p.Prepare(l, &pr)
+		if pr.cs >= 0 {
+			out = append(out, append([]byte(nil), p.stripped(l, &pr)[pr.cs:]...))
+		}
+	}
+	return out
+}
+
 // The shortcut for the common "Failed" line gives exactly what the
 // general user/host matching gives, on generated traffic with hostile
 // sessions and on lines made to sit at the shortcut's edges.
 func TestPlainUserShortcut(t *testing.T) {
-	lines := genLines(t, 40000, 0.2)
-	for _, extra := range []string{
+	contents := messageContents(t,
 		"Failed password for root from 1.2.3.4 port 22 ssh2",
 		"Failed password for root from 1.2.3.4 port 22 ssh2 ",
 		"Failed password for root from 1.2.3.4 port 22 ssh2: x",
@@ -121,18 +139,9 @@ func TestPlainUserShortcut(t *testing.T) {
 		"Failed password for x from 6.6.6.6 port 22 from 1.2.3.4 port 22 ssh2",
 		"Failed password for invalid user  from 1.2.3.4 port 22 ssh2",
 		"Failed password for root\tfrom 1.2.3.4 port 22 ssh2",
-	} {
-		lines = append(lines, []byte("Nov 27 10:00:00 web1 sshd[1]: "+extra))
-	}
+	)
 	n := 0
-	for _, l := range lines {
-		var pr Prepared
-		p := newTestParser(ModeAggressive)
-		p.Prepare(l, &pr)
-		if pr.cs < 0 {
-			continue
-		}
-		content := p.stripped(l, &pr)[pr.cs:]
+	for _, content := range contents {
 		for _, lead := range []string{"Failed password for ", "Failed keyboard-interactive/pam for ", "Failed none for "} {
 			start, ok := lit(content, 0, lead)
 			if !ok {
@@ -163,8 +172,7 @@ func TestPlainUserShortcut(t *testing.T) {
 // The shortcut for "Connection closed by A.B.C.D port N [preauth]" gives
 // what the general rule gives, in every tail the modes use.
 func TestClosedShortcut(t *testing.T) {
-	lines := genLines(t, 40000, 0.2)
-	for _, extra := range []string{
+	contents := messageContents(t,
 		"Connection closed by 1.2.3.4 port 22 [preauth]",
 		"Connection closed by 1.2.3.4 port 22 [preauth] ",
 		"Connection closed by 1.2.3.4 port 22",
@@ -174,20 +182,11 @@ func TestClosedShortcut(t *testing.T) {
 		"Connection closed by 01.2.3.4 port 22 [preauth]",
 		"Connection closed by 1.2.3.4 port 22 port 23 [preauth]",
 		"Connection closed by invalid user 1.2.3.4 5.6.7.8 port 22 [preauth]",
-	} {
-		lines = append(lines, []byte("Nov 27 10:00:00 web1 sshd[1]: "+extra))
-	}
+	)
 	n := 0
 	for _, tail := range []closedTail{closedNormal, closedDDoS} {
 		short, general := ruleClosed(tail, true), ruleClosedGeneral(tail, true)
-		for _, l := range lines {
-			var pr Prepared
-			p := newTestParser(ModeNormal)
-			p.Prepare(l, &pr)
-			if pr.cs < 0 {
-				continue
-			}
-			content := p.stripped(l, &pr)[pr.cs:]
+		for _, content := range contents {
 			if !bytes.HasPrefix(content, []byte("Connection closed by ")) {
 				continue
 			}
