@@ -71,16 +71,21 @@ type FollowOptions struct {
 }
 
 type follower struct {
-	o       FollowOptions
-	h       Handler
-	f       *os.File
-	id      FileID
-	pos     Position
-	lines   *Lines
-	base    int64 // file offset at which lines started reading
-	watcher *fsnotify.Watcher
-	wake    chan struct{}
-	said    map[string]bool
+	o     FollowOptions
+	h     Handler
+	f     *os.File
+	id    FileID
+	pos   Position
+	lines *Lines
+	base  int64 // file offset at which lines started reading
+	// firstHead holds the start of the bytes of the first read of a
+	// generation read from offset 0: the identity of a generation that
+	// was empty when opened is widened from them, not by reading the file
+	// again (which may have been truncated and refilled meanwhile).
+	firstHead []byte
+	watcher   *fsnotify.Watcher
+	wake      chan struct{}
+	said      map[string]bool
 }
 
 // Follow reads path from start (or its beginning, or its end with FromEnd)
@@ -264,8 +269,29 @@ func (fw *follower) openPath(ctx context.Context) error {
 
 func (fw *follower) setReader(off int64) {
 	fw.base = off
-	fw.lines.Reset(io.NewSectionReader(fw.f, off, 1<<62))
+	var r io.Reader = io.NewSectionReader(fw.f, off, 1<<62)
+	fw.firstHead = fw.firstHead[:0]
+	if off == 0 {
+		r = &firstRead{r: r, fw: fw}
+	}
+	fw.lines.Reset(r)
 	fw.pos = Position{FileID: fw.id, Path: fw.o.Path, Offset: off}
+}
+
+// firstRead records the start of the first non-empty read.
+type firstRead struct {
+	r    io.Reader
+	fw   *follower
+	done bool
+}
+
+func (f *firstRead) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if n > 0 && !f.done {
+		f.done = true
+		f.fw.firstHead = append(f.fw.firstHead[:0], p[:min(n, headLen)]...)
+	}
+	return n, err
 }
 
 // begin positions the follower.
@@ -428,7 +454,14 @@ func (fw *follower) drain() error {
 			return fw.lines.Err()
 		}
 		fw.pos.Offset = fw.base + fw.lines.Offset
-		if fw.pos.HeadLen < headLen && fw.f != nil && fw.pos.Offset > int64(fw.pos.HeadLen) &&
+		if fw.pos.HeadLen == 0 && len(fw.firstHead) > 0 && fw.f != nil {
+			// A generation opened empty: its identity is the start of what
+			// was read from it.
+			h := fnv.New64a()
+			h.Write(fw.firstHead)
+			fw.id.Head, fw.id.HeadLen = h.Sum64(), len(fw.firstHead)
+			fw.pos.FileID = fw.id
+		} else if fw.pos.HeadLen > 0 && fw.pos.HeadLen < headLen && fw.f != nil && fw.pos.Offset > int64(fw.pos.HeadLen) &&
 			sameGeneration(fw.f, fw.pos.FileID) {
 			// The generation grew: widen its identity (unless the file was
 			// truncated and refilled meanwhile: check will see that).
