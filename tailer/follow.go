@@ -350,17 +350,31 @@ func (fw *follower) finishElsewhere(ctx context.Context, p Position) error {
 	if err != nil {
 		return err
 	}
-	var found string
+	// The generation's content decides: its inode may since have been
+	// truncated and refilled (copytruncate) while a copy holds the lines.
+	// A sibling with both the inode and the head wins, then the head
+	// alone, then the inode alone (an identity without a head).
+	var byHead, byIno string
 	for _, sib := range sibs {
 		full, info := sib.path, sib.info
-		if sys, ok := info.Sys().(*syscall.Stat_t); ok && uint64(sys.Dev) == p.Dev && sys.Ino == p.Ino {
-			found = full
-			break
+		sys, ok := info.Sys().(*syscall.Stat_t)
+		inoMatch := ok && uint64(sys.Dev) == p.Dev && sys.Ino == p.Ino
+		if p.HeadLen > 0 && matchesHead(full, p.FileID) {
+			if inoMatch {
+				byHead = full
+				break
+			}
+			if byHead == "" {
+				byHead = full
+			}
 		}
-		if matchesHead(full, p.FileID) {
-			found = full
-			break
+		if inoMatch && byIno == "" {
+			byIno = full
 		}
+	}
+	found := byHead
+	if found == "" {
+		found = byIno
 	}
 	if found == "" {
 		fw.notice("lost:"+strconv.FormatUint(p.Ino, 10), fmt.Sprintf("the file last read (inode %d, offset %d) is gone: continuing with %s from its start", p.Ino, p.Offset, fw.o.Path))
