@@ -7,7 +7,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/banscope/banscope/authgen"
+	"github.com/banscope/banscope/internal/authgen"
 	"github.com/urfave/cli/v3"
 )
 

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/banscope/banscope/cli"
+	"github.com/banscope/banscope/internal/cli"
 )
 
 func main() { os.Exit(run()) }

@@ -1,8 +1,8 @@
 // Package pipeline reads a log in chunks of lines and prepares every line
-// for its parsers on all cores (parser.Prepare: the date and the failregex,
+// for its parsers on all cores (sshd.Prepare: the date and the failregex,
 // which depend on the line alone), then hands the lines back in log order
 // on the calling goroutine, where what depends on order — the clock,
-// sshd sessions, the jails — is done (parser.Finish).
+// sshd sessions, the jails — is done (sshd.Finish).
 package pipeline
 
 import (
@@ -12,33 +12,33 @@ import (
 	"runtime"
 	"unicode/utf8"
 
-	"github.com/banscope/banscope/parser"
-	"github.com/banscope/banscope/tailer"
+	"github.com/banscope/banscope/internal/filter/sshd"
+	"github.com/banscope/banscope/internal/source"
 )
 
 // Line is one line read and prepared. Its slices are valid until the
 // callback returns.
 type Line struct {
 	Text   []byte
-	Status tailer.Status // tailer.Line or tailer.TooLong (then Text and Pre are empty)
+	Status source.Status // source.Line or source.TooLong (then Text and Pre are empty)
 	// InvalidUTF8 and NUL say whether the text is malformed.
 	InvalidUTF8, NUL bool
 	// Pre holds the line prepared for each parser, in Reader.Parsers order.
-	Pre []parser.Prepared
+	Pre []sshd.Prepared
 }
 
 // Reader prepares lines for a set of parsers.
 type Reader struct {
 	// Parsers are the parsers the lines are prepared for; their reference
 	// time (SetReference) must be set before Run.
-	Parsers []*parser.Parser
+	Parsers []*sshd.Parser
 	// Workers is the number of goroutines preparing lines (default:
 	// GOMAXPROCS); with one, everything runs on the calling goroutine.
 	Workers int
-	// MaxLine is the longest line read (tailer.Lines).
+	// MaxLine is the longest line read (source.Lines).
 	MaxLine int
 
-	lines   *tailer.Lines // the serial path
+	lines   *source.Lines // the serial path
 	free    chan *chunk
 	pool    []*chunk
 	partial []byte // bytes after the last newline of the last Run
@@ -53,7 +53,7 @@ const (
 type span struct {
 	s, e  int32 // the line's text
 	nl    int32 // its newline
-	st    tailer.Status
+	st    source.Status
 	flags uint8
 }
 
@@ -67,7 +67,7 @@ type chunk struct {
 	// tooLong over-long lines, skipped by the reader, come before buf
 	tooLong int
 	spans   []span
-	pre     []parser.Prepared
+	pre     []sshd.Prepared
 	done    chan struct{}
 }
 
@@ -81,7 +81,7 @@ func (r *Reader) Err() error { return r.err }
 // Run reads src to its end and calls fn with every line in order.
 func (r *Reader) Run(src io.Reader, fn func(*Line)) {
 	if r.MaxLine <= 0 {
-		r.MaxLine = tailer.DefaultMaxLine
+		r.MaxLine = source.DefaultMaxLine
 	}
 	workers := r.Workers
 	if workers <= 0 {
@@ -89,7 +89,7 @@ func (r *Reader) Run(src io.Reader, fn func(*Line)) {
 	}
 	if workers == 1 {
 		if r.lines == nil {
-			r.lines = tailer.NewLines(src, r.MaxLine)
+			r.lines = source.NewLines(src, r.MaxLine)
 		} else {
 			r.lines.Reset(src)
 		}
@@ -102,15 +102,15 @@ func (r *Reader) Run(src io.Reader, fn func(*Line)) {
 
 func (r *Reader) serial(fn func(*Line)) {
 	np := len(r.Parsers)
-	l := Line{Pre: make([]parser.Prepared, np)}
+	l := Line{Pre: make([]sshd.Prepared, np)}
 	for {
 		text, st := r.lines.Next()
-		if st == tailer.EOF {
+		if st == source.EOF {
 			return
 		}
 		l.Text, l.Status = text, st
 		l.InvalidUTF8, l.NUL = false, false
-		if st == tailer.Line {
+		if st == source.Line {
 			f := check(text)
 			l.InvalidUTF8, l.NUL = f&flagInvalid != 0, f&flagNUL != 0
 			for i, p := range r.Parsers {
@@ -137,7 +137,7 @@ func (r *Reader) parallel(src io.Reader, workers int, fn func(*Line)) {
 	ordered := make(chan *chunk, nchunks)
 	go r.read(src, work, ordered)
 	for w := 0; w < workers; w++ {
-		preps := make([]*parser.Preparer, np)
+		preps := make([]*sshd.Preparer, np)
 		for i, p := range r.Parsers {
 			preps[i] = p.Preparer()
 		}
@@ -147,7 +147,7 @@ func (r *Reader) parallel(src io.Reader, workers int, fn func(*Line)) {
 	for c := range ordered {
 		<-c.done
 		for k := 0; k < c.tooLong; k++ {
-			fn(&Line{Status: tailer.TooLong})
+			fn(&Line{Status: source.TooLong})
 		}
 		for k, sp := range c.spans {
 			l.Text, l.Status = c.buf[sp.s:sp.e], sp.st
@@ -224,7 +224,7 @@ func (r *Reader) read(src io.Reader, work, ordered chan<- *chunk) {
 			}
 		}
 		if n := chunkLinesOf(c.buf) * len(r.Parsers); cap(c.pre) < n {
-			c.pre = make([]parser.Prepared, n)
+			c.pre = make([]sshd.Prepared, n)
 		} else {
 			c.pre = c.pre[:n]
 		}
@@ -240,17 +240,17 @@ func (r *Reader) read(src io.Reader, work, ordered chan<- *chunk) {
 // chunkLinesOf counts the lines of a chunk.
 func chunkLinesOf(b []byte) int { return bytes.Count(b, []byte{'\n'}) }
 
-func prepareChunks(work <-chan *chunk, preps []*parser.Preparer, max int) {
+func prepareChunks(work <-chan *chunk, preps []*sshd.Preparer, max int) {
 	np := len(preps)
 	for c := range work {
-		// split the lines (as tailer.Lines does: without "\n" and
+		// split the lines (as source.Lines does: without "\n" and
 		// trailing "\r"s; longer than max: TooLong)
 		c.spans = c.spans[:0]
 		for p := 0; p < len(c.buf); {
 			e := p + bytes.IndexByte(c.buf[p:], '\n')
-			sp := span{s: int32(p), e: int32(e), nl: int32(e), st: tailer.Line}
+			sp := span{s: int32(p), e: int32(e), nl: int32(e), st: source.Line}
 			if e-p > max {
-				sp.st, sp.e = tailer.TooLong, int32(p)
+				sp.st, sp.e = source.TooLong, int32(p)
 			} else {
 				for sp.e > sp.s && c.buf[sp.e-1] == '\r' {
 					sp.e--
@@ -262,7 +262,7 @@ func prepareChunks(work <-chan *chunk, preps []*parser.Preparer, max int) {
 		flagLines(c.buf, c.spans)
 		for k := range c.spans {
 			sp := &c.spans[k]
-			if sp.st != tailer.Line {
+			if sp.st != source.Line {
 				continue
 			}
 			text := c.buf[sp.s:sp.e]
@@ -290,7 +290,7 @@ func flagLines(buf []byte, spans []span) {
 			return
 		}
 		sp := &spans[k]
-		if sp.st == tailer.Line {
+		if sp.st == source.Line {
 			sp.flags = check(buf[sp.s:sp.e])
 		}
 		i = int(sp.nl) + 1

@@ -11,9 +11,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/banscope/banscope/authgen"
-	"github.com/banscope/banscope/parser"
-	"github.com/banscope/banscope/tailer"
+	"github.com/banscope/banscope/internal/authgen"
+	"github.com/banscope/banscope/internal/filter/sshd"
+	"github.com/banscope/banscope/internal/source"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -28,7 +28,7 @@ func corpus(t testing.TB) []byte {
 			t.Fatal(err)
 		}
 	}
-	edge, err := os.ReadFile("../../parser/testdata/edge.log")
+	edge, err := os.ReadFile("../filter/sshd/testdata/edge.log")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,17 +37,17 @@ func corpus(t testing.TB) []byte {
 	return b.Bytes()
 }
 
-func newParsers() []*parser.Parser {
+func newParsers() []*sshd.Parser {
 	ref := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-	var ps []*parser.Parser
-	for _, m := range []parser.Mode{parser.ModeNormal, parser.ModeAggressive} {
-		p := parser.New(parser.Options{Mode: m, Location: time.UTC, Reference: ref, CurrentYear: 2026, LogClock: true})
+	var ps []*sshd.Parser
+	for _, m := range []sshd.Mode{sshd.ModeNormal, sshd.ModeAggressive} {
+		p := sshd.New(sshd.Options{Mode: m, Location: time.UTC, Reference: ref, CurrentYear: 2026, LogClock: true})
 		ps = append(ps, p)
 	}
 	return ps
 }
 
-func describe(ev *parser.Event, host []byte) string {
+func describe(ev *sshd.Event, host []byte) string {
 	var ids []string
 	for _, id := range ev.IDs {
 		ids = append(ids, id.String())
@@ -62,16 +62,16 @@ func TestSameAsSerialParse(t *testing.T) {
 	data := corpus(t)
 	var want []string
 	ps := newParsers()
-	lines := tailer.NewLines(bytes.NewReader(data), 0)
+	lines := source.NewLines(bytes.NewReader(data), 0)
 	for {
 		line, st := lines.Next()
-		if st == tailer.EOF {
+		if st == source.EOF {
 			break
 		}
 		s := fmt.Sprintf("%v %v %v", st, !utf8.Valid(line), bytes.IndexByte(line, 0) >= 0)
-		if st == tailer.Line {
+		if st == source.Line {
 			for _, p := range ps {
-				var pr parser.Prepared
+				var pr sshd.Prepared
 				p.Prepare(line, &pr)
 				s += " | " + describe(p.Finish(line, &pr), p.HostField(line, &pr))
 			}
@@ -84,7 +84,7 @@ func TestSameAsSerialParse(t *testing.T) {
 		var got []string
 		r.Run(bytes.NewReader(data), func(l *Line) {
 			s := fmt.Sprintf("%v %v %v", l.Status, l.InvalidUTF8, l.NUL)
-			if l.Status == tailer.Line {
+			if l.Status == source.Line {
 				for i, p := range ps {
 					s += " | " + describe(p.Finish(l.Text, &l.Pre[i]), p.HostField(l.Text, &l.Pre[i]))
 				}
@@ -123,7 +123,7 @@ func BenchmarkCheck(b *testing.B) {
 	}
 }
 
-// The block reader cuts lines exactly as tailer.Lines does, whatever the
+// The block reader cuts lines exactly as source.Lines does, whatever the
 // read sizes: over-long lines (alone, in a row, across blocks), "\r\n",
 // empty lines, an unterminated end.
 func TestSameLinesAsTailer(t *testing.T) {
@@ -146,14 +146,14 @@ func TestSameLinesAsTailer(t *testing.T) {
 	data := b.Bytes()
 	const max = 120
 	type got struct {
-		st   tailer.Status
+		st   source.Status
 		text string
 	}
 	var want []got
-	l := tailer.NewLines(bytes.NewReader(data), max)
+	l := source.NewLines(bytes.NewReader(data), max)
 	for {
 		text, st := l.Next()
-		if st == tailer.EOF {
+		if st == source.EOF {
 			break
 		}
 		want = append(want, got{st, string(text)})
@@ -168,11 +168,11 @@ func TestSameLinesAsTailer(t *testing.T) {
 		var lines []got
 		r.Run(mk(), func(l *Line) { lines = append(lines, got{l.Status, string(l.Text)}) })
 		if len(lines) != len(want) {
-			t.Errorf("%s: %d lines, tailer.Lines %d", name, len(lines), len(want))
+			t.Errorf("%s: %d lines, source.Lines %d", name, len(lines), len(want))
 		}
 		for i := range min(len(lines), len(want)) {
 			if lines[i] != want[i] {
-				t.Errorf("%s: line %d: %v %.40q, tailer.Lines %v %.40q", name, i, lines[i].st, lines[i].text, want[i].st, want[i].text)
+				t.Errorf("%s: line %d: %v %.40q, source.Lines %v %.40q", name, i, lines[i].st, lines[i].text, want[i].st, want[i].text)
 				break
 			}
 		}

@@ -1,0 +1,311 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/banscope/banscope/internal/filter/sshd"
+	"github.com/banscope/banscope/internal/jailsim"
+	"github.com/banscope/banscope/internal/live"
+	"github.com/banscope/banscope/internal/replay"
+	"github.com/banscope/banscope/internal/source"
+	ucli "github.com/urfave/cli/v3"
+)
+
+func jailFlags() []ucli.Flag {
+	return []ucli.Flag{
+		&ucli.StringFlag{Name: "config", Value: "/etc/fail2ban", Usage: "fail2ban configuration directory (\"\" for none; skipped when the default is absent)"},
+		&ucli.StringFlag{Name: "jail", Usage: "simulate only this jail (default: every enabled sshd jail, or \"sshd\" without configuration)"},
+		&ucli.IntFlag{Name: "maxretry", Usage: "override maxretry"},
+		&ucli.StringFlag{Name: "findtime", Usage: "override findtime (600, 10m, 1h30m, 1d ...)"},
+		&ucli.StringFlag{Name: "bantime", Usage: "override bantime (-1 for permanent)"},
+		&ucli.StringFlag{Name: "ignoreip", Usage: "override ignoreip (addresses, CIDR, netmasks, host names; space or comma separated)"},
+		&ucli.StringFlag{Name: "ignoreself", Usage: "override ignoreself (true or false)"},
+		&ucli.StringFlag{Name: "counting", Value: "fail2ban", Usage: "failure counting: fail2ban (>= 0.10.6), reset (older fail2ban) or sliding (textbook window)"},
+	}
+}
+
+// jailSetup resolves the jails to simulate from configuration and flags.
+func jailSetup(c *ucli.Command, ps parseSettings, stderr io.Writer) ([]replay.Jail, float64, error) {
+	confDir := c.String("config")
+	var specs []jailsim.JailSpec
+	hasDB, purgeAge := true, 86400.0
+	if confDir != "" {
+		if _, err := os.Stat(confDir); err != nil && !c.IsSet("config") {
+			confDir = "" // the default directory is absent: fail2ban's defaults
+		}
+	}
+	if confDir != "" {
+		conf, err := jailsim.LoadConfig(confDir)
+		if err != nil {
+			return nil, 0, err
+		}
+		all, err := conf.EnabledJails()
+		if err != nil {
+			return nil, 0, err
+		}
+		if hasDB, purgeAge, err = jailsim.ServerSettings(confDir); err != nil {
+			return nil, 0, err
+		}
+		for _, j := range all {
+			if j.Filter != "sshd" && j.Filter != "recidive" {
+				if !c.IsSet("jail") {
+					fmt.Fprintf(stderr, "banscope: jail %s (filter %s) is not simulated: only sshd jails read auth.log\n", j.Name, j.Filter)
+				}
+				continue
+			}
+			specs = append(specs, j)
+		}
+	}
+	if name := c.String("jail"); name != "" {
+		var keep []jailsim.JailSpec
+		for _, j := range specs {
+			if j.Name == name {
+				keep = append(keep, j)
+			}
+		}
+		if len(keep) == 0 {
+			keep = []jailsim.JailSpec{defaultSpec(name)}
+		}
+		specs = keep
+	}
+	if len(specs) == 0 {
+		specs = []jailsim.JailSpec{defaultSpec("sshd")}
+	}
+	counting, err := jailsim.ParseCounting(c.String("counting"))
+	if err != nil {
+		return nil, 0, fmt.Errorf("--counting: %w", err)
+	}
+	var out []replay.Jail
+	for _, s := range specs {
+		if c.IsSet("maxretry") {
+			s.MaxRetry, s.Origin["maxretry"] = int(c.Int("maxretry")), "--maxretry"
+			if s.MaxRetry < 1 {
+				return nil, 0, fmt.Errorf("--maxretry: must be at least 1")
+			}
+		}
+		for _, o := range []struct {
+			flag string
+			dst  *float64
+		}{{"findtime", &s.FindTime}, {"bantime", &s.BanTime}} {
+			if c.IsSet(o.flag) {
+				d, err := jailsim.ParseDuration(c.String(o.flag))
+				if err != nil {
+					return nil, 0, fmt.Errorf("--%s: %w", o.flag, err)
+				}
+				*o.dst, s.Origin[o.flag] = d, "--"+o.flag
+			}
+		}
+		s.BanTime = float64(int64(s.BanTime))
+		if c.IsSet("ignoreip") {
+			s.IgnoreIP, s.Origin["ignoreip"] = jailsim.SplitWords(c.String("ignoreip")), "--ignoreip"
+		}
+		if c.IsSet("ignoreself") {
+			s.IgnoreSelf, s.Origin["ignoreself"] = jailsim.Bool(c.String("ignoreself")), "--ignoreself"
+		}
+		mode := ps.mode
+		if m, ok := s.FilterOpts["mode"]; ok && !c.IsSet("mode") {
+			if mode, err = sshd.ParseMode(m); err != nil {
+				return nil, 0, fmt.Errorf("jail %s: %w", s.Name, err)
+			}
+			s.Origin["mode"] = s.Origin["filter"]
+		} else if c.IsSet("mode") {
+			s.Origin["mode"] = "--mode"
+		}
+		pk := ps.pk
+		if v, ok := s.FilterOpts["publickey"]; ok && !c.IsSet("publickey") {
+			if pk, err = sshd.ParsePublicKey(v); err != nil {
+				return nil, 0, fmt.Errorf("jail %s: %w", s.Name, err)
+			}
+		}
+		if c.IsSet("counting") {
+			s.Origin["counting"] = "--counting"
+		}
+		for _, u := range s.Unsupported {
+			fmt.Fprintf(stderr, "banscope: WARNING: jail %s sets %s, which banscope does not honour; its numbers may differ from fail2ban's\n", s.Name, u)
+		}
+		inc := s.Increment
+		if inc.Enabled && !hasDB {
+			fmt.Fprintf(stderr, "banscope: jail %s: bantime.increment needs fail2ban's database (dbfile is None): not applied, as fail2ban does\n", s.Name)
+			inc.Enabled = false
+		}
+		var self []netip.Addr
+		if s.IgnoreSelf {
+			self = selfAddrs(ps.hosts)
+		}
+		ig, err := jailsim.NewIgnore(s.IgnoreIP, self, ps.hosts)
+		if err != nil {
+			return nil, 0, fmt.Errorf("jail %s: %w", s.Name, err)
+		}
+		out = append(out, replay.Jail{
+			Recidive: s.Filter == "recidive",
+			Settings: jailsim.Settings{Name: s.Name, MaxRetry: s.MaxRetry, FindTime: s.FindTime, BanTime: s.BanTime,
+				Counting: counting, Ignore: ig, Increment: inc},
+			Mode: mode, PublicKey: pk, Origin: s.Origin,
+		})
+	}
+	return out, purgeAge, nil
+}
+
+func defaultSpec(name string) jailsim.JailSpec {
+	return jailsim.JailSpec{Name: name, Filter: "sshd", FilterOpts: map[string]string{}, MaxRetry: 5, FindTime: 600, BanTime: 600,
+		IgnoreSelf: true, Origin: map[string]string{"maxretry": "default", "findtime": "default", "bantime": "default"}}
+}
+
+// selfAddrs are the addresses of localhost and this host's names, as
+// fail2ban's ignoreself resolves them.
+func selfAddrs(h *sshd.Hosts) []netip.Addr {
+	names := []string{"localhost"}
+	if hn, err := os.Hostname(); err == nil {
+		names = append(names, hn)
+	}
+	var out []netip.Addr
+	for _, n := range names {
+		out = append(out, h.Resolve(n)...)
+	}
+	if len(out) == 0 {
+		out = append(out, netip.MustParseAddr("127.0.0.1"))
+	}
+	return out
+}
+
+func replayCommand() *ucli.Command {
+	return &ucli.Command{
+		Name: "replay",
+		// A --what-if value is one scenario: its commas separate settings.
+		DisableSliceFlagSeparator: true,
+		Usage:                     "replay historical logs through fail2ban's jail arithmetic, as if they happened live",
+		ArgsUsage:                 "FILE... (plain, .gz, .xz or .zst; rotated sets are read oldest first)",
+		Flags: append(append(append(parseFlags(), jailFlags()...), geoFlags()...),
+			&ucli.StringFlag{Name: "format", Usage: "text (default on a terminal), json (default otherwise), html (a self-contained page with charts) or lp (InfluxDB line protocol with the log's times, to back-fill)"},
+			&ucli.StringSliceFlag{Name: "what-if", Usage: "also simulate other settings on the same read, compared side by side: 'maxretry=3,findtime=1d,bantime=3d' (any of " + strings.Join(whatIfKeys, ", ") + "); repeatable"},
+			&ucli.BoolFlag{Name: "host-from-path", Usage: "logs of several hosts: each file's host is the name of its directory (logs/web1/auth.log); each host has its own clock, jails and report"},
+			&ucli.BoolFlag{Name: "host-from-field", Usage: "logs of several hosts in one file (a central syslog): each line's host is its syslog host field"},
+			&ucli.DurationFlag{Name: "step", Value: time.Minute, Usage: "with --format lp: one point per step of log time, quiet steps included"},
+			&ucli.IntFlag{Name: "top", Value: 10, Usage: "rows in the report's top lists"},
+			&ucli.BoolFlag{Name: "progress", Usage: "progress bar on standard error (default: when it is a terminal)"},
+			&ucli.StringFlag{Name: "events", Usage: "write bans and unbans as JSON lines to this file"},
+			&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the report to this file instead of standard output"},
+		),
+		Action: func(ctx context.Context, c *ucli.Command) error {
+			ps, err := readParseFlags(c)
+			if err != nil {
+				return err
+			}
+			w := c.Root().Writer
+			format := c.String("format")
+			if format == "" {
+				format = "json"
+				if isTerminal(w) {
+					format = "text"
+				}
+			}
+			switch format {
+			case "text", "json", "html", "lp":
+			default:
+				return fmt.Errorf("--format: want text, json, html or lp, not %q", format)
+			}
+			if c.IsSet("step") && format != "lp" {
+				return fmt.Errorf("--step: only with --format lp")
+			}
+			if c.Duration("step") < time.Second {
+				return fmt.Errorf("--step: at least 1s")
+			}
+			if c.Bool("host-from-path") && c.Bool("host-from-field") {
+				return fmt.Errorf("--host-from-path and --host-from-field: choose one")
+			}
+			files := c.Args().Slice()
+			if len(files) == 0 {
+				return fmt.Errorf("replay: no files given")
+			}
+			stderr := errWriter(c)
+			jails, purgeAge, err := jailSetup(c, ps, stderr)
+			if err != nil {
+				return err
+			}
+			var scenarios []replay.Scenario
+			for _, spec := range c.StringSlice("what-if") {
+				sc, err := whatIf(spec, jails, ps)
+				if err != nil {
+					return fmt.Errorf("--what-if: %w", err)
+				}
+				scenarios = append(scenarios, sc)
+			}
+			g, err := openGeo(c)
+			if err != nil {
+				return err
+			}
+			if g != nil {
+				defer g.Close()
+			}
+			cfg := replay.Config{Geo: g, WhatIf: scenarios, TopN: int(c.Int("top")),
+				Jails: jails, Location: ps.loc, Year: ps.year,
+				Now: time.Now(), MaxLine: ps.maxLine, Hosts: ps.hosts, DBPurgeAge: purgeAge,
+				HostFromField: c.Bool("host-from-field"),
+			}
+			if c.Bool("host-from-path") {
+				cfg.HostOf = hostOfPath
+				cfg.Files = orderByHost(files)
+			} else {
+				cfg.Files = source.OrderRotated(files)
+			}
+			if ev := c.String("events"); ev != "" {
+				f, err := os.Create(ev)
+				if err != nil {
+					return fmt.Errorf("--events: %w", err)
+				}
+				defer f.Close()
+				cfg.Events = f
+			}
+			out := w
+			var outFile *os.File
+			if name := c.String("output"); name != "" {
+				if outFile, err = os.Create(name); err != nil {
+					return fmt.Errorf("--output: %w", err)
+				}
+				defer outFile.Close()
+				out = outFile
+			}
+			var lp *live.Backfill
+			if format == "lp" {
+				lp = live.NewBackfill(out, c.Duration("step"), g)
+				cfg.Hooks = lp
+			}
+			showProgress := isTerminal(stderr)
+			if c.IsSet("progress") {
+				showProgress = c.Bool("progress")
+			}
+			if showProgress {
+				stop := startProgress(stderr, cfg.Files)
+				cfg.BytesRead = stop.bytes
+				defer stop.done()
+			}
+			res, runErr := replay.Run(cfg)
+			if res == nil {
+				return runErr
+			}
+			switch format {
+			case "json":
+				err = res.WriteJSON(out)
+			case "html":
+				err = res.WriteHTML(out)
+			case "lp":
+				err = lp.Err()
+			default:
+				err = res.WriteText(out)
+			}
+			if err == nil && outFile != nil {
+				err = outFile.Close()
+			}
+			if err != nil {
+				return err
+			}
+			return runErr
+		},
+	}
+}

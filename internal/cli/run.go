@@ -1,0 +1,153 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/banscope/banscope/internal/live"
+	"github.com/banscope/banscope/internal/replay"
+	ucli "github.com/urfave/cli/v3"
+)
+
+func runCommand() *ucli.Command {
+	return &ucli.Command{
+		Name:  "run",
+		Usage: "follow the live auth.log and write fail2ban's numbers every interval (InfluxDB line protocol)",
+		Flags: append(append(append(parseFlags(), jailFlags()...), geoFlags()...),
+			&ucli.StringFlag{Name: "auth-log", Value: "/var/log/auth.log", Usage: "the log to follow"},
+			&ucli.StringFlag{Name: "state", Usage: "state file: position, jail state and counters, saved every interval and on shutdown"},
+			&ucli.DurationFlag{Name: "interval", Value: 10 * time.Second, Usage: "how often to write the numbers and save the state"},
+			&ucli.StringFlag{Name: "host", Usage: "host tag (default: the host name)"},
+			&ucli.StringFlag{Name: "output", Usage: "append line protocol to this file instead of standard output"},
+			&ucli.BoolFlag{Name: "poll", Usage: "poll the log instead of using inotify (NFS, some container mounts)"},
+			&ucli.StringFlag{Name: "fail2ban-log", Value: "/var/log/fail2ban.log", Usage: "fail2ban's log, followed beside the simulation when readable (\"\" for none)"},
+			&ucli.StringFlag{Name: "fail2ban-db", Usage: "fail2ban's database (/var/lib/fail2ban/fail2ban.sqlite3): with no state, restore the bans fail2ban restores"},
+			&ucli.StringFlag{Name: "listen", Value: "127.0.0.1:9539", Usage: "serve Prometheus /metrics and /healthz here (\"\" for none)"},
+			&ucli.StringFlag{Name: "web-config", Usage: "Prometheus exporter-toolkit web configuration (TLS, basic auth) for --listen"},
+			&ucli.StringFlag{Name: "influx-url", Usage: "push points to this InfluxDB-compatible server (http://host:8086)"},
+			&ucli.StringFlag{Name: "influx-db", Usage: "InfluxDB 1.x database (/write)"},
+			&ucli.StringFlag{Name: "influx-rp", Usage: "InfluxDB 1.x retention policy"},
+			&ucli.StringFlag{Name: "influx-user", Usage: "InfluxDB 1.x user (the password comes from INFLUX_PASSWORD or --influx-token-file)"},
+			&ucli.StringFlag{Name: "influx-org", Usage: "InfluxDB 2 organisation (/api/v2/write)"},
+			&ucli.StringFlag{Name: "influx-bucket", Usage: "InfluxDB 2 bucket (/api/v2/write); the token comes from INFLUX_TOKEN or --influx-token-file"},
+			&ucli.StringFlag{Name: "influx-token-file", Usage: "file holding the InfluxDB 2 token or the 1.x password"},
+			&ucli.StringFlag{Name: "spool", Usage: "directory where points wait while the server is unreachable (sent in order when it returns)"},
+			&ucli.BoolFlag{Name: "journal", Usage: "read sshd's entries from the systemd journal (journalctl) instead of --auth-log"},
+			&ucli.StringFlag{Name: "journal-file", Usage: "with --journal: read this journal file (journalctl --file)"},
+		),
+		Action: func(ctx context.Context, c *ucli.Command) error {
+			ps, err := readParseFlags(c)
+			if err != nil {
+				return err
+			}
+			stderr := errWriter(c)
+			jails, purgeAge, err := jailSetup(c, ps, stderr)
+			if err != nil {
+				return err
+			}
+			var out io.Writer = c.Root().Writer
+			if o := c.String("output"); o != "" {
+				f, err := os.OpenFile(o, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+				if err != nil {
+					return fmt.Errorf("--output: %w", err)
+				}
+				defer f.Close()
+				out = f
+			}
+			influx, err := influxConfig(c)
+			if err != nil {
+				return err
+			}
+			g, err := openGeo(c)
+			if err != nil {
+				return err
+			}
+			if g != nil {
+				defer g.Close()
+			}
+			ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+			defer stop()
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			reload := make(chan struct{}, 1)
+			go func() {
+				for range hup {
+					select {
+					case reload <- struct{}{}:
+					default:
+					}
+				}
+			}()
+			return live.Run(ctx, live.Config{
+				AuthLog: c.String("auth-log"), State: c.String("state"), Interval: c.Duration("interval"),
+				Host: c.String("host"), Jails: jails, Location: ps.loc, Year: ps.year, MaxLine: ps.maxLine,
+				Hosts: ps.hosts, DBPurgeAge: purgeAge, Out: out, ForcePoll: c.Bool("poll"),
+				Journal: c.Bool("journal") || c.IsSet("journal-file"), JournalArgs: journalArgs(c.String("journal-file")),
+				Fail2banLog: fail2banLog(c), Fail2banDB: c.String("fail2ban-db"), Influx: influx, Geo: g, Listen: c.String("listen"), WebConfig: c.String("web-config"),
+				Reload: reload, Settings: func() ([]replay.Jail, error) {
+					j, _, err := jailSetup(c, ps, stderr)
+					return j, err
+				},
+				Notice: func(m string) { fmt.Fprintln(stderr, "banscope:", m) },
+			})
+		},
+	}
+}
+
+func journalArgs(file string) []string {
+	if file == "" {
+		return nil
+	}
+	return []string{"--file", file}
+}
+
+// fail2banLog is --fail2ban-log; its default is used only when readable.
+func fail2banLog(c *ucli.Command) string {
+	p := c.String("fail2ban-log")
+	if p == "" || c.IsSet("fail2ban-log") {
+		return p
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return ""
+	}
+	f.Close()
+	return p
+}
+
+// influxConfig reads the push settings; secrets come from the environment
+// or a file, never only from the command line.
+func influxConfig(c *ucli.Command) (live.Influx, error) {
+	in := live.Influx{URL: c.String("influx-url"), DB: c.String("influx-db"), RP: c.String("influx-rp"),
+		User: c.String("influx-user"), Org: c.String("influx-org"), Bucket: c.String("influx-bucket"), Spool: c.String("spool")}
+	if in.URL == "" {
+		return in, nil
+	}
+	secret := ""
+	if f := c.String("influx-token-file"); f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return in, fmt.Errorf("--influx-token-file: %w", err)
+		}
+		secret = strings.TrimSpace(string(b))
+	}
+	if in.Bucket != "" {
+		in.Token = secret
+		if in.Token == "" {
+			in.Token = os.Getenv("INFLUX_TOKEN")
+		}
+	} else {
+		in.Password = secret
+		if in.Password == "" {
+			in.Password = os.Getenv("INFLUX_PASSWORD")
+		}
+	}
+	return in, nil
+}

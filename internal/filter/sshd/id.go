@@ -1,0 +1,131 @@
+package sshd
+
+import (
+	"net/netip"
+	"strconv"
+	"sync"
+)
+
+// ID identifies an attacker as fail2ban does: an IP address, or, for text
+// fail2ban bans verbatim although it is no valid address (`192.030.0.6`,
+// `999.1.2.3`), that text, interned. IDs are comparable and small.
+type ID struct {
+	addr netip.Addr
+	raw  uint32 // index+1 into the intern table; 0 for addresses
+}
+
+// AddrID returns the ID of an address; IPv4-mapped IPv6 addresses are
+// unmapped, as fail2ban does.
+func AddrID(a netip.Addr) ID { return ID{addr: a.Unmap()} }
+
+// Addr returns the ID's address; ok is false for raw IDs.
+func (id ID) Addr() (netip.Addr, bool) { return id.addr, id.raw == 0 && id.addr.IsValid() }
+
+// IsZero reports whether id is the zero ID.
+func (id ID) IsZero() bool { return id.raw == 0 && !id.addr.IsValid() }
+
+// IsRaw reports whether id is text that is no valid address.
+func (id ID) IsRaw() bool { return id.raw != 0 }
+
+// String returns the ID as fail2ban prints it (inet_ntop text for
+// addresses, the verbatim text for raw IDs).
+func (id ID) String() string {
+	if id.raw != 0 {
+		return interned.get(id.raw)
+	}
+	if !id.addr.IsValid() {
+		return ""
+	}
+	return string(id.AppendText(nil))
+}
+
+// AppendText appends the ID's text to b.
+func (id ID) AppendText(b []byte) []byte {
+	if id.raw != 0 {
+		return append(b, interned.get(id.raw)...)
+	}
+	a := id.addr
+	if a.Is6() {
+		// glibc's inet_ntop writes IPv4-compatible addresses (::/96 with a
+		// zero run of exactly six words) with a dotted quad.
+		s := a.As16()
+		zero := true
+		for _, x := range s[:12] {
+			if x != 0 {
+				zero = false
+			}
+		}
+		if zero && (s[12] != 0 || s[13] != 0) {
+			b = append(b, "::"...)
+			for i := 12; i < 16; i++ {
+				if i > 12 {
+					b = append(b, '.')
+				}
+				b = strconv.AppendUint(b, uint64(s[i]), 10)
+			}
+			return b
+		}
+	}
+	return a.AppendTo(b)
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (id ID) MarshalText() ([]byte, error) { return id.AppendText(nil), nil }
+
+// RawID returns the ID of text that is not an address, interning it.
+func RawID(text []byte) ID { return ID{raw: interned.intern(text)} }
+
+// ParseID parses an ID as fail2ban would print it.
+func ParseID(s string) ID {
+	if a, err := netip.ParseAddr(s); err == nil && a.Zone() == "" {
+		return AddrID(a)
+	}
+	return RawID([]byte(s))
+}
+
+type internTable struct {
+	mu    sync.RWMutex
+	index map[string]uint32
+	texts []string
+}
+
+var interned = internTable{index: map[string]uint32{}}
+
+// The table grows with each distinct raw text; such texts are rare
+// (invalid addresses), and bounded callers can cap them upstream.
+func (t *internTable) intern(b []byte) uint32 {
+	t.mu.RLock()
+	v, ok := t.index[string(b)]
+	t.mu.RUnlock()
+	if ok {
+		return v
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if v, ok := t.index[string(b)]; ok {
+		return v
+	}
+	s := string(b)
+	t.texts = append(t.texts, s)
+	v = uint32(len(t.texts))
+	t.index[s] = v
+	return v
+}
+
+func (t *internTable) get(v uint32) string {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.texts[v-1]
+}
+
+// RawIndex returns the intern index of a raw ID; ok is false for addresses.
+func (id ID) RawIndex() (uint32, bool) { return id.raw, id.raw != 0 }
+
+// RawIDFromIndex returns the raw ID with the given intern index.
+func RawIDFromIndex(i uint32) ID { return ID{raw: i} }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (id *ID) UnmarshalText(b []byte) error {
+	*id = ParseID(string(b))
+	return nil
+}

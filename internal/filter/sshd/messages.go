@@ -1,0 +1,1033 @@
+package sshd
+
+import "bytes"
+
+// The sshd failregex catalogue of fail2ban 1.0.2 (filter.d/sshd.conf),
+// hand-translated. Each matcher takes the content left after the prefix
+// (fail2ban's prefregex) and reports what the regex captures.
+
+// Kind names the sshd message a line matched: one per failregex.
+type Kind uint8
+
+const (
+	KindNone               Kind = iota
+	KindAuthFailure             // error: PAM: Authentication failure for U from H
+	KindUserUnknown             // User not known to the underlying authentication module
+	KindPubkeyInvalidUser       // Failed publickey for invalid user U from H
+	KindFailed                  // Failed password|keyboard-interactive|... for U from H
+	KindRootRefused             // ROOT LOGIN REFUSED FROM H
+	KindInvalidUser             // Invalid user U from H (also Illegal)
+	KindNotAllowedUsers         // not allowed because not listed in AllowUsers
+	KindDeniedUsers             // not allowed because listed in DenyUsers
+	KindNoGroup                 // not allowed because not in any group
+	KindRefusedConnect          // refused connect from N (H) (tcp wrappers)
+	KindDisconnectAuthFail      // Received disconnect from H: 3: ...: Auth fail
+	KindDeniedGroups            // not allowed because a group is listed in DenyGroups
+	KindNotAllowedGroups        // not allowed because none of user's groups are listed in AllowGroups
+	KindPAMFailure              // pam_unix(sshd:auth): authentication failure; ... rhost=H
+	KindMaxAuthAttempts         // maximum authentication attempts exceeded for U from H
+	KindAccountLocked           // User U not allowed because account is locked
+	KindChangeUser              // Disconnecting invalid user U H: Change of username or service not allowed
+	KindTooManyAuth             // Disconnecting: Too many authentication failures
+	KindDisconnectBye           // Received disconnect from H: 11: ...
+	KindConnectionClosed        // Connection closed|reset by ... H / Disconnected from ... H
+	KindAccepted                // Accepted <method> for U from H
+	KindNoIdentification        // Did not receive identification string from H
+	KindKexIdentification       // kex_exchange_identification: ...
+	KindBadProtocol             // Bad protocol version identification '...' from H
+	KindSSHServer               // SSH: Server;Ltype: ...;Remote: H-port;...
+	KindReadSocket              // Read from socket failed: Connection reset by peer
+	KindBannerExchange          // banner exchange: Connection from H: invalid format
+	KindNoAuthMethods           // Received disconnect from H: 14: No supported authentication methods available
+	KindNegotiateWith           // Unable to negotiate with H: no matching X found.
+	KindNegotiate               // Unable to negotiate a X
+	KindNoMatching              // no matching X found:
+	KindConnectionFrom          // Connection from H (LogLevel VERBOSE)
+	numKinds
+)
+
+var kindNames = [numKinds]string{
+	KindNone:               "none",
+	KindAuthFailure:        "auth-failure",
+	KindUserUnknown:        "user-unknown",
+	KindPubkeyInvalidUser:  "publickey-invalid-user",
+	KindFailed:             "failed",
+	KindRootRefused:        "root-login-refused",
+	KindInvalidUser:        "invalid-user",
+	KindNotAllowedUsers:    "not-in-allowusers",
+	KindDeniedUsers:        "in-denyusers",
+	KindNoGroup:            "not-in-any-group",
+	KindRefusedConnect:     "refused-connect",
+	KindDisconnectAuthFail: "disconnect-auth-fail",
+	KindDeniedGroups:       "in-denygroups",
+	KindNotAllowedGroups:   "not-in-allowgroups",
+	KindPAMFailure:         "pam-failure",
+	KindMaxAuthAttempts:    "max-auth-attempts",
+	KindAccountLocked:      "account-locked",
+	KindChangeUser:         "change-of-user",
+	KindTooManyAuth:        "too-many-auth-failures",
+	KindDisconnectBye:      "disconnect-bye",
+	KindConnectionClosed:   "connection-closed",
+	KindAccepted:           "accepted",
+	KindNoIdentification:   "no-identification",
+	KindKexIdentification:  "kex-identification",
+	KindBadProtocol:        "bad-protocol",
+	KindSSHServer:          "ssh-server-ltype",
+	KindReadSocket:         "read-socket-reset",
+	KindBannerExchange:     "banner-exchange",
+	KindNoAuthMethods:      "no-auth-methods",
+	KindNegotiateWith:      "negotiate-with",
+	KindNegotiate:          "negotiate",
+	KindNoMatching:         "no-matching-algorithm",
+	KindConnectionFrom:     "connection-from",
+}
+
+// String returns the kind's name as used in banscope's outputs.
+func (k Kind) String() string {
+	if k < numKinds {
+		return kindNames[k]
+	}
+	return "unknown"
+}
+
+// Kinds lists every kind except KindNone, in catalogue order.
+func Kinds() []Kind {
+	ks := make([]Kind, 0, numKinds-1)
+	for k := KindNone + 1; k < numKinds; k++ {
+		ks = append(ks, k)
+	}
+	return ks
+}
+
+// match is what one failregex captured.
+type match struct {
+	kind                   Kind
+	nofail, forget, gained bool
+	us, ue                 int // user span; us < 0 when the user group did not take part
+	h                      host
+}
+
+func (m *match) user(s []byte) []byte {
+	if m.us < 0 {
+		return nil
+	}
+	return s[m.us:m.ue]
+}
+
+// rule is one failregex: it fills m and reports whether it matched.
+type rule func(s []byte, m *match) bool
+
+func lit(s []byte, p int, l string) (int, bool) {
+	if hasPrefixAt(s, p, l) {
+		return p + len(l), true
+	}
+	return p, false
+}
+
+// fromHost handles "<user> from <HOST><tail>" where the user is `.*`
+// (greedy, lazy=false) or `.*?` (lazy=true).
+func fromHost(s []byte, start int, lazy bool, m *match, tail tailFunc) bool {
+	try := func(x int) bool {
+		h, ok := matchHost(s, x+len(sFrom), tail)
+		if ok {
+			m.us, m.ue, m.h = start, x, h
+		}
+		return ok
+	}
+	if lazy {
+		return eachFirst(s, start, sFrom, try)
+	}
+	return eachLast(s, start, sFrom, try)
+}
+
+// tokenOrLazy handles a user written `\S+|.*?` followed by the literal sep
+// and then <HOST><tail> (sep ends where <HOST> begins).
+func tokenOrLazy(s []byte, start int, sep []byte, m *match, tail tailFunc) bool {
+	try := func(x int) bool {
+		if !hasPrefixAt(s, x, string(sep)) {
+			return false
+		}
+		h, ok := matchHost(s, x+len(sep), tail)
+		if ok {
+			m.us, m.ue, m.h = start, x, h
+		}
+		return ok
+	}
+	if e := tokenEnd(s, start); e > start && try(e) {
+		return true
+	}
+	return eachFirst(s, start, sep, try)
+}
+
+// 1: ^[aA]uthentication (?:failure|error|failed) for (?P<user>.*) from <HOST>( via \S+)?__suff$
+func ruleAuthFailure(s []byte, m *match) bool {
+	if len(s) == 0 || (s[0] != 'a' && s[0] != 'A') {
+		return false
+	}
+	p, ok := lit(s, 1, "uthentication ")
+	if !ok {
+		return false
+	}
+	var q int
+	if q, ok = lit(s, p, "failure"); !ok {
+		if q, ok = lit(s, p, "error"); !ok {
+			if q, ok = lit(s, p, "failed"); !ok {
+				return false
+			}
+		}
+	}
+	if q, ok = lit(s, q, " for "); !ok {
+		return false
+	}
+	m.kind = KindAuthFailure
+	return fromHost(s, q, false, m, func(p int) bool {
+		if hasPrefixAt(s, p, " via ") {
+			a := p + 5
+			for e := tokenEnd(s, a); e > a; e = prevChar(s, a, e) {
+				if suffEnd(s, e) {
+					return true
+				}
+			}
+		}
+		return suffEnd(s, p)
+	})
+}
+
+// 2: ^User not known to the underlying authentication module for (?P<user>.*) from <HOST>__suff$
+func ruleUserUnknown(s []byte, m *match) bool {
+	p, ok := lit(s, 0, "User not known to the underlying authentication module for ")
+	if !ok {
+		return false
+	}
+	m.kind = KindUserUnknown
+	return fromHost(s, p, false, m, func(p int) bool { return suffEnd(s, p) })
+}
+
+// condTail is the common end of regexes 3 and 4:
+// (?: (?:port \d+|on \S+)){0,2}(?: ssh\d*)?(?(cond_user): |(?:(?:(?! from ).)*)$)
+func condTail(s []byte, p int, condUser bool) bool {
+	return portOn(s, p, 0, 2, false, func(q int) bool {
+		return sshOpt(s, q, func(r int) bool {
+			if condUser {
+				return hasPrefixAt(s, r, ": ")
+			}
+			return noFromEnd(s, r)
+		})
+	})
+}
+
+// userCond tries the user alternatives of regexes 3 and 4 at start:
+// (?P<cond_user>\S+) first, then `(?:(?! from ).)*?` when inv, else `[^:]+`.
+func userCond(s []byte, start int, inv bool, m *match) bool {
+	if e, ipEnd, ok := plainUserFromIP4(s, start); ok {
+		m.us, m.ue, m.h = start, e, host{kind: hostIP4, vs: e + len(sFrom), ve: ipEnd, end: ipEnd}
+		return true
+	}
+	return userCondGeneral(s, start, inv, m)
+}
+
+// userCondGeneral is userCond without the shortcut for the common line.
+func userCondGeneral(s []byte, start int, inv bool, m *match) bool {
+	// The cond_user alternative ends in ": ", so it is tried only when the
+	// rest of the line holds one.
+	if e := tokenEnd(s, start); e > start && hasPrefixAt(s, e, " from ") && bytes.Index(s[e+len(sFrom):], []byte(": ")) >= 0 {
+		if h, ok := matchHost(s, e+len(sFrom), func(p int) bool { return condTail(s, p, true) }); ok {
+			m.us, m.ue, m.h = start, e, h
+			return true
+		}
+	}
+	noCond := func(p int) bool { return condTail(s, p, false) }
+	if inv {
+		// The user cannot contain " from ": it ends at the first one.
+		if x := indexFrom(s, start); x >= 0 {
+			if h, ok := matchHost(s, x+len(sFrom), noCond); ok {
+				m.us, m.ue, m.h = start, x, h
+				return true
+			}
+		}
+		return false
+	}
+	// [^:]+ greedy: every " from " inside the colon-free run, last first.
+	end := start
+	for end < len(s) && s[end] != ':' {
+		end++
+	}
+	hi := end + len(sFrom)
+	if hi > len(s) {
+		hi = len(s)
+	}
+	sub := s[:hi]
+	return eachLast(sub, start+1, sFrom, func(x int) bool {
+		if x > end {
+			return false
+		}
+		h, ok := matchHost(s, x+len(sFrom), noCond)
+		if ok {
+			m.us, m.ue, m.h = start, x, h
+		}
+		return ok
+	})
+}
+
+// plainUserFromIP4 recognises the common rest of a "Failed" line,
+// "USER from A.B.C.D port N ssh2" and nothing after, with an ASCII user
+// without spaces or colons: there is one " from " and no ": ", so every
+// user alternative of userCond ends at that " from ", the dotted quad
+// takes all its digits, and the tail (port, ssh2, end) accepts at once.
+// It returns the end of the user and of the address.
+func plainUserFromIP4(s []byte, start int) (userEnd, ipEnd int, ok bool) {
+	e := start
+	for e < len(s) && s[e] > ' ' && s[e] != ':' && s[e] < 0x7f {
+		e++
+	}
+	if e == start || !hasPrefixAt(s, e, " from ") {
+		return 0, 0, false
+	}
+	p, ok := dottedQuad(s, e+len(sFrom))
+	if !ok {
+		return 0, 0, false
+	}
+	ipEnd = p
+	if !hasPrefixAt(s, p, " port ") {
+		return 0, 0, false
+	}
+	p += len(" port ")
+	d := p
+	for p < len(s) && isDigit(s[p]) {
+		p++
+	}
+	if p == d || string(s[p:]) != " ssh2" {
+		return 0, 0, false
+	}
+	return e, ipEnd, true
+}
+
+func indexFrom(s []byte, start int) int {
+	x := -1
+	eachFirst(s, start, sFrom, func(i int) bool { x = i; return true })
+	return x
+}
+
+// 3: ^Failed publickey for invalid user (?P<user>(?P<cond_user>\S+)|(?:(?! from ).)*?) from <HOST>...
+func rulePubkeyInvalid(s []byte, m *match) bool {
+	p, ok := lit(s, 0, "Failed publickey for invalid user ")
+	if !ok {
+		return false
+	}
+	m.kind = KindPubkeyInvalidUser
+	return userCond(s, p, true, m)
+}
+
+// PublicKey is the sshd filter's publickey option (FAIL2BAN.md §1.3).
+type PublicKey uint8
+
+const (
+	PublicKeyNoFail  PublicKey = iota // default: "Failed publickey" of a valid user is a helper
+	PublicKeyInvalid                  // only invalid users' publickey failures count
+	PublicKeyAny                      // every publickey failure counts
+	PublicKeyIgnore                   // publickey failures never count
+)
+
+// 4: ^Failed <method> for (?P<cond_inv>invalid user )?(?P<user>...) from <HOST>...
+func ruleFailed(pk PublicKey) rule {
+	return func(s []byte, m *match) bool {
+		p, ok := lit(s, 0, "Failed ")
+		if !ok {
+			return false
+		}
+		te := tokenEnd(s, p)
+		if te == p || !hasPrefixAt(s, te, " for ") {
+			return false
+		}
+		nofail := false
+		switch pk {
+		case PublicKeyNoFail:
+			nofail = te-p == len("publickey") && hasPrefixAt(s, p, "publickey")
+		case PublicKeyInvalid, PublicKeyIgnore:
+			// \b(?!publickey)\S+
+			if is(s, p, clWord) == 0 || hasPrefixAt(s, p, "publickey") {
+				return false
+			}
+		}
+		q := te + len(" for ")
+		m.kind, m.nofail = KindFailed, nofail
+		if r, ok := lit(s, q, "invalid user "); ok && userCond(s, r, true, m) {
+			return true
+		}
+		return userCond(s, q, false, m)
+	}
+}
+
+// 5: ^(?P<user>ROOT) LOGIN REFUSED FROM <HOST>
+func ruleRootRefused(s []byte, m *match) bool {
+	p, ok := lit(s, 0, "ROOT LOGIN REFUSED FROM ")
+	if !ok {
+		return false
+	}
+	h, ok := matchHost(s, p, func(int) bool { return true })
+	if !ok {
+		return false
+	}
+	m.kind, m.us, m.ue, m.h = KindRootRefused, 0, 4, h
+	return true
+}
+
+// 6: ^[iI](?:llegal|nvalid) user (?P<user>.*?) from <HOST>__suff$
+func ruleInvalidUser(s []byte, m *match) bool {
+	if len(s) == 0 || (s[0] != 'i' && s[0] != 'I') {
+		return false
+	}
+	p, ok := lit(s, 1, "nvalid user ")
+	if !ok {
+		if p, ok = lit(s, 1, "llegal user "); !ok {
+			return false
+		}
+	}
+	m.kind = KindInvalidUser
+	return fromHost(s, p, true, m, func(p int) bool { return suffEnd(s, p) })
+}
+
+// 7, 8, 9, 12, 13: ^User (?P<user>\S+|.*?) from <HOST> not allowed because <why>__suff$
+func ruleNotAllowed(kind Kind, why string) rule {
+	tailLit := " not allowed because " + why
+	return func(s []byte, m *match) bool {
+		p, ok := lit(s, 0, "User ")
+		if !ok {
+			return false
+		}
+		m.kind = kind
+		return tokenOrLazy(s, p, sFrom, m, func(p int) bool {
+			q, ok := lit(s, p, tailLit)
+			return ok && suffEnd(s, q)
+		})
+	}
+}
+
+// 10: ^refused connect from \S+ \(<HOST>\)
+func ruleRefused(s []byte, m *match) bool {
+	p, ok := lit(s, 0, "refused connect from ")
+	if !ok {
+		return false
+	}
+	e := tokenEnd(s, p)
+	if e == p || !hasPrefixAt(s, e, " (") {
+		return false
+	}
+	h, ok := matchHost(s, e+2, func(q int) bool { return q < len(s) && s[q] == ')' })
+	if !ok {
+		return false
+	}
+	m.kind, m.h = KindRefusedConnect, h
+	return true
+}
+
+// portOnColon matches (?: (?:port \d+|on \S+)){0,2}:\s* then k.
+func portOnColon(s []byte, p int, k tailFunc) bool {
+	return portOn(s, p, 0, 2, false, func(q int) bool {
+		if q >= len(s) || s[q] != ':' {
+			return false
+		}
+		return k(spanIs(s, q+1, clSpace))
+	})
+}
+
+// 11: ^Received disconnect from <HOST>(...){0,2}:\s*3: .*: Auth fail__suff$
+func ruleDisconnectAuthFail(s []byte, m *match) bool {
+	p, ok := lit(s, 0, "Received disconnect from ")
+	if !ok || bytes.Index(s[p:], []byte(": Auth fail")) < 0 { // the regex needs the literal
+		return false
+	}
+	h, ok := matchHost(s, p, func(q int) bool {
+		return portOnColon(s, q, func(r int) bool {
+			r, ok := lit(s, r, "3: ")
+			if !ok {
+				return false
+			}
+			return eachLast(s, r, []byte(": Auth fail"), func(x int) bool {
+				return suffEnd(s, x+len(": Auth fail"))
+			})
+		})
+	})
+	if !ok {
+		return false
+	}
+	m.kind, m.forget, m.h = KindDisconnectAuthFail, true, h
+	return true
+}
+
+// 14: ^(?P<nofail>pam_[a-z]+\(sshd:auth\):\s+authentication failure;)
+// (?:\s+(?:(?:logname|e?uid|tty)=\S*)){0,4}\s+ruser=(?P<alt_user>\S*)\s+rhost=<HOST>
+// (?:\s+user=(?P<user>\S*))?__suff$
+func rulePAM(s []byte, m *match) bool {
+	p, ok := lit(s, 0, "pam_")
+	if !ok {
+		return false
+	}
+	q := p
+	for q < len(s) && s[q] >= 'a' && s[q] <= 'z' {
+		q++
+	}
+	if q == p {
+		return false
+	}
+	if q, ok = lit(s, q, "(sshd:auth):"); !ok {
+		return false
+	}
+	w := spanIs(s, q, clSpace)
+	if w == q {
+		return false
+	}
+	if q, ok = lit(s, w, "authentication failure;"); !ok {
+		return false
+	}
+	for n := 0; n < 4; n++ {
+		w := spanIs(s, q, clSpace)
+		if w == q {
+			break
+		}
+		var r int
+		if r, ok = lit(s, w, "logname="); !ok {
+			if r, ok = lit(s, w, "euid="); !ok {
+				if r, ok = lit(s, w, "uid="); !ok {
+					if r, ok = lit(s, w, "tty="); !ok {
+						break
+					}
+				}
+			}
+		}
+		q = tokenEnd(s, r)
+	}
+	w = spanIs(s, q, clSpace)
+	if w == q {
+		return false
+	}
+	if q, ok = lit(s, w, "ruser="); !ok {
+		return false
+	}
+	ru := tokenEnd(s, q)
+	w = spanIs(s, ru, clSpace)
+	if w == ru {
+		return false
+	}
+	r, ok := lit(s, w, "rhost=")
+	if !ok {
+		return false
+	}
+	us, ue := -1, -1
+	h, ok := matchHost(s, r, func(p int) bool {
+		us, ue = -1, -1
+		if w := spanIs(s, p, clSpace); w > p {
+			if a, ok := lit(s, w, "user="); ok {
+				e := tokenEnd(s, a)
+				if suffEnd(s, e) {
+					us, ue = a, e
+					return true
+				}
+			}
+		}
+		return suffEnd(s, p)
+	})
+	if !ok {
+		return false
+	}
+	m.kind, m.nofail, m.h = KindPAMFailure, true, h
+	// alt_user becomes user when user is empty or absent.
+	if ue > us {
+		m.us, m.ue = us, ue
+	} else if ru > q {
+		m.us, m.ue = q, ru
+	} else if us >= 0 {
+		m.us, m.ue = us, ue
+	}
+	return true
+}
+
+// 15: ^maximum authentication attempts exceeded for (?P<user>.*) from <HOST>(...){0,2}(?: ssh\d*)?__suff$
+func ruleMaxAuth(s []byte, m *match) bool {
+	p, ok := lit(s, 0, "maximum authentication attempts exceeded for ")
+	if !ok {
+		return false
+	}
+	m.kind = KindMaxAuthAttempts
+	return fromHost(s, p, false, m, func(p int) bool {
+		return portOn(s, p, 0, 2, false, func(q int) bool {
+			return sshOpt(s, q, func(r int) bool { return suffEnd(s, r) })
+		})
+	})
+}
+
+// 16: ^User (?P<user>\S+|.*?) not allowed because account is locked
+func ruleLocked(s []byte, m *match) bool {
+	p, ok := lit(s, 0, "User ")
+	if !ok {
+		return false
+	}
+	const t = " not allowed because account is locked"
+	x := -1
+	if e := tokenEnd(s, p); e > p && hasPrefixAt(s, e, t) {
+		x = e
+	} else {
+		eachFirst(s, p, []byte(t), func(i int) bool { x = i; return true })
+	}
+	if x < 0 {
+		return false
+	}
+	m.kind, m.us, m.ue = KindAccountLocked, p, x
+	return true
+}
+
+// 17: ^Disconnecting(?: from)?(?: (?:invalid|authenticating)) user (?P<user>\S+) <HOST>
+// (...){0,2}:\s*Change of username or service not allowed:\s*.*\[preauth\]\s*$
+func ruleChangeUser(s []byte, m *match) bool {
+	p, ok := lit(s, 0, "Disconnecting")
+	if !ok {
+		return false
+	}
+	if q, ok := lit(s, p, " from"); ok && (hasPrefixAt(s, q, " invalid") || hasPrefixAt(s, q, " authenticating")) {
+		p = q
+	}
+	if q, ok := lit(s, p, " invalid"); ok {
+		p = q
+	} else if q, ok := lit(s, p, " authenticating"); ok {
+		p = q
+	} else {
+		return false
+	}
+	if p, ok = lit(s, p, " user "); !ok {
+		return false
+	}
+	e := tokenEnd(s, p)
+	if e == p || e >= len(s) || s[e] != ' ' || bytes.Index(s[e:], []byte("Change of username or service not allowed:")) < 0 {
+		return false
+	}
+	h, ok := matchHost(s, e+1, func(q int) bool {
+		return portOnColon(s, q, func(r int) bool {
+			r, ok := lit(s, r, "Change of username or service not allowed:")
+			if !ok {
+				return false
+			}
+			return eachLast(s, r, []byte("[preauth]"), func(x int) bool {
+				return restSpace(s, x+len("[preauth]"))
+			})
+		})
+	})
+	if !ok {
+		return false
+	}
+	m.kind, m.forget, m.us, m.ue, m.h = KindChangeUser, true, p, e, h
+	return true
+}
+
+// 18: ^Disconnecting: Too many authentication failures(?: for (?P<user>\S+|.*?))?__suff$
+func ruleTooMany(s []byte, m *match) bool {
+	p, ok := lit(s, 0, "Disconnecting: Too many authentication failures")
+	if !ok {
+		return false
+	}
+	m.kind = KindTooManyAuth
+	if q, ok := lit(s, p, " for "); ok {
+		if e := tokenEnd(s, q); e > q && suffEnd(s, e) {
+			m.us, m.ue = q, e
+			return true
+		}
+		for e := q; e <= len(s); e++ {
+			if suffEnd(s, e) {
+				m.us, m.ue = q, e
+				return true
+			}
+		}
+	}
+	return suffEnd(s, p)
+}
+
+// 19: ^(?P<nofail>Received (?P<mlfforget>disconnect)) from <HOST>(...){0,2}:\s*11:
+func ruleDisconnectBye(s []byte, m *match) bool {
+	p, ok := lit(s, 0, "Received disconnect from ")
+	if !ok || bytes.Index(s[p:], []byte("11:")) < 0 { // the regex needs the literal
+		return false
+	}
+	h, ok := matchHost(s, p, func(q int) bool {
+		return portOnColon(s, q, func(r int) bool { return hasPrefixAt(s, r, "11:") })
+	})
+	if !ok {
+		return false
+	}
+	m.kind, m.nofail, m.forget, m.h = KindDisconnectBye, true, true, h
+	return true
+}
+
+type closedTail uint8
+
+const (
+	closedNormal closedTail = iota // (?:__suff|\s*)$
+	closedDDoS                     // (?: (?:port \d+|on \S+)){0,2}\s+\[preauth\]\s*$
+	closedDDoSNF                   // (?:(?: (?:port \d+|on \S+)){0,2}|\s*)$
+)
+
+// 20 and friends: ^(Connection (?:closed|reset)|Disconnected) (?:by|from)
+// (?: (?:invalid|authenticating) user (?P<user>\S+|.*?))? <HOST><tail>
+func ruleClosed(t closedTail, nofail bool) rule {
+	general := ruleClosedGeneral(t, nofail)
+	if t == closedDDoSNF {
+		return general
+	}
+	return func(s []byte, m *match) bool {
+		// The common "Connection closed by A.B.C.D port N [preauth]": no
+		// user part can start at the digit, the dotted quad takes all its
+		// digits, and both tails accept the port and "[preauth]" at once.
+		if p, ok := lit(s, 0, "Connection closed by "); ok {
+			if ipEnd, ok := dottedQuad(s, p); ok && plainPortPreauth(s, ipEnd) {
+				m.kind, m.nofail, m.forget = KindConnectionClosed, nofail, true
+				m.us, m.h = -1, host{kind: hostIP4, vs: p, ve: ipEnd, end: ipEnd}
+				return true
+			}
+		}
+		return general(s, m)
+	}
+}
+
+// plainPortPreauth reports whether s[p:] is " port N [preauth]".
+func plainPortPreauth(s []byte, p int) bool {
+	if !hasPrefixAt(s, p, " port ") {
+		return false
+	}
+	p += len(" port ")
+	d := p
+	for p < len(s) && isDigit(s[p]) {
+		p++
+	}
+	return p > d && string(s[p:]) == " [preauth]"
+}
+
+// dottedQuad matches four ASCII groups of 1-3 digits joined by dots at p,
+// not followed by a digit, and returns its end.
+func dottedQuad(s []byte, p int) (int, bool) {
+	for g := 0; g < 4; g++ {
+		if g > 0 {
+			if p >= len(s) || s[p] != '.' {
+				return 0, false
+			}
+			p++
+		}
+		d := p
+		for p < len(s) && p-d < 3 && isDigit(s[p]) {
+			p++
+		}
+		if p == d || (p < len(s) && isDigit(s[p])) {
+			return 0, false
+		}
+	}
+	return p, true
+}
+
+// ruleClosedGeneral is ruleClosed without the shortcut for the common line.
+func ruleClosedGeneral(t closedTail, nofail bool) rule {
+	return func(s []byte, m *match) bool {
+		var p int
+		var ok bool
+		if p, ok = lit(s, 0, "Connection closed"); !ok {
+			if p, ok = lit(s, 0, "Connection reset"); !ok {
+				if p, ok = lit(s, 0, "Disconnected"); !ok {
+					return false
+				}
+			}
+		}
+		if q, ok := lit(s, p, " by"); ok {
+			p = q
+		} else if q, ok := lit(s, p, " from"); ok {
+			p = q
+		} else {
+			return false
+		}
+		var tail tailFunc
+		switch t {
+		case closedNormal:
+			tail = func(q int) bool { return suffEnd(s, q) }
+		case closedDDoS:
+			tail = func(q int) bool {
+				return portOn(s, q, 0, 2, false, func(r int) bool {
+					w := spanIs(s, r, clSpace)
+					if w == r {
+						return false
+					}
+					// \s+ greedy, then the literal: backtracking cannot help
+					// because "[" is not a space.
+					a, ok := lit(s, w, "[preauth]")
+					return ok && restSpace(s, a)
+				})
+			}
+		case closedDDoSNF:
+			tail = func(q int) bool {
+				if portOn(s, q, 0, 2, false, func(r int) bool { return r == len(s) }) {
+					return true
+				}
+				return restSpace(s, q)
+			}
+		}
+		m.kind, m.nofail, m.forget = KindConnectionClosed, nofail, true
+		for _, who := range [...]string{" invalid user ", " authenticating user "} {
+			if q, ok := lit(s, p, who); ok {
+				if tokenOrLazy(s, q, []byte{' '}, m, tail) {
+					return true
+				}
+			}
+		}
+		if p < len(s) && s[p] == ' ' {
+			if h, ok := matchHost(s, p+1, tail); ok {
+				m.us, m.h = -1, h
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// extra 20: ^(?P<mlfforget>Disconnected)(?: from)?(?: (?:invalid|authenticating)) user
+// (?P<user>\S+|.*?) <HOST>(...){0,2} \[preauth\]\s*$
+func ruleDisconnectedExtra(s []byte, m *match) bool {
+	p, ok := lit(s, 0, "Disconnected")
+	if !ok {
+		return false
+	}
+	tail := func(q int) bool {
+		return portOn(s, q, 0, 2, false, func(r int) bool {
+			a, ok := lit(s, r, " [preauth]")
+			return ok && restSpace(s, a)
+		})
+	}
+	m.kind, m.forget = KindConnectionClosed, true
+	try := func(p int) bool {
+		for _, who := range [...]string{" invalid user ", " authenticating user "} {
+			if q, ok := lit(s, p, who); ok && tokenOrLazy(s, q, []byte{' '}, m, tail) {
+				return true
+			}
+		}
+		return false
+	}
+	if q, ok := lit(s, p, " from"); ok && try(q) {
+		return true
+	}
+	return try(p)
+}
+
+// 21: ^(?P<mlfforget>(?P<mlfgained>Accepted \w+)) for (?P<user>\S+) from <HOST>(?:\s|$)
+func ruleAccepted(s []byte, m *match) bool {
+	p, ok := lit(s, 0, "Accepted ")
+	if !ok {
+		return false
+	}
+	e := spanIs(s, p, clWord)
+	if e == p {
+		return false
+	}
+	if p, ok = lit(s, e, " for "); !ok {
+		return false
+	}
+	ue := tokenEnd(s, p)
+	if ue == p || !hasPrefixAt(s, ue, " from ") {
+		return false
+	}
+	h, ok := matchHost(s, ue+len(sFrom), func(q int) bool { return q == len(s) || is(s, q, clSpace) > 0 })
+	if !ok {
+		return false
+	}
+	m.kind, m.nofail, m.gained, m.forget, m.us, m.ue, m.h = KindAccepted, true, true, true, p, ue, h
+	return true
+}
+
+func anyTail(int) bool { return true }
+
+// ddos: ^Did not receive identification string from <HOST>
+func ruleNoIdent(s []byte, m *match) bool {
+	p, ok := lit(s, 0, "Did not receive identification string from ")
+	if !ok {
+		return false
+	}
+	h, ok := matchHost(s, p, anyTail)
+	m.kind, m.h = KindNoIdentification, h
+	return ok
+}
+
+// ddos: ^kex_exchange_identification: (?:read: )?(?:[Cc]lient sent invalid protocol identifier|
+// [Cc]onnection (?:closed by remote host|reset by peer))
+func ruleKex(s []byte, m *match) bool {
+	p, ok := lit(s, 0, "kex_exchange_identification: ")
+	if !ok {
+		return false
+	}
+	if q, ok := lit(s, p, "read: "); ok {
+		p = q
+	}
+	if p >= len(s) {
+		return false
+	}
+	c := s[p]
+	rest := s[p+1:]
+	switch {
+	case c == 'C' || c == 'c':
+	default:
+		return false
+	}
+	if hasPrefixAt(rest, 0, "lient sent invalid protocol identifier") ||
+		hasPrefixAt(rest, 0, "onnection closed by remote host") ||
+		hasPrefixAt(rest, 0, "onnection reset by peer") {
+		m.kind = KindKexIdentification
+		return true
+	}
+	return false
+}
+
+// ddos: ^Bad protocol version identification '.*' from <HOST>
+func ruleBadProto(s []byte, m *match) bool {
+	p, ok := lit(s, 0, "Bad protocol version identification '")
+	if !ok {
+		return false
+	}
+	m.kind = KindBadProtocol
+	return eachLast(s, p, []byte("' from "), func(x int) bool {
+		h, ok := matchHost(s, x+len("' from "), anyTail)
+		m.h = h
+		return ok
+	})
+}
+
+// ddos: ^(?P<nofail>SSH: Server;Ltype:) (?:Authname|Version|Kex);Remote: <HOST>-\d+;[A-Z]\w+:
+func ruleSSHServer(s []byte, m *match) bool {
+	p, ok := lit(s, 0, "SSH: Server;Ltype: ")
+	if !ok {
+		return false
+	}
+	var q int
+	if q, ok = lit(s, p, "Authname"); !ok {
+		if q, ok = lit(s, p, "Version"); !ok {
+			if q, ok = lit(s, p, "Kex"); !ok {
+				return false
+			}
+		}
+	}
+	if q, ok = lit(s, q, ";Remote: "); !ok {
+		return false
+	}
+	h, ok := matchHost(s, q, func(r int) bool {
+		if r >= len(s) || s[r] != '-' {
+			return false
+		}
+		d := spanIs(s, r+1, clDigit)
+		if d == r+1 || d >= len(s) || s[d] != ';' {
+			return false
+		}
+		d++
+		if d >= len(s) || s[d] < 'A' || s[d] > 'Z' {
+			return false
+		}
+		w := spanIs(s, d+1, clWord)
+		return w > d+1 && w < len(s) && s[w] == ':'
+	})
+	if !ok {
+		return false
+	}
+	m.kind, m.nofail, m.h = KindSSHServer, true, h
+	return true
+}
+
+// ddos: ^Read from socket failed: Connection (?P<mlfforget>reset) by peer
+func ruleReadSocket(s []byte, m *match) bool {
+	if !hasPrefixAt(s, 0, "Read from socket failed: Connection reset by peer") {
+		return false
+	}
+	m.kind, m.forget = KindReadSocket, true
+	return true
+}
+
+// ddos: ^banner exchange: Connection from <HOST>(...){0,2}: invalid format
+func ruleBanner(s []byte, m *match) bool {
+	p, ok := lit(s, 0, "banner exchange: Connection from ")
+	if !ok {
+		return false
+	}
+	h, ok := matchHost(s, p, func(q int) bool {
+		return portOn(s, q, 0, 2, false, func(r int) bool { return hasPrefixAt(s, r, ": invalid format") })
+	})
+	m.kind, m.h = KindBannerExchange, h
+	return ok
+}
+
+// extra: ^Received (?P<mlfforget>disconnect) from <HOST>(...){0,2}:\s*14: No(?: supported)? authentication methods available
+func ruleNoAuthMethods(s []byte, m *match) bool {
+	p, ok := lit(s, 0, "Received disconnect from ")
+	if !ok {
+		return false
+	}
+	h, ok := matchHost(s, p, func(q int) bool {
+		return portOnColon(s, q, func(r int) bool {
+			r, ok := lit(s, r, "14: No")
+			if !ok {
+				return false
+			}
+			if a, ok := lit(s, r, " supported"); ok && hasPrefixAt(s, a, " authentication methods available") {
+				return true
+			}
+			return hasPrefixAt(s, r, " authentication methods available")
+		})
+	})
+	if !ok {
+		return false
+	}
+	m.kind, m.forget, m.h = KindNoAuthMethods, true, h
+	return true
+}
+
+// algFound matches <__alg_match> found then k.
+func foundAfter(s []byte, p int, k tailFunc) bool {
+	return alg(s, p, 0, func(e int) bool {
+		a, ok := lit(s, e, " found")
+		return ok && k(a)
+	})
+}
+
+// extra: ^Unable to negotiate with <HOST>(...){0,2}: no matching <alg> found.
+func ruleNegotiateWith(s []byte, m *match) bool {
+	p, ok := lit(s, 0, "Unable to negotiate with ")
+	if !ok {
+		return false
+	}
+	h, ok := matchHost(s, p, func(q int) bool {
+		return portOn(s, q, 0, 2, false, func(r int) bool {
+			r, ok := lit(s, r, ": no matching ")
+			return ok && foundAfter(s, r, func(a int) bool { return a < len(s) })
+		})
+	})
+	m.kind, m.h = KindNegotiateWith, h
+	return ok
+}
+
+// extra: ^Unable to negotiate a <alg>
+func ruleNegotiate(s []byte, m *match) bool {
+	p, ok := lit(s, 0, "Unable to negotiate a ")
+	if !ok || is(s, p, clWord) == 0 {
+		return false
+	}
+	m.kind = KindNegotiate
+	return true
+}
+
+// extra: ^no matching <alg> found:
+func ruleNoMatching(s []byte, m *match) bool {
+	p, ok := lit(s, 0, "no matching ")
+	if !ok {
+		return false
+	}
+	m.kind = KindNoMatching
+	return foundAfter(s, p, func(a int) bool { return a < len(s) && s[a] == ':' })
+}
+
+// cfooterre: ^(?P<nofail>Connection from) <HOST>
+func ruleConnFrom(s []byte, m *match) bool {
+	p, ok := lit(s, 0, "Connection from ")
+	if !ok {
+		return false
+	}
+	h, ok := matchHost(s, p, anyTail)
+	m.kind, m.nofail, m.h = KindConnectionFrom, true, h
+	return ok
+}

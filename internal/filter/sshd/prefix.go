@@ -1,0 +1,323 @@
+package sshd
+
+// fail2ban's sshd prefregex for logtype=file, applied to the line after the
+// date text has been cut out:
+//
+//	^(?P<mlfid>(?:\[\])?\s*(?:<[^.]+\.[^.]+>\s+)?(?:\S+\s+)?(?:kernel:\s?\[ *\d+\.\d+\]:?\s+)?
+//	  (?:@vserver_\S+\s+)?(?:(?:(?:\[\d+\])?:\s+[\[\(]?sshd(?:\(\S+\))?[\]\)]?:?|
+//	  [\[\(]?sshd(?:\(\S+\))?[\]\)]?:?(?:\[\d+\])?:?)\s+)?(?:\[ID \d+ \S+\]\s+)?)
+//	(?:(?:error|fatal): (?:PAM: )?)?(?P<content>.+)$
+//
+// "sshd" also accepts "sshd-session" (OpenSSH >= 9.8), as fail2ban 1.1.1
+// does. Every part is optional and greedy; content is whatever is left.
+
+// splitPrefix returns the end of the mlfid (the session key) and the start
+// of the content. ok is false when no content is left.
+func splitPrefix(s []byte) (mlfidEnd, contentStart int, ok bool) {
+	p := 0
+	if hasPrefixAt(s, 0, "[]") {
+		p = 2
+	}
+	p = spanIs(s, p, clSpace)
+	p = facility(s, p)
+	// (?:\S+\s+)? one host token.
+	if e := tokenEnd(s, p); e > p {
+		if w := spanIs(s, e, clSpace); w > e {
+			p = w
+		}
+	}
+	p = kernel(s, p)
+	if hasPrefixAt(s, p, "@vserver_") {
+		if e := tokenEnd(s, p+9); e > p+9 {
+			if w := spanIs(s, e, clSpace); w > e {
+				p = w
+			}
+		}
+	}
+	p = daemon(s, p)
+	p = solarisID(s, p)
+	mlfidEnd = p
+	if q, ok := lit(s, p, "error: "); ok {
+		p = q
+		if q, ok := lit(s, p, "PAM: "); ok {
+			p = q
+		}
+	} else if q, ok := lit(s, p, "fatal: "); ok {
+		p = q
+		if q, ok := lit(s, p, "PAM: "); ok {
+			p = q
+		}
+	}
+	return mlfidEnd, p, p < len(s)
+}
+
+// facility matches (?:<[^.]+\.[^.]+>\s+)? at p.
+func facility(s []byte, p int) int {
+	if p >= len(s) || s[p] != '<' {
+		return p
+	}
+	d := p + 1
+	for d < len(s) && s[d] != '.' {
+		d++
+	}
+	if d == p+1 || d >= len(s) {
+		return p
+	}
+	e := d + 1
+	for e < len(s) && s[e] != '.' {
+		e++
+	}
+	// [^.]+ greedy up to e, then back off to a '>' followed by \s+.
+	for g := e - 1; g > d+1; g-- {
+		if s[g] == '>' {
+			if w := spanIs(s, g+1, clSpace); w > g+1 {
+				return w
+			}
+		}
+	}
+	return p
+}
+
+// kernel matches (?:kernel:\s?\[ *\d+\.\d+\]:?\s+)? at p.
+func kernel(s []byte, p int) int {
+	q, ok := lit(s, p, "kernel:")
+	if !ok {
+		return p
+	}
+	try := func(q int) int {
+		if q >= len(s) || s[q] != '[' {
+			return -1
+		}
+		q++
+		for q < len(s) && s[q] == ' ' {
+			q++
+		}
+		d := spanIs(s, q, clDigit)
+		if d == q || d >= len(s) || s[d] != '.' {
+			return -1
+		}
+		e := spanIs(s, d+1, clDigit)
+		if e == d+1 || e >= len(s) || s[e] != ']' {
+			return -1
+		}
+		e++
+		if e < len(s) && s[e] == ':' {
+			if w := spanIs(s, e+1, clSpace); w > e+1 {
+				return w
+			}
+		}
+		if w := spanIs(s, e, clSpace); w > e {
+			return w
+		}
+		return -1
+	}
+	if n := is(s, q, clSpace); n > 0 {
+		if r := try(q + n); r >= 0 {
+			return r
+		}
+	}
+	if r := try(q); r >= 0 {
+		return r
+	}
+	return p
+}
+
+// sshdName matches sshd(?:-session)? and returns its end, or -1.
+func sshdName(s []byte, p int) int {
+	q, ok := lit(s, p, "sshd")
+	if !ok {
+		return -1
+	}
+	if r, ok := lit(s, q, "-session"); ok {
+		return r
+	}
+	return q
+}
+
+// daemon matches the optional daemon tag group, which must end in \s+.
+func daemon(s []byte, p int) int {
+	// The common "sshd[1234]: ": alternative A cannot start with 's', and
+	// B's first path (name, no parenthesis, the pid, the colon, spaces)
+	// succeeds, so the answer is the end of the spaces.
+	if hasPrefixAt(s, p, "sshd[") {
+		q := p + 5
+		for q < len(s) && s[q]-'0' < 10 {
+			q++
+		}
+		if q > p+5 && hasPrefixAt(s, q, "]: ") {
+			return spanIs(s, q+3, clSpace)
+		}
+	}
+	// Alternative A: (?:\[\d+\])?:\s+[\[\(]?sshd(?:\(\S+\))?[\]\)]?:?
+	if r := daemonA(s, p); r >= 0 {
+		return r
+	}
+	// Alternative B: [\[\(]?sshd(?:\(\S+\))?[\]\)]?:?(?:\[\d+\])?:?
+	if r := daemonB(s, p); r >= 0 {
+		return r
+	}
+	return p
+}
+
+// bracketPID matches \[\d+\] at p and returns its end, or -1.
+func bracketPID(s []byte, p int) int {
+	if p >= len(s) || s[p] != '[' {
+		return -1
+	}
+	d := spanIs(s, p+1, clDigit)
+	if d == p+1 || d >= len(s) || s[d] != ']' {
+		return -1
+	}
+	return d + 1
+}
+
+// sshdTag matches [\[\(]?sshd(?:\(\S+\))?[\]\)]?:? and calls k with each
+// possible end, in regex order, until k accepts; it returns k's result.
+func sshdTag(s []byte, p int, k func(int) int) int {
+	starts := [2]int{p, -1}
+	if p < len(s) && (s[p] == '[' || s[p] == '(') {
+		starts = [2]int{p + 1, p}
+	}
+	for _, a := range starts {
+		if a < 0 {
+			break
+		}
+		n := sshdName(s, a)
+		if n < 0 {
+			continue
+		}
+		// (?:\(\S+\))? greedy: the last ')' inside the token first.
+		if n < len(s) && s[n] == '(' {
+			te := tokenEnd(s, n+1)
+			for c := te - 1; c > n+1; c-- {
+				if s[c] == ')' {
+					if r := afterName(s, c+1, k); r >= 0 {
+						return r
+					}
+				}
+			}
+		}
+		if r := afterName(s, n, k); r >= 0 {
+			return r
+		}
+	}
+	return -1
+}
+
+// afterName matches [\]\)]?:? then k.
+func afterName(s []byte, p int, k func(int) int) int {
+	q := p
+	if q < len(s) && (s[q] == ']' || s[q] == ')') {
+		if r := colonOpt(s, q+1, k); r >= 0 {
+			return r
+		}
+	}
+	return colonOpt(s, p, k)
+}
+
+func colonOpt(s []byte, p int, k func(int) int) int {
+	if p < len(s) && s[p] == ':' {
+		if r := k(p + 1); r >= 0 {
+			return r
+		}
+	}
+	return k(p)
+}
+
+// spaces1 returns the end of \s+ at p, or -1.
+func spaces1(s []byte, p int) int {
+	if w := spanIs(s, p, clSpace); w > p {
+		return w
+	}
+	return -1
+}
+
+func daemonA(s []byte, p int) int {
+	try := func(q int) int {
+		if q >= len(s) || s[q] != ':' {
+			return -1
+		}
+		w := spaces1(s, q+1)
+		if w < 0 {
+			return -1
+		}
+		return sshdTag(s, w, func(e int) int { return spaces1(s, e) })
+	}
+	if b := bracketPID(s, p); b >= 0 {
+		if r := try(b); r >= 0 {
+			return r
+		}
+	}
+	return try(p)
+}
+
+func daemonB(s []byte, p int) int {
+	return sshdTag(s, p, func(e int) int {
+		if b := bracketPID(s, e); b >= 0 {
+			if r := colonOpt(s, b, func(x int) int { return spaces1(s, x) }); r >= 0 {
+				return r
+			}
+		}
+		return colonOpt(s, e, func(x int) int { return spaces1(s, x) })
+	})
+}
+
+// solarisID matches (?:\[ID \d+ \S+\]\s+)? at p.
+func solarisID(s []byte, p int) int {
+	q, ok := lit(s, p, "[ID ")
+	if !ok {
+		return p
+	}
+	d := spanIs(s, q, clDigit)
+	if d == q || d >= len(s) || s[d] != ' ' {
+		return p
+	}
+	te := tokenEnd(s, d+1)
+	for c := te - 1; c > d+1; c-- {
+		if s[c] == ']' {
+			if w := spaces1(s, c+1); w >= 0 {
+				return w
+			}
+		}
+	}
+	return p
+}
+
+// splitPrefixJournal is the prefregex of logtype=journal (lines that
+// fail2ban's systemd backend synthesises as "host ident[pid]: message"):
+//
+//	^(?P<mlfid>\s*(?:\S+\s+)?(?:sshd(?:\[\d+\])?:?\s+)?(?:kernel:\s?\[ *\d+\.\d+\]:?\s+)?)
+//	(?:(?:error|fatal): (?:PAM: )?)?(?P<content>.+)$
+func splitPrefixJournal(s []byte) (mlfidEnd, contentStart int, ok bool) {
+	p := spanIs(s, 0, clSpace)
+	if e := tokenEnd(s, p); e > p {
+		if w := spanIs(s, e, clSpace); w > e {
+			p = w
+		}
+	}
+	if n := sshdName(s, p); n >= 0 {
+		try := func(q int) int { return colonOpt(s, q, func(x int) int { return spaces1(s, x) }) }
+		r := -1
+		if b := bracketPID(s, n); b >= 0 {
+			r = try(b)
+		}
+		if r < 0 {
+			r = try(n)
+		}
+		if r >= 0 {
+			p = r
+		}
+	}
+	p = kernel(s, p)
+	mlfidEnd = p
+	for _, pre := range [...]string{"error: ", "fatal: "} {
+		if q, ok := lit(s, p, pre); ok {
+			p = q
+			if q, ok := lit(s, p, "PAM: "); ok {
+				p = q
+			}
+			break
+		}
+	}
+	return mlfidEnd, p, p < len(s)
+}

@@ -1,0 +1,132 @@
+package geo
+
+import (
+	"sort"
+
+	"github.com/banscope/banscope/internal/distinct"
+	"github.com/banscope/banscope/internal/filter/sshd"
+)
+
+// Breakdown counts failures, distinct addresses and bans per country (and
+// per autonomous system, when an ASN database is open). Its memory is
+// bounded: distinct addresses are counted exactly up to exactLimit per
+// country, then estimated with a HyperLogLog (about 1.6 % error).
+type Breakdown struct {
+	r         *Resolver
+	countries map[string]*CountryStats
+	// recent addresses, direct-mapped by hash: a known address skips the
+	// lookup and is already among the distinct (attackers come back)
+	memo []memoEntry
+}
+
+type memoEntry struct {
+	id  sshd.ID
+	s   *CountryStats
+	a   *ASNStats
+	set bool
+}
+
+const memoSize = 4096
+
+// CountryStats are one country's numbers.
+type CountryStats struct {
+	Failures int64
+	Bans     int64
+	ips      distinct.Set
+	asns     map[uint32]*ASNStats
+}
+
+// ASNStats are one autonomous system's numbers within a country.
+type ASNStats struct {
+	ASN      uint32 `json:"asn"`
+	Org      string `json:"org"`
+	Failures int64  `json:"failures"`
+	ips      distinct.Set
+	IPs      int64 `json:"ips"`
+}
+
+// NewBreakdown returns an empty breakdown using r.
+func NewBreakdown(r *Resolver) *Breakdown {
+	return &Breakdown{r: r, countries: map[string]*CountryStats{}}
+}
+
+func (b *Breakdown) stats(c string) *CountryStats {
+	s := b.countries[c]
+	if s == nil {
+		s = &CountryStats{asns: map[uint32]*ASNStats{}}
+		b.countries[c] = s
+	}
+	return s
+}
+
+// Failure counts one failure of id.
+func (b *Breakdown) Failure(id sshd.ID) {
+	if b.memo == nil {
+		b.memo = make([]memoEntry, memoSize)
+	}
+	m := &b.memo[distinct.Hash(id)&(memoSize-1)]
+	if m.set && m.id == id {
+		m.s.Failures++
+		if m.a != nil {
+			m.a.Failures++
+		}
+		return
+	}
+	in := b.r.Lookup(id)
+	s := b.stats(in.Country)
+	s.Failures++
+	s.ips.Add(id)
+	var a *ASNStats
+	if in.ASN != 0 {
+		a = s.asns[in.ASN]
+		if a == nil {
+			a = &ASNStats{ASN: in.ASN, Org: in.ASOrg}
+			s.asns[in.ASN] = a
+		}
+		a.Failures++
+		a.ips.Add(id)
+	}
+	*m = memoEntry{id: id, s: s, a: a, set: true}
+}
+
+// Ban counts one ban of id.
+func (b *Breakdown) Ban(id sshd.ID) { b.stats(b.r.Lookup(id).Country).Bans++ }
+
+// Row is one country of a report.
+type Row struct {
+	Country  string     `json:"-"`
+	Failures int64      `json:"failures"`
+	IPs      int64      `json:"ips"`
+	Bans     int64      `json:"bans"`
+	TopASNs  []ASNStats `json:"top_asns,omitempty"`
+}
+
+// Rows returns the countries, most failures first, each with its top ASNs.
+func (b *Breakdown) Rows(topASNs int) []Row {
+	var rows []Row
+	for c, s := range b.countries {
+		row := Row{Country: c, Failures: s.Failures, IPs: s.ips.Count(), Bans: s.Bans}
+		for _, a := range s.asns {
+			x := *a
+			x.IPs = a.ips.Count()
+			row.TopASNs = append(row.TopASNs, x)
+		}
+		sort.Slice(row.TopASNs, func(i, j int) bool {
+			if row.TopASNs[i].Failures != row.TopASNs[j].Failures {
+				return row.TopASNs[i].Failures > row.TopASNs[j].Failures
+			}
+			return row.TopASNs[i].ASN < row.TopASNs[j].ASN
+		})
+		if len(row.TopASNs) > topASNs {
+			row.TopASNs = row.TopASNs[:topASNs]
+		}
+		rows = append(rows, row)
+	}
+	sort.Slice(rows, func(i, j int) bool {
+		if rows[i].Failures != rows[j].Failures {
+			return rows[i].Failures > rows[j].Failures
+		}
+		return rows[i].Country < rows[j].Country
+	})
+	return rows
+}

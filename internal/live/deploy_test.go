@@ -1,0 +1,52 @@
+package live
+
+import (
+	"encoding/json"
+	"os"
+	"regexp"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// The shipped Grafana dashboard queries only metrics banscope exports.
+func TestDashboardMetrics(t *testing.T) {
+	b, err := os.ReadFile("../../deploy/grafana-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Panels []struct {
+			Targets []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatalf("dashboard is not JSON: %v", err)
+	}
+	known := map[string]bool{}
+	ch := make(chan *prometheus.Desc, 64)
+	collector{}.Describe(ch)
+	health{}.Describe(ch)
+	close(ch)
+	re := regexp.MustCompile(`fqName: "([a-z0-9_]+)"`)
+	for desc := range ch {
+		if m := re.FindStringSubmatch(desc.String()); m != nil {
+			known[m[1]] = true
+		}
+	}
+	names := regexp.MustCompile(`\bbanscope_[a-z0-9_]+`)
+	n := 0
+	for _, p := range d.Panels {
+		for _, tg := range p.Targets {
+			for _, m := range names.FindAllString(tg.Expr, -1) {
+				n++
+				if !known[m] {
+					t.Errorf("dashboard queries %s, which banscope does not export", m)
+				}
+			}
+		}
+	}
+	if n == 0 || len(known) < 20 {
+		t.Fatalf("%d metric references, %d known metrics", n, len(known))
+	}
+}

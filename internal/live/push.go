@@ -1,0 +1,343 @@
+package live
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Influx is where points are pushed: InfluxDB 1.x /write (DB, RP, user and
+// password) or the v2 API /api/v2/write (Org, Bucket, Token), which
+// InfluxDB 2, VictoriaMetrics and others accept.
+type Influx struct {
+	URL      string
+	DB, RP   string
+	User     string
+	Password string
+	Org      string
+	Bucket   string
+	Token    string
+	// Spool is a directory where batches wait while the server is
+	// unreachable; they are sent in order when it returns. SpoolMax bounds
+	// it (default 64 MiB): beyond, the oldest batches are dropped and
+	// counted.
+	Spool    string
+	SpoolMax int64
+	Timeout  time.Duration
+}
+
+func (in Influx) v2() bool { return in.Bucket != "" }
+
+// endpoint returns the write URL.
+func (in Influx) endpoint() (string, error) {
+	u, err := url.Parse(strings.TrimRight(in.URL, "/"))
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return "", fmt.Errorf("influx URL %q: want http(s)://host:port", in.URL)
+	}
+	q := url.Values{}
+	q.Set("precision", "ns")
+	if in.v2() {
+		u.Path += "/api/v2/write"
+		q.Set("org", in.Org)
+		q.Set("bucket", in.Bucket)
+	} else {
+		if in.DB == "" {
+			return "", fmt.Errorf("influx: --influx-db (v1) or --influx-bucket (v2) is required")
+		}
+		u.Path += "/write"
+		q.Set("db", in.DB)
+		if in.RP != "" {
+			q.Set("rp", in.RP)
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// pusher sends batches in order without ever blocking the caller.
+type pusher struct {
+	in       Influx
+	url      string
+	client   *http.Client
+	queue    chan []byte
+	notice   func(string)
+	mu       sync.Mutex
+	spooled  []string // spool files, oldest first
+	seq      uint64
+	memory   [][]byte // without a spool directory: batches waiting, bounded
+	errors   float64
+	drops    float64
+	lastOK   time.Time
+	wake     chan struct{}
+	busy     int // batches handed to enqueue and not parked yet
+	inflight sync.WaitGroup
+}
+
+func newPusher(in Influx, notice func(string)) (*pusher, error) {
+	u, err := in.endpoint()
+	if err != nil {
+		return nil, err
+	}
+	if in.Timeout <= 0 {
+		in.Timeout = 10 * time.Second
+	}
+	if in.SpoolMax <= 0 {
+		in.SpoolMax = 64 << 20
+	}
+	p := &pusher{in: in, url: u, client: &http.Client{Timeout: in.Timeout}, queue: make(chan []byte, 64),
+		notice: notice, wake: make(chan struct{}, 1)}
+	if in.Spool != "" {
+		if err := os.MkdirAll(in.Spool, 0o700); err != nil {
+			return nil, fmt.Errorf("spool: %w", err)
+		}
+		ents, err := os.ReadDir(in.Spool)
+		if err != nil {
+			return nil, fmt.Errorf("spool: %w", err)
+		}
+		for _, e := range ents {
+			if strings.HasSuffix(e.Name(), ".lp") {
+				p.spooled = append(p.spooled, filepath.Join(in.Spool, e.Name()))
+				if n, err := strconv.ParseUint(strings.TrimSuffix(e.Name(), ".lp"), 10, 64); err == nil && n > p.seq {
+					p.seq = n
+				}
+			}
+		}
+		sort.Strings(p.spooled)
+	}
+	return p, nil
+}
+
+// enqueue hands a batch to the sender; it never blocks.
+func (p *pusher) enqueue(batch []byte) {
+	b := append([]byte(nil), batch...)
+	p.mu.Lock()
+	p.busy++ // counted from here until it is parked or sent
+	p.mu.Unlock()
+	select {
+	case p.queue <- b:
+	default:
+		p.park(b)
+		p.mu.Lock()
+		p.busy--
+		p.mu.Unlock()
+	}
+}
+
+// park keeps a batch for later, on disk when there is a spool.
+func (p *pusher) park(b []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.in.Spool == "" {
+		p.memory = append(p.memory, b)
+		for len(p.memory) > 256 {
+			p.memory = p.memory[1:]
+			p.drops++
+		}
+		return
+	}
+	p.seq++
+	name := filepath.Join(p.in.Spool, fmt.Sprintf("%020d.lp", p.seq))
+	if err := writeAtomic(name, b); err != nil {
+		p.drops++
+		p.notice(fmt.Sprintf("spool: %v (batch dropped)", err))
+		return
+	}
+	p.spooled = append(p.spooled, name)
+	// bound the spool: drop the oldest
+	var total int64
+	for i := len(p.spooled) - 1; i >= 0; i-- {
+		if fi, err := os.Stat(p.spooled[i]); err == nil {
+			total += fi.Size()
+		}
+		if total > p.in.SpoolMax {
+			for _, old := range p.spooled[:i+1] {
+				os.Remove(old)
+				p.drops++
+			}
+			p.spooled = p.spooled[i+1:]
+			break
+		}
+	}
+}
+
+// run sends batches until ctx is done; waiting batches go to the spool.
+func (p *pusher) run(ctx context.Context) {
+	backoff := time.Second
+	for {
+		// Waiting batches first, oldest first, so order is kept.
+		if b, from, ok := p.oldest(); ok {
+			if err := p.send(ctx, b); err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				p.fail(err)
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(backoff):
+				}
+				if backoff < time.Minute {
+					backoff *= 2
+				}
+				continue
+			}
+			backoff = time.Second
+			p.done(from)
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case b := <-p.queue:
+			p.park(b) // through the same ordered path
+			p.mu.Lock()
+			p.busy--
+			p.mu.Unlock()
+		}
+	}
+}
+
+// drainQueue moves queued batches to the spool (at shutdown).
+func (p *pusher) drainQueue() {
+	for {
+		select {
+		case b := <-p.queue:
+			p.park(b)
+			p.mu.Lock()
+			p.busy--
+			p.mu.Unlock()
+		default:
+			return
+		}
+	}
+}
+
+func (p *pusher) oldest() ([]byte, string, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.in.Spool == "" {
+		if len(p.memory) == 0 {
+			return nil, "", false
+		}
+		return p.memory[0], "", true
+	}
+	for len(p.spooled) > 0 {
+		b, err := os.ReadFile(p.spooled[0])
+		if err == nil {
+			return b, p.spooled[0], true
+		}
+		p.spooled = p.spooled[1:]
+	}
+	return nil, "", false
+}
+
+func (p *pusher) done(from string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.lastOK = time.Now()
+	if from == "" {
+		p.memory = p.memory[1:]
+		return
+	}
+	os.Remove(from)
+	p.spooled = p.spooled[1:]
+}
+
+func (p *pusher) fail(err error) {
+	p.mu.Lock()
+	p.errors++
+	p.mu.Unlock()
+	p.notice(fmt.Sprintf("push to %s: %v (will retry)", p.in.URL, err))
+}
+
+type permanentError struct{ error }
+
+func (p *pusher) send(ctx context.Context, b []byte) error {
+	var z bytes.Buffer
+	zw := gzip.NewWriter(&z)
+	zw.Write(b)
+	zw.Close()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url, &z)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
+	req.Header.Set("Content-Encoding", "gzip")
+	if p.in.v2() {
+		if p.in.Token != "" {
+			req.Header.Set("Authorization", "Token "+p.in.Token)
+		}
+	} else if p.in.User != "" || p.in.Password != "" {
+		req.SetBasicAuth(p.in.User, p.in.Password)
+	}
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	switch {
+	case resp.StatusCode/100 == 2:
+		return nil
+	case resp.StatusCode == 400 || resp.StatusCode == 413:
+		// The server will never take this batch: drop it, loudly.
+		p.notice(fmt.Sprintf("push to %s: %s: %s (batch dropped)", p.in.URL, resp.Status, strings.TrimSpace(string(msg))))
+		p.mu.Lock()
+		p.drops++
+		p.mu.Unlock()
+		return nil
+	}
+	return fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(msg)))
+}
+
+// health exports the pusher's own state.
+var (
+	pPushErrors = prometheus.NewDesc("banscope_push_errors_total", "Failed pushes to the time-series database (each is retried).", nil, nil)
+	pSpoolDepth = prometheus.NewDesc("banscope_spool_batches", "Batches waiting to be pushed.", nil, nil)
+	pSpoolDrops = prometheus.NewDesc("banscope_spool_dropped_total", "Batches dropped (spool full or rejected by the server).", nil, nil)
+	pLastPush   = prometheus.NewDesc("banscope_last_push_timestamp_seconds", "When the last push succeeded.", nil, nil)
+)
+
+type health struct{ p *pusher }
+
+func (h health) Describe(ch chan<- *prometheus.Desc) {
+	ch <- pPushErrors
+	ch <- pSpoolDepth
+	ch <- pSpoolDrops
+	ch <- pLastPush
+}
+
+func (h health) Collect(ch chan<- prometheus.Metric) {
+	if h.p == nil {
+		return
+	}
+	p := h.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ch <- prometheus.MustNewConstMetric(pPushErrors, prometheus.CounterValue, p.errors)
+	ch <- prometheus.MustNewConstMetric(pSpoolDepth, prometheus.GaugeValue, float64(len(p.spooled)+len(p.memory)+len(p.queue)))
+	ch <- prometheus.MustNewConstMetric(pSpoolDrops, prometheus.CounterValue, p.drops)
+	if !p.lastOK.IsZero() {
+		ch <- prometheus.MustNewConstMetric(pLastPush, prometheus.GaugeValue, float64(p.lastOK.UnixNano())/1e9)
+	}
+}
+
+// pending counts batches not sent yet.
+func (p *pusher) pending() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.spooled) + len(p.memory) + p.busy
+}

@@ -1,0 +1,76 @@
+package live
+
+import (
+	"compress/gzip"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The exact requests for InfluxDB 2 (no server of it is available here)
+// and InfluxDB 1.x with credentials.
+func TestPushRequests(t *testing.T) {
+	type req struct {
+		path, query, auth, enc, body string
+	}
+	var mu sync.Mutex
+	var got []req
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			t.Errorf("body not gzip: %v", err)
+			return
+		}
+		b, _ := io.ReadAll(zr)
+		u, p, _ := r.BasicAuth()
+		auth := r.Header.Get("Authorization")
+		if u != "" {
+			auth = "basic " + u + ":" + p
+		}
+		mu.Lock()
+		got = append(got, req{r.URL.Path, r.URL.RawQuery, auth, r.Header.Get("Content-Encoding"), string(b)})
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	for _, tt := range []struct {
+		in   Influx
+		want req
+	}{
+		{Influx{URL: srv.URL, Org: "acme", Bucket: "f2b", Token: "s3cret"},
+			req{"/api/v2/write", "bucket=f2b&org=acme&precision=ns", "Token s3cret", "gzip", "fail2ban,host=h,jail=sshd banned=0i,failed=1i 1\n"}},
+		{Influx{URL: srv.URL + "/", DB: "metrics", RP: "autogen", User: "u", Password: "pw"},
+			req{"/write", "db=metrics&precision=ns&rp=autogen", "basic u:pw", "gzip", "fail2ban,host=h,jail=sshd banned=0i,failed=1i 1\n"}},
+	} {
+		got = nil
+		p, err := newPusher(tt.in, func(string) {})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { p.run(ctx); close(done) }()
+		p.enqueue([]byte(tt.want.body))
+		deadline := time.Now().Add(5 * time.Second)
+		for time.Now().Before(deadline) && p.pending() > 0 {
+			time.Sleep(10 * time.Millisecond)
+		}
+		cancel()
+		<-done
+		mu.Lock()
+		if len(got) != 1 || got[0] != tt.want {
+			t.Errorf("requests %+v, want %+v", got, tt.want)
+		}
+		mu.Unlock()
+	}
+	if _, err := newPusher(Influx{URL: "localhost:8086"}, nil); err == nil {
+		t.Error("a URL without scheme was accepted")
+	}
+	if _, err := newPusher(Influx{URL: "http://h:8086"}, nil); err == nil {
+		t.Error("no database or bucket was accepted")
+	}
+}

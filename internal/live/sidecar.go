@@ -1,0 +1,594 @@
+// Package sidecar is `banscope run`: it follows the live auth.log, keeps
+// the simulated jails current on the wall clock, writes the numbers every
+// interval, and saves its position together with the jail state so that a
+// restart, even after SIGKILL, continues exactly where it stopped.
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/influxdata/line-protocol/v2/lineprotocol"
+
+	"github.com/banscope/banscope/internal/filter/sshd"
+	"github.com/banscope/banscope/internal/geo"
+	"github.com/banscope/banscope/internal/jailsim"
+	"github.com/banscope/banscope/internal/replay"
+	"github.com/banscope/banscope/internal/source"
+)
+
+// Config is one sidecar.
+type Config struct {
+	AuthLog string // "-" reads standard input (Stdin) until its end
+	Stdin   io.Reader
+	// Journal reads sshd's entries from the systemd journal instead of a
+	// file (journalctl is spawned and supervised); JournalArgs selects
+	// another journal (e.g. --file F, --directory D).
+	Journal     bool
+	JournalArgs []string
+	// Fail2banLog is fail2ban's own log, followed beside the simulation
+	// ("" for none).
+	Fail2banLog string
+	// Fail2banDB is fail2ban's SQLite database: with no saved state, the
+	// bans it would restore are restored (its "Restore Ban").
+	Fail2banDB string
+	// Geo, when set, breaks failures and bans down by country.
+	Geo *geo.Resolver
+	// Influx, when its URL is set, receives every batch of points.
+	Influx Influx
+	// Listen serves Prometheus /metrics and /healthz ("" for none);
+	// WebConfig is an exporter-toolkit web configuration (TLS, basic auth).
+	Listen    string
+	WebConfig string
+	// Ready, if set, receives the Prometheus listen address once serving.
+	Ready chan<- string
+	// Reload, when it receives, re-reads the jail settings with Settings
+	// (SIGHUP): changed jails keep their tickets, bans and counters.
+	Reload     <-chan struct{}
+	Settings   func() ([]replay.Jail, error)
+	State      string // state file; "" keeps no state
+	Interval   time.Duration
+	Host       string
+	Jails      []replay.Jail
+	Location   *time.Location
+	Year       int
+	MaxLine    int
+	Hosts      *sshd.Hosts
+	DBPurgeAge float64
+	Out        io.Writer // line protocol
+	Now        func() time.Time
+	ForcePoll  bool
+	Quiet      time.Duration
+	Notice     func(string)
+}
+
+// stateVersion changes when the state file's meaning does.
+const stateVersion = 1
+
+type stateFile struct {
+	Version  int                         `json:"version"`
+	SavedAt  time.Time                   `json:"saved_at"`
+	Position *source.Position            `json:"position,omitempty"`
+	Cursor   string                      `json:"journal_cursor,omitempty"`
+	F2bPos   *source.Position            `json:"fail2ban_log_position,omitempty"`
+	Counters *counters                   `json:"counters,omitempty"`
+	Parsers  map[string]sshd.Snapshot    `json:"parsers"`
+	Jails    map[string]jailsim.Snapshot `json:"jails"`
+	DB       *jailsim.DBSnapshot         `json:"db,omitempty"`
+}
+
+type sidecar struct {
+	cfg       Config
+	mu        sync.Mutex
+	parsers   []*sshd.Parser
+	eng       *replay.Engine
+	pos       *source.Position
+	cursor    string
+	f2bPos    *source.Position
+	f2b       sshd.Fail2banLog
+	c         counters
+	base      intervalBase
+	push      *pusher
+	health    health
+	ivCountry map[string]map[string]*countryInterval
+	enc       lineprotocol.Encoder
+}
+
+// newSidecar returns a sidecar with empty counters.
+func newSidecar(cfg Config) *sidecar {
+	s := &sidecar{cfg: cfg, c: newCounters(), ivCountry: map[string]map[string]*countryInterval{}}
+	s.base = intervalBase{failed: map[string]int64{}, bans: map[string]int64{}, unbans: map[string]int64{}, warnedAt: map[string]time.Time{}}
+	s.f2b.Location = cfg.Location
+	s.enc.SetPrecision(lineprotocol.Nanosecond)
+	return s
+}
+
+// Run follows the log until ctx is done, then writes the numbers and saves
+// the state a last time.
+func Run(ctx context.Context, cfg Config) error {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = 10 * time.Second
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.Local
+	}
+	if cfg.Notice == nil {
+		cfg.Notice = func(string) {}
+	}
+	if cfg.Host == "" {
+		cfg.Host, _ = os.Hostname()
+		if cfg.Host == "" {
+			cfg.Host = "unknown"
+		}
+	}
+	s := newSidecar(cfg)
+	now := cfg.Now()
+	s.eng = replay.NewEngine(cfg.Jails, replay.EngineOptions{Location: cfg.Location, Reference: now, Year: cfg.Year,
+		CurrentYear: now.Year(), Hosts: cfg.Hosts, Journal: cfg.Journal, DBPurgeAge: cfg.DBPurgeAge})
+	s.eng.OnEvent = s.onEvent
+	s.eng.OnFailure = func(i int, ev *sshd.Event, _ sshd.ID) { s.onFailure(i, ev.Kind) }
+	loaded, err := s.load()
+	if err != nil {
+		return err
+	}
+	if cfg.AuthLog == "-" || cfg.Journal {
+		loaded = true // no file rebuild: a stream has no predecessors; the journal is read from its horizon
+	}
+	if !loaded {
+		if cfg.Fail2banDB != "" {
+			if err := s.restoreFromDB(cfg.Fail2banDB); err != nil {
+				return err
+			}
+		}
+		if err := s.rebuild(ctx); err != nil {
+			return err
+		}
+	}
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 3)
+	if cfg.Influx.URL != "" {
+		if s.push, err = newPusher(cfg.Influx, cfg.Notice); err != nil {
+			return err
+		}
+		s.health.p = s.push
+		pctx, pcancel := context.WithCancel(context.Background())
+		pdone := make(chan struct{})
+		go func() { s.push.run(pctx); close(pdone) }()
+		defer func() {
+			// A last chance to send, then what is left waits in the spool.
+			deadline := time.Now().Add(3 * time.Second)
+			for time.Now().Before(deadline) && s.push.pending() > 0 {
+				time.Sleep(20 * time.Millisecond)
+			}
+			pcancel()
+			<-pdone
+			s.push.drainQueue()
+		}()
+	}
+	if cfg.Listen != "" {
+		go func() {
+			if err := s.serve(fctx, cfg.Listen, cfg.WebConfig, cfg.Ready); err != nil {
+				errc <- fmt.Errorf("listen %s: %w", cfg.Listen, err)
+			}
+		}()
+	}
+	if cfg.Fail2banLog != "" {
+		go func() {
+			err := source.Follow(fctx, source.FollowOptions{Path: cfg.Fail2banLog, ForcePoll: cfg.ForcePoll, Quiet: cfg.Quiet, Notice: cfg.Notice},
+				s.f2bPos, s.f2bLine)
+			if err != nil && !errors.Is(err, context.Canceled) {
+				errc <- fmt.Errorf("fail2ban log: %w", err)
+			}
+		}()
+	}
+	go func() {
+		if cfg.AuthLog == "-" {
+			errc <- s.stream(fctx)
+			return
+		}
+		if cfg.Journal {
+			o := source.JournalOptions{Args: cfg.JournalArgs, Cursor: s.cursor, Notice: cfg.Notice}
+			if s.cursor == "" {
+				o.Since = now.Add(-time.Duration(s.horizon() * float64(time.Second)))
+			}
+			errc <- source.FollowJournal(fctx, o, s.entry)
+			return
+		}
+		errc <- source.Follow(fctx, source.FollowOptions{
+			Path: cfg.AuthLog, MaxLine: cfg.MaxLine, ForcePoll: cfg.ForcePoll, Quiet: cfg.Quiet, Notice: cfg.Notice,
+			OnRotate: func(string) { s.mu.Lock(); s.c.Rotations++; s.mu.Unlock() },
+		}, s.pos, s.line)
+	}()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	emit := time.NewTicker(cfg.Interval)
+	defer emit.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			cancel()
+			ferr := <-errc
+			if ferr != nil && !errors.Is(ferr, context.Canceled) {
+				return ferr
+			}
+			return s.flush()
+		case err := <-errc:
+			if err != nil && !errors.Is(err, context.Canceled) {
+				s.flush()
+				return err
+			}
+			return s.flush()
+		case <-tick.C:
+			s.mu.Lock()
+			t := sec(cfg.Now())
+			s.eng.Tick(t)
+			s.mu.Unlock()
+		case <-emit.C:
+			if err := s.flush(); err != nil {
+				return err
+			}
+		case <-cfg.Reload:
+			s.reload()
+		}
+	}
+}
+
+func sec(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
+
+// stream reads standard input to its end.
+func (s *sidecar) stream(ctx context.Context) error {
+	in := s.cfg.Stdin
+	if in == nil {
+		in = os.Stdin
+	}
+	lr := source.NewLines(in, s.cfg.MaxLine)
+	for ctx.Err() == nil {
+		b, st := lr.Next()
+		if st == source.EOF {
+			if err := lr.Err(); err != nil {
+				return fmt.Errorf("read standard input: %w", err)
+			}
+			return nil
+		}
+		if err := s.line(b, st, source.Position{Offset: lr.Offset}); err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+// onFailure counts a failure by message kind.
+func (s *sidecar) onFailure(i int, k sshd.Kind) {
+	name := s.eng.Jails[i].Settings.Name
+	kinds := s.c.ByKind[name]
+	if kinds == nil {
+		kinds = map[string]int64{}
+		s.c.ByKind[name] = kinds
+	}
+	kinds[k.String()]++
+}
+
+// onEvent feeds the unban counts and the country breakdown.
+func (s *sidecar) onEvent(i int, e jailsim.Event) {
+	name := s.eng.Jails[i].Settings.Name
+	switch e.Kind {
+	case jailsim.EvBan, jailsim.EvRestore:
+		s.geoEvent(name, e.ID, true)
+	case jailsim.EvUnban:
+		s.c.Unbans[name]++
+	case jailsim.EvFound:
+		s.geoEvent(name, e.ID, false)
+	}
+}
+
+// reload applies new jail settings (SIGHUP): see replay.Engine.Reload.
+func (s *sidecar) reload() {
+	if s.cfg.Settings == nil {
+		return
+	}
+	jails, err := s.cfg.Settings()
+	if err != nil {
+		s.cfg.Notice(fmt.Sprintf("reload: %v (keeping the current settings)", err))
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.eng.Reload(jails)
+	s.cfg.Notice(fmt.Sprintf("reloaded the jail settings: %d jail(s)", len(jails)))
+}
+
+// entry processes one journal entry at the wall clock.
+func (s *sidecar) entry(e source.JournalEntry) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cursor = e.Cursor
+	s.c.LinesRead++
+	s.c.BytesRead += int64(len(e.Line)) + 1
+	s.processAt(e.Line, s.cfg.Now().UnixNano(), e.Time, true)
+	return nil
+}
+
+// horizon is how far back a start without state reads: max(findtime,
+// bantime), a year at most.
+func (s *sidecar) horizon() float64 {
+	back := 0.0
+	for _, j := range s.eng.Jails {
+		back = math.Max(back, math.Max(j.Settings.FindTime, j.Settings.BanTime))
+	}
+	if back < 0 || back > 366*86400 {
+		back = 366 * 86400
+	}
+	return back
+}
+
+// line processes one line of the live log at the wall clock.
+func (s *sidecar) line(b []byte, st source.Status, pos source.Position) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := pos
+	s.pos = &p
+	s.c.LinesRead++
+	s.c.BytesRead += int64(len(b)) + 1
+	if st != source.Line {
+		s.c.Malformed++
+		if st == source.TooLong {
+			s.c.TooLong++
+		}
+		return nil
+	}
+	now := s.cfg.Now()
+	s.process(b, now.UnixNano())
+	return nil
+}
+
+// f2bLine records one line of fail2ban.log.
+func (s *sidecar) f2bLine(b []byte, st source.Status, pos source.Position) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := pos
+	s.f2bPos = &p
+	if st != source.Line {
+		return nil
+	}
+	if ev, ok := s.f2b.Parse(b); ok {
+		s.c.f2bEvent(ev)
+	}
+	return nil
+}
+
+// process runs one line through every jail with the clock at nowNs.
+func (s *sidecar) process(b []byte, nowNs int64) { s.processAt(b, nowNs, 0, false) }
+
+// processAt is process for a line whose stamp comes from elsewhere.
+func (s *sidecar) processAt(b []byte, nowNs, stamp int64, hasStamp bool) {
+	if s.eng.Line(b, nowNs, stamp, hasStamp) {
+		s.c.Matched++
+	}
+}
+
+// rebuild reconstructs, with no saved state, what a fail2ban running all
+// along would hold now: the live file and its rotated predecessors are
+// replayed from max(findtime, bantime) before now.
+func (s *sidecar) rebuild(ctx context.Context) error {
+	now := s.cfg.Now()
+	cutoff := now.UnixNano() - int64(s.horizon()*1e9)
+	files := predecessors(s.cfg.AuthLog)
+	if _, err := os.Stat(s.cfg.AuthLog); err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("open %s: %w", s.cfg.AuthLog, err)
+		}
+		return nil // Follow waits for it
+	}
+	files = append(files, s.cfg.AuthLog)
+	var clock int64
+	lines := 0
+	for _, name := range files {
+		f, err := source.OpenReplay(name)
+		if err != nil {
+			s.cfg.Notice(fmt.Sprintf("start-up rebuild: %v", err))
+			continue
+		}
+		for _, p := range s.eng.Parsers {
+			p.SetReference(f.ModTime)
+		}
+		lr := source.NewLines(f, s.cfg.MaxLine)
+		for {
+			b, st := lr.Next()
+			if st == source.EOF {
+				break
+			}
+			if st != source.Line {
+				continue
+			}
+			if t, ok := s.eng.Parsers[0].Stamp(b); ok {
+				if t < cutoff {
+					continue
+				}
+				if t > clock {
+					clock = t
+				}
+			} else if clock == 0 {
+				continue
+			}
+			s.c.LinesRead++
+			s.c.BytesRead += int64(len(b)) + 1
+			s.process(b, clock)
+			lines++
+		}
+		if name == s.cfg.AuthLog {
+			if err := lr.Err(); err != nil {
+				f.Close()
+				return fmt.Errorf("read %s: %w", name, err)
+			}
+			// Follow on from the end of the last complete line.
+			if pf, err := os.Open(name); err == nil {
+				if p, err := source.PositionOf(pf, lr.Offset); err == nil {
+					p.Path = name
+					s.pos = &p
+				}
+				pf.Close()
+			}
+		}
+		f.Close()
+	}
+	s.cfg.Notice(fmt.Sprintf("no saved state: rebuilt the jails from %d lines since %s", lines, time.Unix(0, cutoff).UTC().Format(time.RFC3339)))
+	return nil
+}
+
+// predecessors lists the rotated files of path, oldest first.
+func predecessors(path string) []string {
+	var out []string
+	for _, pat := range []string{path + ".*", path + "-*"} {
+		m, _ := filepath.Glob(pat)
+		out = append(out, m...)
+	}
+	return source.OrderRotated(out)
+}
+
+func (s *sidecar) load() (bool, error) {
+	if s.cfg.State == "" {
+		return false, nil
+	}
+	b, err := os.ReadFile(s.cfg.State)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read state %s: %w", s.cfg.State, err)
+	}
+	var st stateFile
+	if err := json.Unmarshal(b, &st); err != nil {
+		return false, fmt.Errorf("read state %s: %w", s.cfg.State, err)
+	}
+	if st.Version != stateVersion {
+		s.cfg.Notice(fmt.Sprintf("state %s has version %d, not %d: ignored", s.cfg.State, st.Version, stateVersion))
+		return false, nil
+	}
+	for i, j := range s.eng.Jails {
+		name := j.Settings.Name
+		if ps, ok := st.Parsers[name]; ok {
+			s.eng.Parsers[i].Restore(ps)
+		}
+		if js, ok := st.Jails[name]; ok {
+			if err := s.eng.Sims[i].Restore(js); err != nil {
+				return false, fmt.Errorf("read state %s: %w", s.cfg.State, err)
+			}
+		}
+	}
+	if st.DB != nil && s.eng.DB != nil {
+		s.eng.DB.Restore(*st.DB)
+	}
+	s.pos, s.cursor, s.f2bPos = st.Position, st.Cursor, st.F2bPos
+	if st.Counters != nil {
+		s.c = *st.Counters
+		if s.c.Unbans == nil || s.c.ByKind == nil || s.c.Observed == nil {
+			n := newCounters()
+			if s.c.Unbans == nil {
+				s.c.Unbans = n.Unbans
+			}
+			if s.c.ByKind == nil {
+				s.c.ByKind = n.ByKind
+			}
+			if s.c.Observed == nil {
+				s.c.Observed = n.Observed
+			}
+		}
+		if s.c.Countries == nil {
+			s.c.Countries = map[string]map[string]*countryTotals{}
+		}
+		for _, o := range s.c.Observed {
+			if o.Banned == nil {
+				o.Banned = map[sshd.ID]struct{}{}
+			}
+		}
+	}
+	return true, nil
+}
+
+// flush writes the numbers and saves the state, under the lock, so the
+// state matches exactly the lines processed.
+func (s *sidecar) flush() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.cfg.Now()
+	t := sec(now)
+	for _, j := range s.eng.Sims {
+		j.BeforeLine(t)
+	}
+	s.enc.Reset()
+	s.points(&s.enc, now)
+	if err := s.enc.Err(); err != nil {
+		return fmt.Errorf("line protocol: %w", err)
+	}
+	if s.cfg.Out != nil {
+		if _, err := s.cfg.Out.Write(s.enc.Bytes()); err != nil {
+			return fmt.Errorf("write output: %w", err)
+		}
+	}
+	if s.push != nil {
+		s.push.enqueue(s.enc.Bytes())
+	}
+	return s.save(now)
+}
+
+func (s *sidecar) save(now time.Time) error {
+	if s.cfg.State == "" {
+		return nil
+	}
+	st := stateFile{Version: stateVersion, SavedAt: now.UTC(), Position: s.pos, Cursor: s.cursor, F2bPos: s.f2bPos, Counters: &s.c,
+		Parsers: map[string]sshd.Snapshot{}, Jails: map[string]jailsim.Snapshot{}}
+	for i, j := range s.eng.Jails {
+		st.Parsers[j.Settings.Name] = s.eng.Parsers[i].Snapshot()
+		st.Jails[j.Settings.Name] = s.eng.Sims[i].Snapshot()
+	}
+	if s.eng.DB != nil {
+		d := s.eng.DB.Snapshot()
+		st.DB = &d
+	}
+	b, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	return writeAtomic(s.cfg.State, b)
+}
+
+// writeAtomic replaces path with b: a crash leaves the old or the new file.
+func writeAtomic(path string, b []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("save state: %w", err)
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return fmt.Errorf("save state: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("save state: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("save state: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("save state: %w", err)
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}

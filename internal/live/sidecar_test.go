@@ -1,0 +1,271 @@
+package live
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"github.com/banscope/banscope/internal/geo"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/banscope/banscope/internal/jailsim"
+	"github.com/banscope/banscope/internal/replay"
+)
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// lastLine returns the last point of the Telegraf fail2ban measurement.
+func (s *syncBuf) lastLine() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	lines := strings.Split(strings.TrimSpace(s.b.String()), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.HasPrefix(lines[i], "fail2ban,") {
+			return lines[i]
+		}
+	}
+	return ""
+}
+
+func appendFailures(t *testing.T, path string, ip string, n int) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(f, "%s web1 sshd[%d]: Failed password for root from %s port 22 ssh2\n",
+			time.Now().UTC().Format("Jan _2 15:04:05"), 4000+i, ip)
+	}
+}
+
+// run starts a sidecar and returns a stop function that waits for it.
+func run(t *testing.T, dir string, out *syncBuf) func() {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Config{
+			AuthLog: filepath.Join(dir, "auth.log"), State: filepath.Join(dir, "state.json"),
+			Interval: 50 * time.Millisecond, Host: "web1", Location: time.UTC, Out: out,
+			Quiet: 100 * time.Millisecond,
+			Jails: []replay.Jail{{Settings: jailsim.Settings{Name: "sshd", MaxRetry: 5, FindTime: 3600, BanTime: 3600}}},
+		})
+	}()
+	return func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatalf("sidecar: %v", err)
+		}
+	}
+}
+
+func waitFor(t *testing.T, out *syncBuf, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if strings.Contains(out.lastLine(), want) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no %q; last point: %s", want, out.lastLine())
+}
+
+// Restarts continue from the saved state: nothing counted twice, nothing
+// dropped, even when the log was rotated while the sidecar was down.
+func TestRestartContinues(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "auth.log")
+	appendFailures(t, path, "203.0.113.9", 2) // before the first start: the rebuild reads them
+	var out syncBuf
+	stop := run(t, dir, &out)
+	waitFor(t, &out, "banned=0i,failed=1i")
+	appendFailures(t, path, "203.0.113.9", 1)
+	time.Sleep(300 * time.Millisecond)
+	stop()
+	if !strings.HasPrefix(out.lastLine(), "fail2ban,host=web1,jail=sshd banned=0i,failed=1i ") {
+		t.Fatalf("point %q", out.lastLine())
+	}
+
+	// one more failure while down: 4 in all, no ban (a double count would ban)
+	appendFailures(t, path, "203.0.113.9", 1)
+	stop = run(t, dir, &out)
+	time.Sleep(400 * time.Millisecond)
+	waitFor(t, &out, "banned=0i,failed=1i")
+	stop()
+
+	// rotated while down: the rest of the old file, then the new one
+	appendFailures(t, path, "203.0.113.9", 1) // the 5th, written to the old file
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	appendFailures(t, path, "198.51.100.7", 1)
+	stop = run(t, dir, &out)
+	waitFor(t, &out, "banned=1i,failed=1i")
+	stop()
+}
+
+// The journal source: entries of a journal file made by
+// systemd-journal-remote, resumed by cursor after a restart.
+func TestJournalRestart(t *testing.T) {
+	remote := "/lib/systemd/systemd-journal-remote"
+	if _, err := os.Stat(remote); err != nil {
+		if os.Getenv("BANSCOPE_REQUIRE_JOURNAL") != "" {
+			t.Fatal("systemd-journal-remote is not installed")
+		}
+		t.Skip("systemd-journal-remote is not installed")
+	}
+	dir := t.TempDir()
+	var b strings.Builder
+	base := time.Now().Add(-time.Minute).UnixMicro()
+	for i := 0; i < 4; i++ {
+		fmt.Fprintf(&b, "__REALTIME_TIMESTAMP=%d\n__MONOTONIC_TIMESTAMP=%d\n_BOOT_ID=0123456789abcdef0123456789abcdef\n_HOSTNAME=web1\nSYSLOG_IDENTIFIER=sshd\n_PID=%d\n_COMM=sshd\nMESSAGE=Failed password for root from 203.0.113.9 port 22 ssh2\n\n",
+			base+int64(i)*1000, 1000+i, 2000+i)
+	}
+	export := filepath.Join(dir, "export.txt")
+	os.WriteFile(export, []byte(b.String()), 0o644)
+	jf := filepath.Join(dir, "x.journal")
+	if out, err := exec.Command(remote, "-o", jf, export).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var out syncBuf
+	start := func() func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			done <- Run(ctx, Config{Journal: true, JournalArgs: []string{"--file", jf},
+				State: filepath.Join(dir, "state.json"), Interval: 50 * time.Millisecond, Host: "web1", Out: &out,
+				Jails: []replay.Jail{{Settings: jailsim.Settings{Name: "sshd", MaxRetry: 5, FindTime: 3600, BanTime: 3600}}}})
+		}()
+		return func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatalf("sidecar: %v", err)
+			}
+		}
+	}
+	stop := start()
+	waitFor(t, &out, "banned=0i,failed=1i")
+	time.Sleep(200 * time.Millisecond)
+	stop()
+	state, _ := os.ReadFile(filepath.Join(dir, "state.json"))
+	if !strings.Contains(string(state), `"journal_cursor":"s=`) {
+		t.Fatalf("no cursor saved: %s", state)
+	}
+	// Restarted from the cursor, the four entries are not read again:
+	// still 4 failures (5 would ban).
+	stop = start()
+	time.Sleep(500 * time.Millisecond)
+	waitFor(t, &out, "banned=0i,failed=1i")
+	stop()
+}
+
+// Without state, the jails are rebuilt from the live file and its rotated
+// predecessors (compressed too), oldest first.
+func TestRebuildFromPredecessors(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "auth.log")
+	appendFailures(t, path+".2", "203.0.113.9", 2)
+	exec.Command("gzip", path+".2").Run()
+	appendFailures(t, path+".1", "203.0.113.9", 2)
+	appendFailures(t, path, "203.0.113.9", 1)
+	var out syncBuf
+	stop := run(t, dir, &out)
+	waitFor(t, &out, "banned=1i,failed=0i")
+	stop()
+}
+
+// Every measurement of the schema, with fail2ban.log beside the simulation.
+func TestSchema(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "auth.log")
+	appendFailures(t, path, "203.0.113.9", 5)
+	f2b := filepath.Join(dir, "fail2ban.log")
+	now := time.Now().UTC().Format("2006-01-02 15:04:05,000")
+	os.WriteFile(f2b, []byte(strings.Join([]string{
+		now + " fail2ban.actions        [1]: NOTICE  [sshd] Ban 203.0.113.9",
+		now + " fail2ban.actions        [1]: NOTICE  [sshd] Ban 198.51.100.1",
+		now + " fail2ban.actions        [1]: NOTICE  [sshd] Ban 198.51.100.2",
+		now + " fail2ban.actions        [1]: NOTICE  [sshd] Ban 198.51.100.3",
+		now + " fail2ban.actions        [1]: NOTICE  [sshd] Ban 198.51.100.4",
+		now + " fail2ban.actions        [1]: NOTICE  [sshd] Unban 198.51.100.4",
+		now + " fail2ban.actions        [1]: NOTICE  [apache-auth] Restore Ban 192.0.2.1",
+	}, "\n")+"\n"), 0o644)
+	var out syncBuf
+	var notices []string
+	var nmu sync.Mutex
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		g, _ := geo.Open("", "", 0)
+		done <- Run(ctx, Config{AuthLog: path, Fail2banLog: f2b, Interval: 100 * time.Millisecond, Host: "web1", Location: time.UTC, Out: &out, Geo: g,
+			Jails:  []replay.Jail{{Settings: jailsim.Settings{Name: "sshd", MaxRetry: 5, FindTime: 3600, BanTime: 3600}}},
+			Notice: func(m string) { nmu.Lock(); notices = append(notices, m); nmu.Unlock() }})
+	}()
+	waitFor(t, &out, "banned=1i,failed=0i")
+	time.Sleep(300 * time.Millisecond)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	out.mu.Lock()
+	text := out.b.String()
+	out.mu.Unlock()
+	// valid line protocol throughout
+	points := map[string]string{}
+	for _, p := range decodeLP(t, []byte(text)) {
+		key := p.measurement
+		var tags []string
+		for k, v := range p.tags {
+			if k != "host" {
+				tags = append(tags, k+"="+v)
+			}
+		}
+		sort.Strings(tags)
+		for _, kv := range tags {
+			key += "," + kv
+		}
+		var fields []string
+		for _, f := range p.fields {
+			fields = append(fields, f.key+"="+f.v.String())
+		}
+		points[key] = strings.Join(fields, " ")
+	}
+	for key, want := range map[string]string{
+		"fail2ban,jail=sshd":                    "banned=1i failed=0i",
+		"banscope_kind,jail=sshd,kind=failed":   "failures_total=5i",
+		"banscope_f2blog,jail=sshd":             "banned=4i bans_total=5i difference=3i restores_total=0i simulated_banned=1i unbans_total=1i",
+		"banscope_f2blog,jail=apache-auth":      "banned=1i bans_total=0i restores_total=1i unbans_total=0i",
+		"banscope_parse":                        "malformed_total=0i matched_total=5i read_total=5i too_long_total=0i",
+		"banscope_country,country=ZZ,jail=sshd": "banned=1i bans=0i bans_total=1i failures=0i failures_total=5i ips=0i",
+	} {
+		if got := points[key]; got != want {
+			t.Errorf("%s: %q, want %q", key, got, want)
+		}
+	}
+	for _, key := range []string{"banscope_jail,jail=sshd", "banscope_log,file=auth.log"} {
+		if points[key] == "" {
+			t.Errorf("no %s point", key)
+		}
+	}
+	if !strings.Contains(points["banscope_jail,jail=sshd"], "banned_total=1i failed_total=5i") {
+		t.Errorf("banscope_jail: %s", points["banscope_jail,jail=sshd"])
+	}
+}

@@ -1,0 +1,541 @@
+// Package replay reads historical logs through the parser and the jail
+// simulator with banscope's replay time model: the clock is the largest
+// stamp so far, and every line is processed as a running fail2ban would
+// have processed it at that moment.
+package replay
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sync/atomic"
+	"time"
+
+	"github.com/banscope/banscope/internal/distinct"
+	"github.com/banscope/banscope/internal/filter/sshd"
+	"github.com/banscope/banscope/internal/geo"
+	"github.com/banscope/banscope/internal/jailsim"
+	"github.com/banscope/banscope/internal/jsonw"
+	"github.com/banscope/banscope/internal/pipeline"
+	"github.com/banscope/banscope/internal/source"
+)
+
+// Jail is one jail to simulate: its settings and its sshd filter.
+type Jail struct {
+	Settings  jailsim.Settings
+	Mode      sshd.Mode
+	PublicKey sshd.PublicKey
+	// Origin says where each setting came from ("jail.local [sshd]",
+	// "--maxretry", "default"), for the report.
+	Origin map[string]string
+	// Recidive makes this jail read the other jails' bans (the lines
+	// "NOTICE [jail] Ban IP" of fail2ban.log) instead of auth.log, as
+	// fail2ban's recidive filter does; a ban is read at the moment it is
+	// logged.
+	Recidive bool
+}
+
+// Config is one replay.
+type Config struct {
+	Files    []string // read in this order (see source.OrderRotated)
+	Jails    []Jail
+	Location *time.Location
+	Year     int
+	Now      time.Time // the wall clock: bounds the years fail2ban accepts
+	MaxLine  int
+	Hosts    *sshd.Hosts
+	Events   io.Writer // JSON lines of bans and unbans, if set
+	// Geo, when set, breaks failures and bans down by country (and ASN).
+	Geo *geo.Resolver
+	// DBPurgeAge is fail2ban's dbpurgeage (default 1d): how long the ban
+	// database remembers bans for bantime.increment.
+	DBPurgeAge float64
+	// Workers is the number of goroutines preparing lines (0: one per core).
+	Workers int
+	// WhatIf are other settings simulated on the same read of the history.
+	WhatIf []Scenario
+	// HostOf names the host a file's lines come from (--host-from-path);
+	// HostFromField takes each line's syslog host field instead. Each host
+	// has its own clock, jails and report. With neither, one host "".
+	HostOf        func(file string) string
+	HostFromField bool
+	// TopN is the length of the report's lists (default 10).
+	TopN int
+	// BytesRead, when set, is advanced as the files are read (a progress
+	// bar polls it; compressed files count their compressed bytes).
+	BytesRead *atomic.Int64
+	// Hooks, when set, observe the replay (the line-protocol back-fill).
+	Hooks Hooks
+}
+
+// Scenario is a what-if: the history replayed under other jail settings.
+type Scenario struct {
+	Label    string         // as given, e.g. "maxretry=3,findtime=1d,bantime=3d"
+	Settings map[string]any // the settings changed, as read
+	Jails    []Jail
+}
+
+// Hooks observe a replay as it runs, host by host.
+type Hooks interface {
+	// Host is called before a host's first line, with its engine.
+	Host(host string, eng *Engine)
+	// Advance is called before a line moves the host's clock to nowNs.
+	Advance(host string, nowNs int64)
+	// Line is called after each line of the host.
+	Line(host string, l *pipeline.Line, matched bool)
+	// Failure is called for each failure a jail's filter finds.
+	Failure(host string, jail int, ev *sshd.Event)
+	// Event is called for each jail event.
+	Event(host string, jail int, e jailsim.Event)
+	// End is called for each host at the end, with its clock.
+	End(host string, nowNs int64)
+}
+
+// LineStats counts what was read.
+type LineStats struct {
+	Read        int64 `json:"read"`
+	Matched     int64 `json:"matched"`
+	Malformed   int64 `json:"malformed"`
+	TooLong     int64 `json:"too_long"`
+	NoTimestamp int64 `json:"no_timestamp"`
+	InvalidUTF8 int64 `json:"invalid_utf8"`
+	Partial     int64 `json:"unterminated"`
+}
+
+func (s *LineStats) add(o LineStats) {
+	s.Read += o.Read
+	s.Matched += o.Matched
+	s.Malformed += o.Malformed
+	s.TooLong += o.TooLong
+	s.NoTimestamp += o.NoTimestamp
+	s.InvalidUTF8 += o.InvalidUTF8
+	s.Partial += o.Partial
+}
+
+// JailResult is a jail's outcome.
+type JailResult struct {
+	Jail    Jail
+	Status  jailsim.Status
+	ByKind  map[sshd.Kind]int64
+	Outcome Outcome
+}
+
+// Outcome is what a jail's settings did to the attack, for comparing
+// settings: failures that reached sshd while their address was not
+// banned (Through) and those made while it was (Blocked: a firewall would
+// have dropped them), distinct attackers and those never banned.
+// Distinct counts are exact up to 4096 addresses, then estimated.
+type Outcome struct {
+	Through     int64 `json:"failures_through"`
+	Blocked     int64 `json:"failures_blocked"`
+	Attackers   int64 `json:"attackers"`
+	NeverBanned int64 `json:"attackers_never_banned"`
+	Estimated   bool  `json:"estimated,omitempty"`
+}
+
+// ScenarioResult is a what-if's outcome.
+type ScenarioResult struct {
+	Scenario Scenario
+	Jails    []JailResult
+}
+
+// HostResult is one host's replay.
+type HostResult struct {
+	Host        string
+	Files       []string
+	Lines       LineStats
+	First, Last int64 // clock at the first and last stamped line (Unix ns)
+	Jails       []JailResult
+	// Countries is the breakdown by country (nil without geo).
+	Countries []geo.Row
+	Report    *Report
+	WhatIf    []ScenarioResult
+}
+
+// Result is the outcome of a replay.
+type Result struct {
+	Files     []string
+	Lines     LineStats
+	Hosts     []*HostResult // in order of first appearance
+	GeoSource string
+	HasASN    bool
+	Location  *time.Location
+}
+
+// host returns the result of the only host (the common case).
+func (r *Result) single() *HostResult {
+	if len(r.Hosts) == 1 {
+		return r.Hosts[0]
+	}
+	return nil
+}
+
+type runner struct {
+	cfg    Config
+	protos []*sshd.Parser // the parsers lines are prepared for
+	hosts  map[string]*hostRun
+	order  []*hostRun
+	cur    *hostRun // host of the file being read (nil: by field)
+	last   *hostRun // host of the previous line
+	res    *Result
+	events []byte
+	evErr  error
+}
+
+// engineRun is one set of jails (the configured one or a what-if) on a
+// host, with its outcome counters.
+type engineRun struct {
+	eng     *Engine
+	byKind  [][64]int64 // by sshd.Kind
+	out     []Outcome
+	attack  []distinct.Set
+	banned  []distinct.Set
+	primary int // the first sshd jail: the report's failures are its
+}
+
+type hostRun struct {
+	name  string
+	clock int64
+	res   *HostResult
+	base  *engineRun
+	what  []*engineRun
+	stats *collector
+	user  []byte // the user of the failure being counted
+}
+
+// Run replays the files. On a bad file it goes on with the others and
+// returns the result so far together with an error naming the file.
+func Run(cfg Config) (*Result, error) {
+	if cfg.Location == nil {
+		cfg.Location = time.Local
+	}
+	if cfg.Now.IsZero() {
+		cfg.Now = time.Now()
+	}
+	if cfg.TopN <= 0 {
+		cfg.TopN = 10
+	}
+	if len(cfg.Jails) == 0 {
+		return nil, errors.New("replay: no jail to simulate")
+	}
+	r := &runner{cfg: cfg, res: &Result{Files: cfg.Files, Location: cfg.Location}, hosts: map[string]*hostRun{}}
+	// One prototype parser per filter configuration met in any scenario.
+	all := [][]Jail{cfg.Jails}
+	for _, sc := range cfg.WhatIf {
+		all = append(all, sc.Jails)
+	}
+	for _, js := range all {
+		for _, j := range js {
+			r.protoIndex(j)
+		}
+	}
+	var errs []error
+	rd := &pipeline.Reader{Parsers: r.protos, Workers: cfg.Workers, MaxLine: cfg.MaxLine}
+	for _, name := range cfg.Files {
+		f, err := source.OpenReplay(name)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, p := range r.protos {
+			p.SetReference(f.ModTime)
+		}
+		r.cur = nil
+		if !cfg.HostFromField {
+			host := ""
+			if cfg.HostOf != nil {
+				host = cfg.HostOf(name)
+			}
+			r.cur = r.host(host)
+			r.cur.res.Files = append(r.cur.res.Files, name)
+		}
+		var src io.Reader = f
+		if cfg.BytesRead != nil {
+			src = &countingReader{r: f, n: cfg.BytesRead, raw: f}
+		}
+		rd.Run(src, r.line)
+		if len(rd.Partial()) > 0 {
+			h := r.cur
+			if h == nil {
+				h = r.last
+			}
+			if h != nil {
+				h.res.Lines.Partial++
+			}
+		}
+		if err := rd.Err(); err != nil {
+			errs = append(errs, fmt.Errorf("read %s: %w", name, err))
+		}
+		f.Close()
+	}
+	for _, h := range r.order {
+		r.finishHost(h)
+		r.res.Lines.add(h.res.Lines)
+		r.res.Hosts = append(r.res.Hosts, h.res)
+	}
+	if cfg.Geo != nil {
+		r.res.GeoSource, r.res.HasASN = cfg.Geo.Source, cfg.Geo.HasASN()
+	}
+	r.flushEvents()
+	if r.evErr != nil {
+		errs = append(errs, fmt.Errorf("write events: %w", r.evErr))
+	}
+	return r.res, errors.Join(errs...)
+}
+
+// countingReader adds the bytes read from the file under a decompressor.
+type countingReader struct {
+	r   io.Reader
+	raw *source.ReplayFile
+	n   *atomic.Int64
+	was int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if done := c.raw.Consumed(); done > c.was {
+		c.n.Add(done - c.was)
+		c.was = done
+	}
+	return n, err
+}
+
+func (r *runner) protoIndex(j Jail) int {
+	for i, p := range r.protos {
+		if o := p.Options(); o.Mode == j.Mode && o.PublicKey == j.PublicKey {
+			return i
+		}
+	}
+	r.protos = append(r.protos, sshd.New(sshd.Options{Mode: j.Mode, PublicKey: j.PublicKey, Location: r.cfg.Location,
+		Reference: r.cfg.Now, Year: r.cfg.Year, CurrentYear: r.cfg.Now.Year(), Hosts: r.cfg.Hosts, InOperation: true}))
+	return len(r.protos) - 1
+}
+
+// host returns the run of a host, starting it on first sight.
+func (r *runner) host(name string) *hostRun {
+	if h, ok := r.hosts[name]; ok {
+		return h
+	}
+	h := &hostRun{name: name, res: &HostResult{Host: name}, stats: newCollector(r.cfg.Location, r.cfg.Geo)}
+	h.base = r.newEngine(h, r.cfg.Jails, true)
+	for _, sc := range r.cfg.WhatIf {
+		h.what = append(h.what, r.newEngine(h, sc.Jails, false))
+	}
+	r.hosts[name] = h
+	r.order = append(r.order, h)
+	if r.cfg.Hooks != nil {
+		r.cfg.Hooks.Host(name, h.base.eng)
+	}
+	return h
+}
+
+func (r *runner) newEngine(h *hostRun, jails []Jail, base bool) *engineRun {
+	cfg := r.cfg
+	er := &engineRun{primary: -1}
+	jails = append([]Jail(nil), jails...) // each engine sets its own ban database in them
+	er.eng = NewEngine(jails, EngineOptions{Location: cfg.Location, Reference: cfg.Now, Year: cfg.Year,
+		CurrentYear: cfg.Now.Year(), Hosts: cfg.Hosts, DBPurgeAge: cfg.DBPurgeAge})
+	for i, j := range jails {
+		er.eng.PreIdx = append(er.eng.PreIdx, r.protoIndex(j))
+		er.byKind = append(er.byKind, [64]int64{})
+		if er.primary < 0 && !j.Recidive {
+			er.primary = i
+		}
+	}
+	er.out = make([]Outcome, len(jails))
+	er.attack = make([]distinct.Set, len(jails))
+	er.banned = make([]distinct.Set, len(jails))
+	hooks := cfg.Hooks
+	er.eng.OnFailure = func(i int, ev *sshd.Event, id sshd.ID) {
+		er.byKind[i][ev.Kind&63]++
+		if base {
+			if i == er.primary {
+				h.user = ev.User
+			}
+			if hooks != nil {
+				hooks.Failure(h.name, i, ev)
+			}
+		}
+	}
+	er.eng.OnEvent = func(i int, e jailsim.Event) {
+		switch e.Kind {
+		case jailsim.EvFound:
+			if er.eng.Sims[i].IsBanned(e.ID) {
+				er.out[i].Blocked++
+			} else {
+				er.out[i].Through++
+			}
+			er.attack[i].Add(e.ID)
+		case jailsim.EvBan, jailsim.EvRestore:
+			er.banned[i].Add(e.ID)
+		}
+		if !base {
+			return
+		}
+		switch e.Kind {
+		case jailsim.EvFound:
+			if i == er.primary {
+				h.stats.add(recFailure, e.ID, e.Time, h.user)
+			}
+		case jailsim.EvBan:
+			h.stats.add(recBan, e.ID, e.Time, nil)
+		case jailsim.EvUnban:
+			h.stats.add(recUnban, e.ID, e.Time, nil)
+		}
+		if hooks != nil {
+			hooks.Event(h.name, i, e)
+		}
+		r.onEvent(h, e)
+	}
+	return er
+}
+
+func (r *runner) line(l *pipeline.Line) {
+	h := r.cur
+	if h == nil {
+		h = r.fieldHost(l)
+	}
+	r.last = h
+	st := &h.res.Lines
+	st.Read++
+	if l.Status == source.TooLong {
+		st.TooLong++
+		st.Malformed++
+		if r.cfg.Hooks != nil {
+			r.cfg.Hooks.Line(h.name, l, false)
+		}
+		return
+	}
+	bad := false
+	if l.InvalidUTF8 {
+		st.InvalidUTF8++
+		bad = true
+	}
+	if t, ok := l.Pre[0].Stamp(); ok {
+		if t > h.clock {
+			if r.cfg.Hooks != nil {
+				r.cfg.Hooks.Advance(h.name, t)
+			}
+			h.clock = t
+		}
+		if h.res.First == 0 {
+			h.res.First = h.clock
+		}
+		h.res.Last = h.clock
+	} else if len(l.Text) > 0 {
+		st.NoTimestamp++
+		bad = true
+	}
+	if bad {
+		st.Malformed++
+	}
+	h.user = nil
+	matched := h.base.eng.Prepared(l.Text, l.Pre, h.clock)
+	for _, w := range h.what {
+		w.eng.Prepared(l.Text, l.Pre, h.clock)
+	}
+	if matched {
+		st.Matched++
+	}
+	if r.cfg.Hooks != nil {
+		r.cfg.Hooks.Line(h.name, l, matched)
+	}
+	if len(r.events) > 64<<10 {
+		r.flushEvents()
+	}
+}
+
+// fieldHost is the host of a line by its syslog host field; a line
+// without one (no stamp, a continuation) stays with the previous line's.
+func (r *runner) fieldHost(l *pipeline.Line) *hostRun {
+	if l.Status == source.Line {
+		if name := r.protos[0].HostField(l.Text, &l.Pre[0]); len(name) > 0 {
+			if h := r.last; h != nil && h.name == string(name) {
+				return h
+			}
+			return r.host(string(name))
+		}
+	}
+	if r.last != nil {
+		return r.last
+	}
+	return r.host("unknown")
+}
+
+func (r *runner) finishHost(h *hostRun) {
+	now := sec(h.clock)
+	results := func(er *engineRun) []JailResult {
+		var out []JailResult
+		for i, j := range er.eng.Sims {
+			j.Service(now, true)
+			o := er.out[i]
+			o.Attackers = er.attack[i].Count()
+			o.NeverBanned = max(0, o.Attackers-er.banned[i].Count())
+			o.Estimated = !er.attack[i].Exact() || !er.banned[i].Exact()
+			byKind := map[sshd.Kind]int64{}
+			for k, n := range er.byKind[i] {
+				if n > 0 {
+					byKind[sshd.Kind(k)] = n
+				}
+			}
+			out = append(out, JailResult{Jail: er.eng.Jails[i], Status: j.Status(), ByKind: byKind, Outcome: o})
+		}
+		return out
+	}
+	h.res.Jails = results(h.base)
+	for k, w := range h.what {
+		h.res.WhatIf = append(h.res.WhatIf, ScenarioResult{Scenario: r.cfg.WhatIf[k], Jails: results(w)})
+	}
+	if r.cfg.Hooks != nil {
+		r.cfg.Hooks.End(h.name, h.clock)
+	}
+	h.stats.finish()
+	h.res.Report = h.stats.report(r.cfg.TopN, 240, r.cfg.Geo)
+	if h.stats.geo != nil {
+		h.res.Countries = h.stats.geo.Rows(5)
+	}
+}
+
+func sec(ns int64) float64 { return float64(ns) / 1e9 }
+
+func (r *runner) onEvent(h *hostRun, e jailsim.Event) {
+	if r.cfg.Events == nil || (e.Kind != jailsim.EvBan && e.Kind != jailsim.EvUnban) {
+		return
+	}
+	b := r.events
+	b = append(b, `{"event":"`...)
+	if e.Kind == jailsim.EvBan {
+		b = append(b, "ban"...)
+	} else {
+		b = append(b, "unban"...)
+	}
+	b = append(b, `","jail":`...)
+	b = jsonw.AppendString(b, e.Jail)
+	if len(r.hosts) > 1 || h.name != "" {
+		b = append(b, `,"host":`...)
+		b = jsonw.AppendString(b, h.name)
+	}
+	b = append(b, `,"ip":`...)
+	b = jsonw.AppendString(b, e.ID.String())
+	b = append(b, `,"time":"`...)
+	b = AppendTime(b, e.Time)
+	b = append(b, "\"}\n"...)
+	r.events = b
+}
+
+func (r *runner) flushEvents() {
+	if r.cfg.Events != nil && len(r.events) > 0 && r.evErr == nil {
+		_, r.evErr = r.cfg.Events.Write(r.events)
+	}
+	r.events = r.events[:0]
+}
+
+// AppendTime appends a time in float seconds as RFC 3339 UTC.
+func AppendTime(b []byte, t float64) []byte {
+	if math.IsInf(t, 0) || t >= 0x7FFFFFFFFFFF {
+		return append(b, "9999-12-31T23:59:59Z"...)
+	}
+	s, f := math.Modf(t)
+	return time.Unix(int64(s), int64(math.Round(f*1e6))*1000).UTC().AppendFormat(b, time.RFC3339Nano)
+}

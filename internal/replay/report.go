@@ -1,0 +1,215 @@
+package replay
+
+import (
+	"encoding/json"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/banscope/banscope/internal/filter/sshd"
+	"github.com/banscope/banscope/internal/geo"
+)
+
+func rfc3339(t float64) string { return string(AppendTime(nil, t)) }
+
+type jsonJail struct {
+	TotalFailed     int64             `json:"total_failed"`
+	CurrentlyFailed int               `json:"currently_failed"`
+	TotalBanned     int64             `json:"total_banned"`
+	CurrentlyBanned int               `json:"currently_banned"`
+	BannedIPs       []string          `json:"banned_ips"`
+	PeakBanned      int               `json:"peak_banned"`
+	PeakBannedAt    *string           `json:"peak_banned_at"`
+	Ignored         int64             `json:"ignored"`
+	FailuresByKind  map[string]int64  `json:"failures_by_kind"`
+	Settings        map[string]any    `json:"settings"`
+	SettingsFrom    map[string]string `json:"settings_from,omitempty"`
+	Outcome
+}
+
+type jsonScenario struct {
+	Label    string              `json:"label"`
+	Settings map[string]any      `json:"settings"`
+	Jails    map[string]jsonJail `json:"jails"`
+}
+
+type jsonHost struct {
+	Files     []string            `json:"files"`
+	Period    map[string]*string  `json:"period"`
+	Lines     LineStats           `json:"lines"`
+	Jails     map[string]jsonJail `json:"jails"`
+	Countries map[string]geo.Row  `json:"countries,omitempty"`
+	Report    *Report             `json:"report,omitempty"`
+	WhatIf    []jsonScenario      `json:"what_if"`
+}
+
+type jsonResult struct {
+	GeoSource string `json:"geo_source,omitempty"`
+	*jsonHost
+}
+
+type jsonMulti struct {
+	Files     []string             `json:"files"`
+	GeoSource string               `json:"geo_source,omitempty"`
+	Lines     LineStats            `json:"lines"`
+	Hosts     map[string]*jsonHost `json:"hosts"`
+}
+
+func settingsMap(j Jail) map[string]any {
+	s := j.Settings
+	m := map[string]any{
+		"maxretry": s.MaxRetry, "findtime": s.FindTime, "bantime": s.BanTime,
+		"counting": s.Counting.String(), "filter": filterName(j),
+	}
+	if !j.Recidive {
+		m["mode"], m["publickey"] = j.Mode.String(), publicKeyName(j.PublicKey)
+	}
+	if in := s.Increment; in.Enabled {
+		m["bantime.increment"] = map[string]any{"factor": in.Factor, "multipliers": in.Multipliers,
+			"maxtime": in.MaxTime, "rndtime": in.RndTime, "overalljails": in.OverallJails}
+	}
+	return m
+}
+
+func filterName(j Jail) string {
+	if j.Recidive {
+		return "recidive"
+	}
+	return "sshd[mode=" + j.Mode.String() + "]"
+}
+
+func origin(j Jail, k string) string {
+	if o, ok := j.Origin[k]; ok {
+		return o
+	}
+	return "default"
+}
+
+func publicKeyName(p sshd.PublicKey) string {
+	return [...]string{"nofail", "invalid", "any", "ignore"}[p]
+}
+
+func jailsJSON(jrs []JailResult) map[string]jsonJail {
+	out := map[string]jsonJail{}
+	for _, jr := range jrs {
+		st := jr.Status
+		ips := make([]string, 0, len(st.Banned))
+		for _, id := range st.Banned {
+			ips = append(ips, id.String())
+		}
+		sort.Strings(ips)
+		jj := jsonJail{
+			TotalFailed: st.TotalFailed, CurrentlyFailed: st.CurrentlyFailed,
+			TotalBanned: st.TotalBanned, CurrentlyBanned: st.CurrentlyBanned,
+			BannedIPs: ips, PeakBanned: st.PeakBanned, Ignored: st.Ignored,
+			FailuresByKind: map[string]int64{}, Settings: settingsMap(jr.Jail), SettingsFrom: map[string]string{},
+			Outcome: jr.Outcome,
+		}
+		for _, k := range settingKeys {
+			jj.SettingsFrom[k] = origin(jr.Jail, k)
+		}
+		if st.PeakBanned > 0 {
+			s := rfc3339(st.PeakAt)
+			jj.PeakBannedAt = &s
+		}
+		for k, n := range jr.ByKind {
+			jj.FailuresByKind[k.String()] = n
+		}
+		out[jr.Jail.Settings.Name] = jj
+	}
+	return out
+}
+
+func (h *HostResult) toJSON() *jsonHost {
+	out := &jsonHost{Files: h.Files, Lines: h.Lines, Jails: jailsJSON(h.Jails), Period: map[string]*string{"first": nil, "last": nil},
+		Report: h.Report, WhatIf: []jsonScenario{}}
+	if out.Files == nil {
+		out.Files = []string{}
+	}
+	if h.Countries != nil {
+		out.Countries = map[string]geo.Row{}
+		for _, c := range h.Countries {
+			out.Countries[c.Country] = c
+		}
+	}
+	if h.First != 0 {
+		f, l := rfc3339(sec(h.First)), rfc3339(sec(h.Last))
+		out.Period["first"], out.Period["last"] = &f, &l
+	}
+	for _, w := range h.WhatIf {
+		settings := w.Scenario.Settings
+		if settings == nil {
+			settings = map[string]any{}
+		}
+		out.WhatIf = append(out.WhatIf, jsonScenario{Label: w.Scenario.Label, Settings: settings, Jails: jailsJSON(w.Jails)})
+	}
+	return out
+}
+
+// toJSON lays one host out at the top level; several go under "hosts",
+// with the totals of their lines at the top.
+func (r *Result) toJSON() any {
+	files := r.Files
+	if files == nil {
+		files = []string{}
+	}
+	if h := r.single(); h != nil && h.Host == "" {
+		jh := h.toJSON()
+		jh.Files = files
+		return jsonResult{GeoSource: r.GeoSource, jsonHost: jh}
+	}
+	out := jsonMulti{Files: files, GeoSource: r.GeoSource, Lines: r.Lines, Hosts: map[string]*jsonHost{}}
+	for _, h := range r.Hosts {
+		out.Hosts[h.Host] = h.toJSON()
+	}
+	return out
+}
+
+// WriteJSON writes the result as one JSON object.
+func (r *Result) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r.toJSON())
+}
+
+// duration writes seconds as fail2ban's seconds2str does: "10m", "1h 30m".
+func duration(s float64) string {
+	if s == -1 {
+		return "permanent"
+	}
+	if s != math.Trunc(s) || s < 0 {
+		return strconv.FormatFloat(s, 'f', -1, 64) + "s"
+	}
+	n := int64(s)
+	if n == 0 {
+		return "0s"
+	}
+	var parts []string
+	for _, u := range []struct {
+		name string
+		sec  int64
+	}{{"w", 604800}, {"d", 86400}, {"h", 3600}, {"m", 60}, {"s", 1}} {
+		if n >= u.sec {
+			parts = append(parts, strconv.FormatInt(n/u.sec, 10)+u.name)
+			n %= u.sec
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// settingKeys are the settings a report shows the origin of.
+var settingKeys = []string{"filter", "mode", "maxretry", "findtime", "bantime", "ignoreip", "ignoreself", "counting"}
+
+// terminalSafe removes control characters (no escape sequences reach a
+// terminal from data).
+func terminalSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029 ||
+			(r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || r == 0x200e || r == 0x200f {
+			return '?' // control, and bidirectional overrides that reorder a line
+		}
+		return r
+	}, strings.ToValidUTF8(s, "?"))
+}

@@ -1,0 +1,351 @@
+package replay
+
+import (
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/banscope/banscope/internal/filter/sshd"
+	"github.com/banscope/banscope/internal/geo"
+)
+
+// The report's statistics are gathered off the critical path: the replay
+// loop appends records to a batch, and a collector goroutine folds full
+// batches into bounded aggregates.
+
+type recKind uint8
+
+const (
+	recFailure recKind = iota // a failure counted by the primary jail
+	recBan                    // a ban by any jail
+	recUnban                  // a ban ended
+)
+
+type record struct {
+	kind       recKind
+	id         sshd.ID
+	t          float64
+	uoff, ulen int32 // the user name in batch.users; ulen < 0 for none
+}
+
+type batch struct {
+	recs  []record
+	users []byte
+}
+
+const batchSize = 4096
+
+// Sizes of the bounded aggregates.
+const (
+	topIPCounters   = 4096
+	topUserCounters = 4096
+	maxUserLen      = 128 // longer user names are cut (with their length shown)
+)
+
+// bucket is one minute of the timeline.
+type bucket struct {
+	failures, bans       int64
+	maxBanned, endBanned int // bans in force: the most in the minute, and at its end
+}
+
+type collector struct {
+	loc     *time.Location
+	geo     *geo.Breakdown
+	ips     *topK[sshd.ID]
+	users   *topK[string]
+	minutes map[int64]*bucket
+	hours   map[int64]int64 // local hour start (Unix s) -> failures
+	heat    [7][24]int64    // weekday (Monday first) x local hour -> failures
+	banned  int             // bans in force, all jails
+	// the minute whose local hour is cached
+	cacheMin int64
+	cacheWD  int
+	cacheHr  int
+	cacheKey int64
+	// the last minute's bucket
+	lastMin    int64
+	lastBucket *bucket
+
+	cur  *batch
+	in   chan *batch
+	free chan *batch
+	done chan struct{}
+}
+
+func newCollector(loc *time.Location, g *geo.Resolver) *collector {
+	c := &collector{loc: loc, ips: newTopK[sshd.ID](topIPCounters), users: newTopK[string](topUserCounters),
+		minutes: map[int64]*bucket{}, hours: map[int64]int64{}, cacheMin: -1 << 62,
+		in: make(chan *batch, 4), free: make(chan *batch, 6), done: make(chan struct{})}
+	if g != nil {
+		c.geo = geo.NewBreakdown(g)
+	}
+	for i := 0; i < 6; i++ {
+		c.free <- &batch{recs: make([]record, 0, batchSize)}
+	}
+	c.cur = <-c.free
+	go c.run()
+	return c
+}
+
+// add queues a record (producer side).
+func (c *collector) add(k recKind, id sshd.ID, t float64, user []byte) {
+	b := c.cur
+	r := record{kind: k, id: id, t: t, ulen: -1}
+	if user != nil {
+		r.uoff, r.ulen = int32(len(b.users)), int32(len(user))
+		if len(user) > maxUserLen {
+			user = user[:maxUserLen]
+		}
+		b.users = append(b.users, user...)
+	}
+	b.recs = append(b.recs, r)
+	if len(b.recs) == batchSize {
+		c.in <- b
+		c.cur = <-c.free
+	}
+}
+
+// finish folds what is queued and stops the collector.
+func (c *collector) finish() {
+	if len(c.cur.recs) > 0 {
+		c.in <- c.cur
+	}
+	close(c.in)
+	<-c.done
+}
+
+func (c *collector) run() {
+	defer close(c.done)
+	for b := range c.in {
+		for i := range b.recs {
+			c.fold(b, &b.recs[i])
+		}
+		b.recs, b.users = b.recs[:0], b.users[:0]
+		c.free <- b
+	}
+}
+
+func (c *collector) minute(t float64) *bucket {
+	m := int64(t) / 60
+	if t < 0 {
+		m = (int64(t) - 59) / 60
+	}
+	if c.lastBucket != nil && m == c.lastMin {
+		return c.lastBucket
+	}
+	bk := c.minutes[m]
+	if bk == nil {
+		bk = &bucket{}
+		c.minutes[m] = bk
+	}
+	c.lastMin, c.lastBucket = m, bk
+	return bk
+}
+
+func (c *collector) fold(b *batch, r *record) {
+	bk := c.minute(r.t)
+	pre := c.banned
+	switch r.kind {
+	case recFailure:
+		bk.failures++
+		c.ips.add(r.id)
+		if c.geo != nil {
+			c.geo.Failure(r.id)
+		}
+		if r.ulen >= 0 {
+			n := r.ulen
+			if n > maxUserLen {
+				n = maxUserLen
+			}
+			u := b.users[r.uoff : r.uoff+n]
+			if n == r.ulen {
+				addBytes(c.users, u)
+			} else {
+				c.users.add(userKey(u, int(r.ulen)))
+			}
+		}
+		m := int64(r.t) / 60
+		if m != c.cacheMin {
+			lt := time.Unix(m*60, 0).In(c.loc)
+			c.cacheMin, c.cacheWD, c.cacheHr = m, (int(lt.Weekday())+6)%7, lt.Hour()
+			c.cacheKey = time.Date(lt.Year(), lt.Month(), lt.Day(), lt.Hour(), 0, 0, 0, c.loc).Unix()
+		}
+		c.heat[c.cacheWD][c.cacheHr]++
+		c.hours[c.cacheKey]++
+	case recBan:
+		bk.bans++
+		c.banned++
+		c.ips.addExtra(r.id)
+		if c.geo != nil {
+			c.geo.Ban(r.id)
+		}
+	case recUnban:
+		c.banned--
+	}
+	bk.maxBanned = max(bk.maxBanned, pre, c.banned)
+	bk.endBanned = c.banned
+}
+
+// userKey is the user name as reported: cut names keep their length.
+func userKey(u []byte, full int) string {
+	if full > len(u) {
+		return string(u) + "…(" + strconv.Itoa(full) + " bytes)"
+	}
+	return string(u)
+}
+
+// Report is what the replay's report shows beyond the jails' numbers.
+type Report struct {
+	// Step is the timeline's bucket width in seconds.
+	Step     int64           `json:"step_seconds"`
+	Timeline []TimelinePoint `json:"timeline"`
+	TopIPs   []IPRow         `json:"top_ips"`
+	TopUsers []UserRow       `json:"top_users"`
+	// Heat counts failures by weekday (Monday first) and hour of the day,
+	// in the report's time zone.
+	Heat         [7][24]int64 `json:"heat_map"`
+	BusiestHours []HourRow    `json:"busiest_hours"`
+	PeakBanned   int          `json:"peak_banned"` // all jails together (firewall rules)
+	PeakAt       *string      `json:"peak_banned_at"`
+}
+
+// TimelinePoint is one step of the timeline: failures and bans in the
+// step, and the most bans in force at once during it (all jails).
+type TimelinePoint struct {
+	T        int64 `json:"t"` // Unix seconds, start of the step
+	Failures int64 `json:"failures"`
+	Bans     int64 `json:"bans"`
+	Banned   int   `json:"banned"`
+}
+
+// IPRow is an attacking address. Failures may be overcounted by Error
+// when more addresses than the counters were seen (Space-Saving).
+type IPRow struct {
+	IP       string `json:"ip"`
+	Country  string `json:"country,omitempty"`
+	Failures int64  `json:"failures"`
+	Error    int64  `json:"error,omitempty"`
+	Bans     int64  `json:"bans"`
+}
+
+// UserRow is a user name tried.
+type UserRow struct {
+	User     string `json:"user"`
+	Failures int64  `json:"failures"`
+	Error    int64  `json:"error,omitempty"`
+}
+
+// HourRow is one clock hour of the log.
+type HourRow struct {
+	Start    string `json:"start"`
+	Failures int64  `json:"failures"`
+}
+
+// report builds the report with n rows per list and about maxPoints
+// timeline points.
+func (c *collector) report(n, maxPoints int, g *geo.Resolver) *Report {
+	r := &Report{Heat: c.heat}
+	for _, it := range c.ips.top(n, func(a, b sshd.ID) bool { return a.String() < b.String() }) {
+		row := IPRow{IP: it.key.String(), Failures: it.count, Error: it.err, Bans: it.extra}
+		if g != nil {
+			row.Country = g.Lookup(it.key).Country
+		}
+		r.TopIPs = append(r.TopIPs, row)
+	}
+	for _, it := range c.users.top(n, func(a, b string) bool { return a < b }) {
+		r.TopUsers = append(r.TopUsers, UserRow{User: it.key, Failures: it.count, Error: it.err})
+	}
+	type hr struct {
+		t int64
+		n int64
+	}
+	var hours []hr
+	for t, k := range c.hours {
+		hours = append(hours, hr{t, k})
+	}
+	sort.Slice(hours, func(i, j int) bool {
+		if hours[i].n != hours[j].n {
+			return hours[i].n > hours[j].n
+		}
+		return hours[i].t < hours[j].t
+	})
+	for i, h := range hours {
+		if i == n {
+			break
+		}
+		r.BusiestHours = append(r.BusiestHours, HourRow{Start: time.Unix(h.t, 0).In(c.loc).Format(time.RFC3339), Failures: h.n})
+	}
+	r.Step, r.Timeline = c.timeline(maxPoints)
+	for _, p := range r.Timeline {
+		if p.Banned > r.PeakBanned {
+			r.PeakBanned = p.Banned
+		}
+	}
+	if r.PeakBanned > 0 {
+		// the first minute reaching the peak
+		var mins []int64
+		for m, b := range c.minutes {
+			if b.maxBanned == r.PeakBanned {
+				mins = append(mins, m)
+			}
+		}
+		sort.Slice(mins, func(i, j int) bool { return mins[i] < mins[j] })
+		s := time.Unix(mins[0]*60, 0).UTC().Format(time.RFC3339)
+		r.PeakAt = &s
+	}
+	return r
+}
+
+// steps are the timeline widths tried, smallest first.
+var steps = []int64{60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 7 * 86400}
+
+// timeline folds the minutes into at most maxPoints steps, every step of
+// the period present (quiet ones too); bans in force carry over quiet steps.
+func (c *collector) timeline(maxPoints int) (int64, []TimelinePoint) {
+	if len(c.minutes) == 0 {
+		return 60, nil
+	}
+	var mins []int64
+	for m := range c.minutes {
+		mins = append(mins, m)
+	}
+	sort.Slice(mins, func(i, j int) bool { return mins[i] < mins[j] })
+	first, last := mins[0]*60, mins[len(mins)-1]*60
+	step := steps[len(steps)-1]
+	for _, s := range steps {
+		if (last-first)/s+1 <= int64(maxPoints) {
+			step = s
+			break
+		}
+	}
+	start := floorDiv(first, step) * step
+	n := (last-start)/step + 1
+	pts := make([]TimelinePoint, n)
+	for i := range pts {
+		pts[i].T = start + int64(i)*step
+	}
+	// Each step starts with the bans in force at the end of the last
+	// minute before it; quiet steps keep that level.
+	level, k := 0, 0
+	for i := range pts {
+		p := &pts[i]
+		p.Banned = level
+		end := p.T + step
+		for ; k < len(mins) && mins[k]*60 < end; k++ {
+			b := c.minutes[mins[k]]
+			p.Failures += b.failures
+			p.Bans += b.bans
+			p.Banned = max(p.Banned, b.maxBanned)
+			level = b.endBanned
+		}
+	}
+	return step, pts
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}

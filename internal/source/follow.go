@@ -1,0 +1,644 @@
+package source
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"io/fs"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// headLen is how many bytes of a file generation identify it, besides its
+// device and inode: enough to tell a truncated and refilled file (same
+// inode) and a copy made by copytruncate (another inode) apart.
+const headLen = 1024
+
+// FileID identifies one generation of a log file.
+type FileID struct {
+	Dev     uint64 `json:"dev"`
+	Ino     uint64 `json:"ino"`
+	Head    uint64 `json:"head"`     // FNV-64a of the first HeadLen bytes
+	HeadLen int    `json:"head_len"` // how many bytes Head covers
+}
+
+// Position is how far a generation has been read: Offset counts the bytes
+// of the complete lines handed out.
+type Position struct {
+	FileID
+	Path   string `json:"path"`
+	Offset int64  `json:"offset"`
+}
+
+// Handler receives each line (Line or TooLong) with the position just after
+// it. Its slice is valid until it returns. An error stops Follow.
+type Handler func(line []byte, st Status, pos Position) error
+
+// FollowOptions configure Follow.
+type FollowOptions struct {
+	Path    string
+	MaxLine int
+	// Poll is the polling interval when inotify is unavailable or
+	// ForcePoll is set (default 250 ms). With inotify, a safety poll runs
+	// every 2 s.
+	Poll      time.Duration
+	ForcePoll bool
+	// Quiet is how long a rotated (renamed) file must have had no new data
+	// before the follower switches to the new file (default 1 s): the
+	// writer keeps appending to the old file until it reopens the path.
+	Quiet time.Duration
+	// FromEnd starts at the end of the file when there is no position.
+	FromEnd bool
+	// OnIdle is called whenever the follower has caught up, with the last
+	// position (a good moment to save it).
+	OnIdle func(pos Position) error
+	// Notice receives messages a user should see once (file missing,
+	// rotation, a lost position).
+	Notice func(msg string)
+	// OnRotate is called when the file was rotated ("rename", for a new
+	// file at the path) or truncated ("truncate").
+	OnRotate func(kind string)
+}
+
+type follower struct {
+	o     FollowOptions
+	h     Handler
+	f     *os.File
+	id    FileID
+	pos   Position
+	lines *Lines
+	base  int64 // file offset at which lines started reading
+	// firstHead holds the start of the bytes of the first read of a
+	// generation read from offset 0: the identity of a generation that
+	// was empty when opened is widened from them, not by reading the file
+	// again (which may have been truncated and refilled meanwhile).
+	firstHead []byte
+	watcher   *fsnotify.Watcher
+	wake      chan struct{}
+	said      map[string]bool
+}
+
+// Follow reads path from start (or its beginning, or its end with FromEnd)
+// and keeps following it across rename rotation, copytruncate, deletion and
+// re-creation, until ctx is done. Lines are never lost between
+// generations: a renamed file is drained until quiet, the part of a
+// truncated file after the position is read from the copy, and a position
+// whose generation was rotated away is found again by identity.
+func Follow(ctx context.Context, o FollowOptions, start *Position, h Handler) error {
+	if o.Poll <= 0 {
+		o.Poll = 250 * time.Millisecond
+	}
+	if o.Quiet <= 0 {
+		o.Quiet = time.Second
+	}
+	fw := &follower{o: o, h: h, wake: make(chan struct{}, 1), said: map[string]bool{}}
+	fw.lines = NewLines(nil, o.MaxLine)
+	if !o.ForcePoll {
+		if w, err := fsnotify.NewWatcher(); err == nil {
+			if err := w.Add(filepath.Dir(o.Path)); err == nil {
+				fw.watcher = w
+				defer w.Close()
+				go fw.watch(ctx)
+			} else {
+				w.Close()
+				fw.notice("inotify", fmt.Sprintf("cannot watch %s (%v): polling every %s", filepath.Dir(o.Path), err, o.Poll))
+			}
+		}
+	}
+	defer func() {
+		if fw.f != nil {
+			fw.f.Close()
+		}
+	}()
+	if err := fw.begin(ctx, start); err != nil {
+		return err
+	}
+	for {
+		if err := fw.drain(); err != nil {
+			return err
+		}
+		if o.OnIdle != nil {
+			if err := o.OnIdle(fw.pos); err != nil {
+				return err
+			}
+		}
+		if err := fw.wait(ctx); err != nil {
+			return err
+		}
+		if err := fw.check(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+func (fw *follower) notice(key, msg string) {
+	if fw.said[key] || fw.o.Notice == nil {
+		return
+	}
+	fw.said[key] = true
+	fw.o.Notice(msg)
+}
+
+func (fw *follower) watch(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case _, ok := <-fw.watcher.Events:
+			if !ok {
+				return
+			}
+			select {
+			case fw.wake <- struct{}{}:
+			default:
+			}
+		case _, ok := <-fw.watcher.Errors:
+			if !ok {
+				return
+			}
+		}
+	}
+}
+
+// wait blocks until something may have changed.
+func (fw *follower) wait(ctx context.Context) error {
+	d := fw.o.Poll
+	if fw.watcher != nil {
+		d = 2 * time.Second
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-fw.wake:
+	case <-t.C:
+	}
+	return nil
+}
+
+// openErr explains an open failure, naming the group that grants access.
+func openErr(path string, err error) error {
+	if errors.Is(err, fs.ErrPermission) {
+		hint := ""
+		if st, e := os.Stat(path); e == nil {
+			if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+				g := strconv.FormatUint(uint64(sys.Gid), 10)
+				if gr, e := user.LookupGroupId(g); e == nil {
+					g = gr.Name
+				}
+				hint = fmt.Sprintf(": banscope needs read access; the file belongs to group %s (add banscope's user to it, e.g. usermod -aG %s banscope)", g, g)
+			}
+		}
+		return fmt.Errorf("open %s: permission denied%s", path, hint)
+	}
+	return fmt.Errorf("open %s: %w", path, err)
+}
+
+// identify computes the identity of an open file.
+func identify(f *os.File) (FileID, int64, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return FileID{}, 0, err
+	}
+	var id FileID
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		id.Dev, id.Ino = uint64(sys.Dev), sys.Ino
+	}
+	n := st.Size()
+	if n > headLen {
+		n = headLen
+	}
+	buf := make([]byte, n)
+	k, _ := f.ReadAt(buf, 0)
+	h := fnv.New64a()
+	h.Write(buf[:k])
+	id.Head, id.HeadLen = h.Sum64(), k
+	return id, st.Size(), nil
+}
+
+// sameGeneration reports whether f holds the generation id describes.
+func sameGeneration(f io.ReaderAt, id FileID) bool {
+	buf := make([]byte, id.HeadLen)
+	k, _ := f.ReadAt(buf, 0)
+	if k != id.HeadLen {
+		return false
+	}
+	h := fnv.New64a()
+	h.Write(buf)
+	return h.Sum64() == id.Head
+}
+
+// openPath opens the live path, waiting while it does not exist.
+func (fw *follower) openPath(ctx context.Context) error {
+	for {
+		f, err := os.Open(fw.o.Path)
+		if err == nil {
+			if fw.said["missing"] {
+				fw.o.Notice(fmt.Sprintf("%s appeared", fw.o.Path))
+				delete(fw.said, "missing")
+			}
+			fw.f = f
+			id, _, err := identify(f)
+			if err != nil {
+				return err
+			}
+			fw.id = id
+			fw.setReader(0)
+			return nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return openErr(fw.o.Path, err)
+		}
+		fw.notice("missing", fmt.Sprintf("%s does not exist: waiting for it", fw.o.Path))
+		if err := fw.wait(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+func (fw *follower) setReader(off int64) {
+	fw.base = off
+	var r io.Reader = io.NewSectionReader(fw.f, off, 1<<62)
+	fw.firstHead = fw.firstHead[:0]
+	if off == 0 {
+		r = &firstRead{r: r, fw: fw}
+	}
+	fw.lines.Reset(r)
+	fw.pos = Position{FileID: fw.id, Path: fw.o.Path, Offset: off}
+}
+
+// firstRead records the start of the first non-empty read.
+type firstRead struct {
+	r    io.Reader
+	fw   *follower
+	done bool
+}
+
+func (f *firstRead) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if n > 0 && !f.done {
+		f.done = true
+		f.fw.firstHead = append(f.fw.firstHead[:0], p[:min(n, headLen)]...)
+	}
+	return n, err
+}
+
+// begin positions the follower.
+func (fw *follower) begin(ctx context.Context, start *Position) error {
+	if start == nil {
+		if err := fw.openPath(ctx); err != nil {
+			return err
+		}
+		if fw.o.FromEnd {
+			st, err := fw.f.Stat()
+			if err != nil {
+				return err
+			}
+			// The end of the last complete line.
+			off := st.Size()
+			if off > 0 {
+				buf := make([]byte, min64(off, 1<<20))
+				k, _ := fw.f.ReadAt(buf, off-int64(len(buf)))
+				if i := bytes.LastIndexByte(buf[:k], '\n'); i >= 0 {
+					off = off - int64(len(buf)) + int64(i) + 1
+				} else {
+					off = 0
+				}
+			}
+			fw.setReader(off)
+		}
+		return nil
+	}
+	// Is the live file still the generation we were reading?
+	if f, err := os.Open(fw.o.Path); err == nil {
+		st, _ := f.Stat()
+		if sys, ok := st.Sys().(*syscall.Stat_t); ok && uint64(sys.Dev) == start.Dev && sys.Ino == start.Ino &&
+			st.Size() >= start.Offset && sameGeneration(f, start.FileID) {
+			fw.f = f
+			fw.id, _, _ = identify(f)
+			fw.setReader(start.Offset)
+			return nil
+		}
+		f.Close()
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return openErr(fw.o.Path, err)
+	}
+	// Rotated (or truncated) while we were away: finish that generation
+	// from wherever it is now, then read the live file from its start.
+	if err := fw.finishElsewhere(ctx, *start); err != nil {
+		return err
+	}
+	return fw.openPath(ctx)
+}
+
+// finishElsewhere reads the rest of a generation that is no longer at the
+// live path: a renamed file (same inode) or a copytruncate copy (same head),
+// possibly compressed.
+func (fw *follower) finishElsewhere(ctx context.Context, p Position) error {
+	sibs, err := siblings(fw.o.Path)
+	if err != nil {
+		return err
+	}
+	// The generation's content decides: its inode may since have been
+	// truncated and refilled (copytruncate) while a copy holds the lines.
+	// A sibling with both the inode and the head wins, then the head
+	// alone, then the inode alone (an identity without a head).
+	var byHead, byIno string
+	for _, sib := range sibs {
+		full, info := sib.path, sib.info
+		sys, ok := info.Sys().(*syscall.Stat_t)
+		inoMatch := ok && uint64(sys.Dev) == p.Dev && sys.Ino == p.Ino
+		if p.HeadLen > 0 && matchesHead(full, p.FileID) {
+			if inoMatch {
+				byHead = full
+				break
+			}
+			if byHead == "" {
+				byHead = full
+			}
+		}
+		if inoMatch && byIno == "" {
+			byIno = full
+		}
+	}
+	found := byHead
+	if found == "" {
+		found = byIno
+	}
+	if found == "" {
+		fw.notice("lost:"+strconv.FormatUint(p.Ino, 10), fmt.Sprintf("the file last read (inode %d, offset %d) is gone: continuing with %s from its start", p.Ino, p.Offset, fw.o.Path))
+		return nil
+	}
+	fw.notice("resume:"+found, fmt.Sprintf("%s was rotated to %s: finishing it from offset %d", fw.o.Path, found, p.Offset))
+	rf, err := OpenReplay(found)
+	if err != nil {
+		return err
+	}
+	defer rf.Close()
+	if _, err := io.CopyN(io.Discard, rf, p.Offset); err != nil {
+		if errors.Is(err, io.EOF) {
+			// A copytruncate copy shorter than what we had read: the rest
+			// of that generation was written in logrotate's loss window
+			// and read already.
+			return nil
+		}
+		return fmt.Errorf("read %s: %w", found, err)
+	}
+	// A renamed file may still be written to: drain it until quiet (a
+	// compressed one is final).
+	fw.f = nil
+	fw.pos = p
+	fw.base = p.Offset
+	fw.lines.Reset(rf)
+	sticky := false
+	for _, c := range compressions {
+		if strings.HasSuffix(found, c) {
+			sticky = true
+		}
+	}
+	return fw.drainQuiet(ctx, sticky)
+}
+
+type sibling struct {
+	path string
+	info fs.FileInfo
+}
+
+// siblings lists the regular files beside path whose names start like it
+// (auth.log.1, auth.log-20261128.gz, ...): where its generations go.
+func siblings(path string) ([]sibling, error) {
+	dir, base := filepath.Dir(path), filepath.Base(path)
+	stem := strings.TrimSuffix(base, filepath.Ext(base))
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", dir, err)
+	}
+	var out []sibling
+	for _, e := range ents {
+		if e.Name() == base || !strings.HasPrefix(e.Name(), stem) {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil || !info.Mode().IsRegular() {
+			continue
+		}
+		out = append(out, sibling{filepath.Join(dir, e.Name()), info})
+	}
+	return out, nil
+}
+
+func matchesHead(path string, id FileID) bool {
+	rf, err := OpenReplay(path)
+	if err != nil {
+		return false
+	}
+	defer rf.Close()
+	buf := make([]byte, id.HeadLen)
+	if _, err := io.ReadFull(rf, buf); err != nil {
+		return false
+	}
+	h := fnv.New64a()
+	h.Write(buf)
+	return h.Sum64() == id.Head
+}
+
+func min64(a, b int64) int64 {
+	if a < b {
+		return a
+	}
+	return b
+}
+
+// drain hands out every complete line available now.
+func (fw *follower) drain() error {
+	for {
+		line, st := fw.lines.Next()
+		if st == EOF {
+			return fw.lines.Err()
+		}
+		fw.pos.Offset = fw.base + fw.lines.Offset
+		if fw.pos.HeadLen == 0 && len(fw.firstHead) > 0 && fw.f != nil {
+			// A generation opened empty: its identity is the start of what
+			// was read from it.
+			h := fnv.New64a()
+			h.Write(fw.firstHead)
+			fw.id.Head, fw.id.HeadLen = h.Sum64(), len(fw.firstHead)
+			fw.pos.FileID = fw.id
+		} else if fw.pos.HeadLen > 0 && fw.pos.HeadLen < headLen && fw.f != nil && fw.pos.Offset > int64(fw.pos.HeadLen) &&
+			sameGeneration(fw.f, fw.pos.FileID) {
+			// The generation grew: widen its identity (unless the file was
+			// truncated and refilled meanwhile: check will see that).
+			if id, _, err := identify(fw.f); err == nil && id.Ino == fw.id.Ino {
+				fw.id = id
+				fw.pos.FileID = id
+			}
+		}
+		if err := fw.h(line, st, fw.pos); err != nil {
+			return err
+		}
+	}
+}
+
+// flushPartial hands out a held unterminated line as a line: its file ended
+// (rotated away or truncated), so it is as complete as it will be.
+func (fw *follower) flushPartial() error {
+	p := fw.lines.Partial()
+	if len(p) == 0 {
+		return nil
+	}
+	line := append([]byte(nil), p...)
+	fw.pos.Offset += int64(len(p))
+	for len(line) > 0 && line[len(line)-1] == '\r' {
+		line = line[:len(line)-1]
+	}
+	st := Line
+	if len(line) > fw.lines.Max {
+		line, st = nil, TooLong
+	}
+	return fw.h(line, st, fw.pos)
+}
+
+// drainQuiet drains the current reader until it has had no new data for
+// Quiet, then flushes its partial line.
+func (fw *follower) drainQuiet(ctx context.Context, sticky bool) error {
+	last := fw.pos.Offset + int64(len(fw.lines.Partial()))
+	quietSince := time.Now()
+	for {
+		if err := fw.drain(); err != nil {
+			return err
+		}
+		if n := fw.pos.Offset + int64(len(fw.lines.Partial())); n != last {
+			last, quietSince = n, time.Now()
+		}
+		if time.Since(quietSince) >= fw.o.Quiet {
+			return fw.flushPartial()
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(fw.o.Quiet / 10):
+		}
+		if sticky {
+			// a finished replay reader: EOF is sticky; nothing more comes
+			return fw.flushPartial()
+		}
+		fw.lines.clearEOF()
+	}
+}
+
+// check looks for rotation and truncation after the reader reached EOF.
+func (fw *follower) check(ctx context.Context) error {
+	fw.lines.clearEOF()
+	fst, err := fw.f.Stat()
+	if err != nil {
+		return err
+	}
+	held := fw.pos.Offset + int64(len(fw.lines.Partial()))
+	if fst.Size() < held || (fw.pos.HeadLen > 0 && !sameGeneration(fw.f, fw.pos.FileID)) {
+		return fw.truncated(ctx)
+	}
+	st, err := os.Stat(fw.o.Path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			// Renamed or deleted, nothing new yet: keep reading the old
+			// file, which the writer may still be appending to.
+			return nil
+		}
+		return openErr(fw.o.Path, err)
+	}
+	if os.SameFile(st, fst) {
+		return nil
+	}
+	// A new file is at the path: finish the old one, then switch.
+	fw.notice("rotated:"+strconv.FormatUint(fw.id.Ino, 10), fmt.Sprintf("%s was rotated", fw.o.Path))
+	if fw.o.OnRotate != nil {
+		fw.o.OnRotate("rename")
+	}
+	if err := fw.drainQuiet(ctx, false); err != nil {
+		return err
+	}
+	fw.f.Close()
+	fw.f = nil
+	return fw.openPath(ctx)
+}
+
+// truncated handles copytruncate: the lines written after our position and
+// before the truncation are in the copy; read them there, then start over.
+func (fw *follower) truncated(ctx context.Context) error {
+	p := fw.pos
+	held := append([]byte(nil), fw.lines.Partial()...)
+	fw.notice("truncated:"+strconv.FormatInt(time.Now().UnixNano(), 10), fmt.Sprintf("%s was truncated (copytruncate)", fw.o.Path))
+	if fw.o.OnRotate != nil {
+		fw.o.OnRotate("truncate")
+	}
+	cur := fw.f
+	fw.f = nil // the copy is the old generation; cur already holds the new one
+	if err := fw.finishCopy(ctx, p, held); err != nil {
+		return err
+	}
+	fw.f = cur
+	id, _, err := identify(cur)
+	if err != nil {
+		return err
+	}
+	fw.id = id
+	fw.setReader(0)
+	return nil
+}
+
+func (fw *follower) finishCopy(ctx context.Context, p Position, held []byte) error {
+	sibs, _ := siblings(fw.o.Path)
+	for _, sib := range sibs {
+		full, info := sib.path, sib.info
+		if info.Size() <= p.Offset && !strings.HasSuffix(full, ".gz") {
+			continue
+		}
+		if !matchesHead(full, p.FileID) {
+			continue
+		}
+		rf, err := OpenReplay(full)
+		if err != nil {
+			continue
+		}
+		if _, err := io.CopyN(io.Discard, rf, p.Offset); err != nil {
+			rf.Close()
+			continue
+		}
+		fw.lines.Reset(rf)
+		fw.base = p.Offset
+		err = fw.drain()
+		if err == nil {
+			err = fw.flushPartial()
+		}
+		rf.Close()
+		return err
+	}
+	// No copy holds more than we read. A held unterminated line lost its
+	// end to the truncation (logrotate's copytruncate window): it is a
+	// fragment, counted and skipped, never a line.
+	if len(held) > 0 {
+		p.Offset += int64(len(held))
+		return fw.h(nil, Cut, p)
+	}
+	return nil
+}
+
+// PositionOf returns the position at offset in an open file.
+func PositionOf(f *os.File, offset int64) (Position, error) {
+	id, _, err := identify(f)
+	if err != nil {
+		return Position{}, err
+	}
+	return Position{FileID: id, Offset: offset}, nil
+}

@@ -1,0 +1,208 @@
+package source
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultJournalMatches select sshd's entries: fail2ban's journalmatch for
+// sshd (_SYSTEMD_UNIT=sshd.service + _COMM=sshd), plus Debian's unit name
+// and OpenSSH >= 9.8's per-session process.
+var DefaultJournalMatches = []string{"_SYSTEMD_UNIT=sshd.service", "+", "_SYSTEMD_UNIT=ssh.service",
+	"+", "_COMM=sshd", "+", "_COMM=sshd-session"}
+
+// JournalOptions configure FollowJournal.
+type JournalOptions struct {
+	Journalctl string   // default "journalctl"
+	Args       []string // extra arguments, e.g. --file F or --directory D
+	Matches    []string // default DefaultJournalMatches
+	Cursor     string   // resume after this entry
+	Since      time.Time
+	Notice     func(string)
+}
+
+// JournalEntry is one entry as fail2ban's systemd backend sees it: the
+// line it synthesises ("host ident[pid]: message") and its time.
+type JournalEntry struct {
+	Line   []byte
+	Time   int64 // Unix ns
+	Cursor string
+}
+
+// FollowJournal runs `journalctl --follow -o json` and hands out each
+// entry, restarting journalctl (after the last cursor, with backoff) when
+// it exits, until ctx is done.
+func FollowJournal(ctx context.Context, o JournalOptions, h func(JournalEntry) error) error {
+	if o.Journalctl == "" {
+		o.Journalctl = "journalctl"
+	}
+	if o.Matches == nil {
+		o.Matches = DefaultJournalMatches
+	}
+	backoff := time.Second
+	cursor := o.Cursor
+	for {
+		args := []string{"--follow", "--output=json", "--no-pager", "--quiet"}
+		if cursor != "" {
+			args = append(args, "--after-cursor="+cursor)
+		} else if !o.Since.IsZero() {
+			args = append(args, "--since=@"+strconv.FormatInt(o.Since.Unix(), 10))
+		} else {
+			args = append(args, "--lines=0")
+		}
+		args = append(append(args, o.Args...), o.Matches...)
+		cmd := exec.CommandContext(ctx, o.Journalctl, args...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			return err
+		}
+		if err := cmd.Start(); err != nil {
+			return fmt.Errorf("start %s: %w", o.Journalctl, err)
+		}
+		sc := bufio.NewScanner(out)
+		sc.Buffer(make([]byte, 1<<16), 4<<20)
+		var herr error
+		got := false
+		for ctx.Err() == nil && sc.Scan() {
+			e, ok := JournalLine(sc.Bytes())
+			if !ok {
+				continue
+			}
+			got = true
+			if ctx.Err() != nil {
+				break
+			}
+			if herr = h(e); herr != nil {
+				break
+			}
+			cursor = e.Cursor
+		}
+		cmd.Process.Kill()
+		werr := cmd.Wait()
+		if herr != nil {
+			return herr
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		msg := strings.TrimSpace(stderr.String())
+		if msg == "" && werr != nil {
+			msg = werr.Error()
+		}
+		if o.Notice != nil {
+			o.Notice(fmt.Sprintf("journalctl exited (%s); restarting in %s", msg, backoff))
+		}
+		if got {
+			backoff = time.Second
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff):
+		}
+		if backoff < 30*time.Second {
+			backoff *= 2
+		}
+	}
+}
+
+// JournalLine turns one `journalctl -o json` object into an entry, the way
+// fail2ban's FilterSystemd.formatJournalEntry does.
+func JournalLine(b []byte) (JournalEntry, bool) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return JournalEntry{}, false
+	}
+	str := func(k string) string {
+		raw, ok := m[k]
+		if !ok {
+			return ""
+		}
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			return s
+		}
+		if v, ok := bytesValue(raw); ok {
+			return string(v)
+		}
+		return ""
+	}
+	var parts []string
+	if v := str("_HOSTNAME"); v != "" {
+		parts = append(parts, v)
+	}
+	ident := str("SYSLOG_IDENTIFIER")
+	if ident == "" {
+		ident = str("_COMM")
+	}
+	if ident != "" {
+		pid := str("SYSLOG_PID")
+		if pid == "" {
+			pid = str("_PID")
+		}
+		if pid != "" {
+			if n, err := strconv.ParseInt(pid, 0, 64); err == nil {
+				pid = strconv.FormatInt(n, 10)
+			}
+			ident += "[" + pid + "]"
+		}
+		parts = append(parts, ident+":")
+	}
+	msg := ""
+	if raw, ok := m["MESSAGE"]; ok {
+		var s string
+		var list []json.RawMessage
+		switch {
+		case json.Unmarshal(raw, &s) == nil:
+			msg = s
+		case json.Unmarshal(raw, &list) == nil && len(list) > 0 && list[0][0] != '[' && list[0][0] != '"':
+			v, _ := bytesValue(raw) // one binary value: an array of bytes
+			msg = string(v)
+		case json.Unmarshal(raw, &list) == nil:
+			var vs []string
+			for _, x := range list {
+				if json.Unmarshal(x, &s) == nil {
+					vs = append(vs, s)
+				} else if v, ok := bytesValue(x); ok {
+					vs = append(vs, string(v))
+				}
+			}
+			msg = strings.Join(vs, " ")
+		}
+	}
+	parts = append(parts, msg)
+	line := strings.ReplaceAll(strings.Join(parts, " "), "\n", `\n`)
+	ts := str("_SOURCE_REALTIME_TIMESTAMP")
+	if ts == "" {
+		ts = str("__REALTIME_TIMESTAMP")
+	}
+	us, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return JournalEntry{}, false
+	}
+	return JournalEntry{Line: []byte(line), Time: us * 1000, Cursor: str("__CURSOR")}, true
+}
+
+func bytesValue(raw json.RawMessage) ([]byte, bool) {
+	var nums []int
+	if err := json.Unmarshal(raw, &nums); err != nil {
+		return nil, false
+	}
+	b := make([]byte, len(nums))
+	for i, n := range nums {
+		if n < 0 || n > 255 {
+			return nil, false
+		}
+		b[i] = byte(n)
+	}
+	return b, true
+}
