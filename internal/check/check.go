@@ -14,6 +14,7 @@ import (
 
 	"github.com/banscope/banscope/internal/distinct"
 	"github.com/banscope/banscope/internal/filter/sshd"
+	"github.com/banscope/banscope/internal/ident"
 	"github.com/banscope/banscope/internal/jsonw"
 	"github.com/banscope/banscope/internal/pipeline"
 	"github.com/banscope/banscope/internal/source"
@@ -29,7 +30,7 @@ type Config struct {
 	Year      int       // forces the year of year-less stamps
 	Now       time.Time // wall clock: reference for stdin, and fail2ban's accepted years
 	MaxLine   int
-	Hosts     *sshd.Hosts
+	Hosts     *ident.Hosts
 	Stdin     io.Reader
 	// Workers is the number of goroutines preparing lines (0: one per core).
 	Workers int
@@ -50,7 +51,7 @@ type Summary struct {
 	Helpers     int64
 	Unresolved  int64
 	ByKind      [64]int64
-	IPs         map[sshd.ID]struct{}
+	IPs         map[ident.ID]struct{}
 	First, Last int64 // stamps of the first and last failure
 }
 
@@ -70,12 +71,12 @@ func Run(cfg Config, w io.Writer) (*Summary, error) {
 		Reference: cfg.Now, Year: cfg.Year, CurrentYear: cfg.Now.Year(),
 		Hosts: cfg.Hosts, LogClock: true,
 	})
-	sum := &Summary{IPs: map[sshd.ID]struct{}{}}
+	sum := &Summary{IPs: map[ident.ID]struct{}{}}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	defer bw.Flush()
 	var out []byte
 	jsonl := cfg.Format == "jsonl"
-	var seen [4096]sshd.ID // direct-mapped: IDs already in sum.IPs
+	var seen [4096]ident.ID // direct-mapped: IDs already in sum.IPs
 	rd := &pipeline.Reader{Parsers: []*sshd.Parser{p}, Workers: cfg.Workers, MaxLine: cfg.MaxLine}
 	for _, name := range cfg.Files {
 		r, ref, closeFn, err := open(name, cfg)
@@ -157,7 +158,7 @@ func open(name string, cfg Config) (io.Reader, time.Time, func(), error) {
 	return f, f.ModTime, func() { f.Close() }, nil
 }
 
-func appendJSONL(b []byte, n int64, ev *sshd.Event, id sshd.ID) []byte {
+func appendJSONL(b []byte, n int64, ev *sshd.Event, id ident.ID) []byte {
 	b = append(b, `{"line":`...)
 	b = strconv.AppendInt(b, n, 10)
 	b = append(b, `,"time":"`...)

@@ -16,6 +16,7 @@ import (
 	"github.com/banscope/banscope/internal/check"
 	"github.com/banscope/banscope/internal/filter/sshd"
 	"github.com/banscope/banscope/internal/geo"
+	"github.com/banscope/banscope/internal/ident"
 	"github.com/banscope/banscope/internal/source"
 	ucli "github.com/urfave/cli/v3"
 )
@@ -103,7 +104,7 @@ type parseSettings struct {
 	loc     *time.Location
 	year    int
 	maxLine int
-	hosts   *sshd.Hosts
+	hosts   *ident.Hosts
 }
 
 func readParseFlags(c *ucli.Command) (parseSettings, error) {
@@ -131,7 +132,7 @@ func readParseFlags(c *ucli.Command) (parseSettings, error) {
 		if err != nil && !os.IsNotExist(err) {
 			return s, fmt.Errorf("--hosts-file: %w", err)
 		}
-		s.hosts = sshd.ParseHosts(b)
+		s.hosts = ident.ParseHosts(b)
 	}
 	return s, nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/banscope/banscope/internal/filter/sshd"
+	"github.com/banscope/banscope/internal/ident"
 	"github.com/banscope/banscope/internal/jailsim"
 	"github.com/banscope/banscope/internal/live"
 	"github.com/banscope/banscope/internal/replay"
@@ -159,7 +160,7 @@ func defaultSpec(name string) jailsim.JailSpec {
 
 // selfAddrs are the addresses of localhost and this host's names, as
 // fail2ban's ignoreself resolves them.
-func selfAddrs(h *sshd.Hosts) []netip.Addr {
+func selfAddrs(h *ident.Hosts) []netip.Addr {
 	names := []string{"localhost"}
 	if hn, err := os.Hostname(); err == nil {
 		names = append(names, hn)

@@ -6,14 +6,14 @@ import (
 	"math"
 	"math/bits"
 
-	"github.com/banscope/banscope/internal/filter/sshd"
+	"github.com/banscope/banscope/internal/ident"
 )
 
 // Set counts distinct IDs: exactly up to exactLimit, then with a
 // HyperLogLog of 2^hllP registers (about 1.6 % error). Its zero value is
 // empty and ready.
 type Set struct {
-	set map[sshd.ID]struct{}
+	set map[ident.ID]struct{}
 	hll []uint8
 }
 
@@ -23,12 +23,12 @@ const (
 )
 
 // Hash is a fixed hash of an ID (see idHash), for callers' own tables.
-func Hash(id sshd.ID) uint64 { return idHash(id) }
+func Hash(id ident.ID) uint64 { return idHash(id) }
 
 // idHash is a fixed hash of an ID (the same in every run, so that an
 // estimate is reproducible): the 16 bytes of the address, or the index
 // of a raw ID, through a 64-bit finaliser.
-func idHash(id sshd.ID) uint64 {
+func idHash(id ident.ID) uint64 {
 	var hi, lo uint64
 	if a, ok := id.Addr(); ok {
 		x := a.As16()
@@ -48,10 +48,10 @@ func mix64(z uint64) uint64 {
 }
 
 // Add counts id.
-func (d *Set) Add(id sshd.ID) {
+func (d *Set) Add(id ident.ID) {
 	if d.hll == nil {
 		if d.set == nil {
-			d.set = map[sshd.ID]struct{}{}
+			d.set = map[ident.ID]struct{}{}
 		}
 		d.set[id] = struct{}{}
 		if len(d.set) <= exactLimit {

@@ -4,14 +4,14 @@ import (
 	"net/netip"
 	"testing"
 
-	"github.com/banscope/banscope/internal/filter/sshd"
+	"github.com/banscope/banscope/internal/ident"
 )
 
 func TestCount(t *testing.T) {
 	var d Set
 	add := func(from, to int) {
 		for i := from; i < to; i++ {
-			d.Add(sshd.AddrID(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})))
+			d.Add(ident.AddrID(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})))
 		}
 	}
 	add(0, 1000)

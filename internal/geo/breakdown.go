@@ -4,7 +4,7 @@ import (
 	"sort"
 
 	"github.com/banscope/banscope/internal/distinct"
-	"github.com/banscope/banscope/internal/filter/sshd"
+	"github.com/banscope/banscope/internal/ident"
 )
 
 // Breakdown counts failures, distinct addresses and bans per country (and
@@ -20,7 +20,7 @@ type Breakdown struct {
 }
 
 type memoEntry struct {
-	id  sshd.ID
+	id  ident.ID
 	s   *CountryStats
 	a   *ASNStats
 	set bool
@@ -60,7 +60,7 @@ func (b *Breakdown) stats(c string) *CountryStats {
 }
 
 // Failure counts one failure of id.
-func (b *Breakdown) Failure(id sshd.ID) {
+func (b *Breakdown) Failure(id ident.ID) {
 	if b.memo == nil {
 		b.memo = make([]memoEntry, memoSize)
 	}
@@ -90,7 +90,7 @@ func (b *Breakdown) Failure(id sshd.ID) {
 }
 
 // Ban counts one ban of id.
-func (b *Breakdown) Ban(id sshd.ID) { b.stats(b.r.Lookup(id).Country).Bans++ }
+func (b *Breakdown) Ban(id ident.ID) { b.stats(b.r.Lookup(id).Country).Bans++ }
 
 // Row is one country of a report.
 type Row struct {

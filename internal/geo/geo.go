@@ -11,10 +11,9 @@ import (
 	"os"
 	"sync"
 
+	"github.com/banscope/banscope/internal/ident"
 	"github.com/oschwald/geoip2-golang/v2"
 	"github.com/phuslu/iploc"
-
-	"github.com/banscope/banscope/internal/filter/sshd"
 )
 
 // Unknown is the country of private, reserved and unknown addresses and
@@ -108,7 +107,7 @@ func (r *Resolver) Close() {
 
 // Lookup returns what is known of id. A repeated address costs a map
 // lookup.
-func (r *Resolver) Lookup(id sshd.ID) Info {
+func (r *Resolver) Lookup(id ident.ID) Info {
 	a, ok := id.Addr()
 	if !ok {
 		return Info{Country: Unknown}

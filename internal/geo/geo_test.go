@@ -8,10 +8,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/banscope/banscope/internal/ident"
 	"github.com/maxmind/mmdbwriter"
 	"github.com/maxmind/mmdbwriter/mmdbtype"
-
-	"github.com/banscope/banscope/internal/filter/sshd"
 )
 
 func writeDB(t testing.TB, kind string, nets map[string]mmdbtype.Map) string {
@@ -45,7 +44,7 @@ func country(iso string) mmdbtype.Map {
 	return mmdbtype.Map{"country": mmdbtype.Map{"iso_code": mmdbtype.String(iso)}}
 }
 
-func id(s string) sshd.ID { return sshd.AddrID(netip.MustParseAddr(s)) }
+func id(s string) ident.ID { return ident.AddrID(netip.MustParseAddr(s)) }
 
 func TestDatabases(t *testing.T) {
 	countryDB := writeDB(t, "GeoLite2-Country", map[string]mmdbtype.Map{
@@ -78,7 +77,7 @@ func TestDatabases(t *testing.T) {
 			t.Errorf("%s: %+v, want %+v", s, got, want)
 		}
 	}
-	if got := r.Lookup(sshd.ParseID("192.030.0.6")); got.Country != "ZZ" {
+	if got := r.Lookup(ident.ParseID("192.030.0.6")); got.Country != "ZZ" {
 		t.Errorf("raw ID: %+v", got)
 	}
 	city, err := Open(cityDB, "", 0)
@@ -115,7 +114,7 @@ func TestEmbeddedAndCache(t *testing.T) {
 		t.Errorf("8.8.8.8: %s", got)
 	}
 	for i := 0; i < 10; i++ {
-		r.Lookup(sshd.AddrID(netip.AddrFrom4([4]byte{81, 2, 69, byte(i)})))
+		r.Lookup(ident.AddrID(netip.AddrFrom4([4]byte{81, 2, 69, byte(i)})))
 	}
 	if r.Len() != 4 {
 		t.Errorf("cache holds %d, bound 4", r.Len())
@@ -140,9 +139,9 @@ func TestBreakdown(t *testing.T) {
 
 func BenchmarkLookup(b *testing.B) {
 	r, _ := Open("", "", 0)
-	ids := make([]sshd.ID, 1<<12)
+	ids := make([]ident.ID, 1<<12)
 	for i := range ids {
-		ids[i] = sshd.AddrID(netip.AddrFrom4([4]byte{81, byte(i >> 8), byte(i), 7}))
+		ids[i] = ident.AddrID(netip.AddrFrom4([4]byte{81, byte(i >> 8), byte(i), 7}))
 	}
 	b.Run("cached", func(b *testing.B) {
 		i := 0
@@ -155,7 +154,7 @@ func BenchmarkLookup(b *testing.B) {
 		n := uint32(0)
 		for b.Loop() {
 			n += 2654435761
-			r.Lookup(sshd.AddrID(netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)})))
+			r.Lookup(ident.AddrID(netip.AddrFrom4([4]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)})))
 		}
 	})
 }

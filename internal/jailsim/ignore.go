@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/banscope/banscope/internal/filter/sshd"
+	"github.com/banscope/banscope/internal/ident"
 )
 
 // Resolver turns host names into addresses as getaddrinfo would offline
@@ -127,7 +127,7 @@ func (ig *Ignore) Self() bool { return ig != nil && ig.self != nil }
 
 // Match reports whether id is ignored and by which rule, in fail2ban's
 // words ("ignoreself rule", "ip", "dns").
-func (ig *Ignore) Match(id sshd.ID) (string, bool) {
+func (ig *Ignore) Match(id ident.ID) (string, bool) {
 	if ig == nil {
 		return "", false
 	}

@@ -9,7 +9,7 @@ import (
 	"math"
 	"sort"
 
-	"github.com/banscope/banscope/internal/filter/sshd"
+	"github.com/banscope/banscope/internal/ident"
 )
 
 // Counting selects how failures are counted towards maxretry.
@@ -73,7 +73,7 @@ const (
 type Event struct {
 	Kind   EventKind
 	Jail   string
-	ID     sshd.ID
+	ID     ident.ID
 	Time   float64
 	End    float64 // end of ban (bans); math.Inf(1) when permanent
 	Source string  // for EvIgnored: the rule
@@ -168,7 +168,7 @@ type Status struct {
 	TotalFailed     int64
 	CurrentlyBanned int
 	TotalBanned     int64
-	Banned          []sshd.ID // in ban order, as fail2ban lists them
+	Banned          []ident.ID // in ban order, as fail2ban lists them
 	Ignored         int64
 	PeakBanned      int
 	PeakAt          float64
@@ -233,7 +233,7 @@ func (j *Jail) Service(now float64, force bool) {
 
 // Failure adds a failure of id at time t (already fail2ban's time for the
 // line) with the clock at now.
-func (j *Jail) Failure(id sshd.ID, t, now float64) {
+func (j *Jail) Failure(id ident.ID, t, now float64) {
 	if t > now {
 		t = now
 	}
@@ -385,7 +385,7 @@ func (j *Jail) endOf(start, bantime float64) float64 {
 }
 
 // IsBanned reports whether id is banned now (as of the last line or tick).
-func (j *Jail) IsBanned(id sshd.ID) bool {
+func (j *Jail) IsBanned(id ident.ID) bool {
 	_, ok := j.bidx[keyOf(id)]
 	return ok
 }

@@ -7,17 +7,16 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/banscope/banscope/internal/ident"
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/banscope/banscope/internal/filter/sshd"
 )
 
 var base = 1795773600.0 // 2026-11-27 10:00:00 UTC
 
-func ip(s string) sshd.ID { return sshd.AddrID(netip.MustParseAddr(s)) }
+func ip(s string) ident.ID { return ident.AddrID(netip.MustParseAddr(s)) }
 
 // replay drives a jail the way the replay driver does, one failure a line.
-func replay(j *Jail, id sshd.ID, offsets ...float64) {
+func replay(j *Jail, id ident.ID, offsets ...float64) {
 	for _, o := range offsets {
 		now := base + o
 		j.BeforeLine(now)
@@ -147,7 +146,7 @@ func TestCountingAlternatives(t *testing.T) {
 
 func TestIgnore(t *testing.T) {
 	ig, err := NewIgnore([]string{"10.0.0.0/255.0.0.0", "2001:db8:1::/48", "192.0.2.0/24", "localhost", "[::1]", "198.51.100.7"},
-		[]netip.Addr{netip.MustParseAddr("127.0.0.1")}, sshd.ParseHosts([]byte("127.0.0.2 localhost\n")))
+		[]netip.Addr{netip.MustParseAddr("127.0.0.1")}, ident.ParseHosts([]byte("127.0.0.2 localhost\n")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +159,7 @@ func TestIgnore(t *testing.T) {
 			t.Errorf("%s: %q, want %q", s, got, want)
 		}
 	}
-	if _, ok := ig.Match(sshd.ParseID("010.001.002.003")); ok {
+	if _, ok := ig.Match(ident.ParseID("010.001.002.003")); ok {
 		t.Errorf("a raw ID matched a network")
 	}
 	if _, err := NewIgnore([]string{"10.0.0.0/33"}, nil, nil); err == nil {
@@ -180,7 +179,7 @@ func BenchmarkTrackedIP(b *testing.B) {
 		for i := 0; i < n; i++ {
 			a := netip.AddrFrom4([4]byte{10 + byte(i>>16), byte(i >> 8), byte(i), 1})
 			now := base + float64(i)/100
-			j.Failure(sshd.AddrID(a), now, now)
+			j.Failure(ident.AddrID(a), now, now)
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&m1)
@@ -195,9 +194,9 @@ func BenchmarkTrackedIP(b *testing.B) {
 // BenchmarkFailure measures one failure of a random tracked attacker.
 func BenchmarkFailure(b *testing.B) {
 	j := New(Settings{Name: "sshd", MaxRetry: 5, FindTime: 600, BanTime: 600})
-	ids := make([]sshd.ID, 4096)
+	ids := make([]ident.ID, 4096)
 	for i := range ids {
-		ids[i] = sshd.AddrID(netip.AddrFrom4([4]byte{10, byte(i >> 8), byte(i), 1}))
+		ids[i] = ident.AddrID(netip.AddrFrom4([4]byte{10, byte(i >> 8), byte(i), 1}))
 	}
 	i := 0
 	b.ReportAllocs()
@@ -219,7 +218,7 @@ func TestSnapshotRestore(t *testing.T) {
 		}
 		a := mk()
 		evA := events(a)
-		ids := []sshd.ID{ip("203.0.113.1"), ip("203.0.113.2"), ip("2001:db8::3"), sshd.ParseID("192.030.0.6")}
+		ids := []ident.ID{ip("203.0.113.1"), ip("203.0.113.2"), ip("2001:db8::3"), ident.ParseID("192.030.0.6")}
 		step := func(j *Jail, n int) {
 			now := base + float64(n)*17
 			j.BeforeLine(now)
@@ -251,7 +250,7 @@ func TestSnapshotRestore(t *testing.T) {
 		if d := cmp.Diff(*evA, *evB); d != "" {
 			t.Errorf("%s: events after restore differ (-original +restored)\n%s", c, d)
 		}
-		if d := cmp.Diff(a.Status(), b.Status(), cmp.Comparer(func(x, y sshd.ID) bool { return x == y })); d != "" {
+		if d := cmp.Diff(a.Status(), b.Status(), cmp.Comparer(func(x, y ident.ID) bool { return x == y })); d != "" {
 			t.Errorf("%s: status differs\n%s", c, d)
 		}
 	}

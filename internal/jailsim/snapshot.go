@@ -3,7 +3,7 @@ package jailsim
 import (
 	"fmt"
 
-	"github.com/banscope/banscope/internal/filter/sshd"
+	"github.com/banscope/banscope/internal/ident"
 )
 
 // Snapshot is a jail's complete state, for saving with the log position so
@@ -23,7 +23,7 @@ type Snapshot struct {
 
 // TicketState is one open failure ticket.
 type TicketState struct {
-	ID       sshd.ID   `json:"id"`
+	ID       ident.ID  `json:"id"`
 	First    float64   `json:"first"`
 	Last     float64   `json:"last"`
 	Retry    int32     `json:"retry"`
@@ -33,10 +33,10 @@ type TicketState struct {
 
 // BanState is one current ban.
 type BanState struct {
-	ID      sshd.ID `json:"id"`
-	Start   float64 `json:"start"`
-	BanTime float64 `json:"bantime"`
-	Seq     uint64  `json:"seq"`
+	ID      ident.ID `json:"id"`
+	Start   float64  `json:"start"`
+	BanTime float64  `json:"bantime"`
+	Seq     uint64   `json:"seq"`
 }
 
 // Snapshot returns the jail's state. Call it between lines (the ban queue
@@ -99,11 +99,11 @@ type DBSnapshot struct {
 
 // DBRecord is one remembered ban.
 type DBRecord struct {
-	ID        sshd.ID `json:"id"`
-	Jail      string  `json:"jail"`
-	TimeOfBan int64   `json:"time_of_ban"`
-	BanTime   float64 `json:"bantime"`
-	BanCount  int     `json:"ban_count"`
+	ID        ident.ID `json:"id"`
+	Jail      string   `json:"jail"`
+	TimeOfBan int64    `json:"time_of_ban"`
+	BanTime   float64  `json:"bantime"`
+	BanCount  int      `json:"ban_count"`
 }
 
 // Snapshot returns the database's state.
@@ -139,7 +139,7 @@ func (j *Jail) SetSettings(s Settings) {
 // RestoreBan adds a ban read from fail2ban's database at start-up
 // (fail2ban's "Restore Ban"): it counts in Total banned, ignore lists apply,
 // and it is not a new ban for recidive.
-func (j *Jail) RestoreBan(id sshd.ID, start, bantime, now float64) bool {
+func (j *Jail) RestoreBan(id ident.ID, start, bantime, now float64) bool {
 	if _, ok := j.s.Ignore.Match(id); ok {
 		return false
 	}

@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"net/url"
 
+	"github.com/banscope/banscope/internal/ident"
 	_ "modernc.org/sqlite" // fail2ban's database is SQLite
-
-	"github.com/banscope/banscope/internal/filter/sshd"
 )
 
 // restoreFromDB reads the bans fail2ban itself would restore at start
@@ -52,7 +51,7 @@ func (s *sidecar) restoreFromDB(path string) error {
 			if max != -1 && (bt == -1 || bt > max) {
 				bt = max
 			}
-			if s.eng.Sims[i].RestoreBan(sshd.ParseID(ip), float64(tob), bt, now) {
+			if s.eng.Sims[i].RestoreBan(ident.ParseID(ip), float64(tob), bt, now) {
 				total++
 			}
 		}

@@ -8,7 +8,9 @@ import (
 
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
 
+	"github.com/banscope/banscope/internal/f2blog"
 	"github.com/banscope/banscope/internal/filter/sshd"
+	"github.com/banscope/banscope/internal/ident"
 	"github.com/banscope/banscope/internal/jailsim"
 )
 
@@ -51,15 +53,15 @@ type countryTotals struct {
 // distinct addresses, bounded by the attackers of one interval.
 type countryInterval struct {
 	failures, bans int64
-	ips            map[sshd.ID]struct{}
+	ips            map[ident.ID]struct{}
 }
 
 // observed is one jail as fail2ban.log reports it.
 type observed struct {
-	Bans     int64                `json:"bans"`
-	Restores int64                `json:"restores"`
-	Unbans   int64                `json:"unbans"`
-	Banned   map[sshd.ID]struct{} `json:"banned"`
+	Bans     int64                 `json:"bans"`
+	Restores int64                 `json:"restores"`
+	Unbans   int64                 `json:"unbans"`
+	Banned   map[ident.ID]struct{} `json:"banned"`
 }
 
 func newCounters() counters {
@@ -78,21 +80,21 @@ type intervalBase struct {
 }
 
 // f2bEvent records one fail2ban.log line.
-func (c *counters) f2bEvent(ev sshd.Fail2banEvent) {
+func (c *counters) f2bEvent(ev f2blog.Event) {
 	jail := string(ev.Jail)
 	o := c.Observed[jail]
 	if o == nil {
-		o = &observed{Banned: map[sshd.ID]struct{}{}}
+		o = &observed{Banned: map[ident.ID]struct{}{}}
 		c.Observed[jail] = o
 	}
 	switch ev.Action {
-	case sshd.ActBan:
+	case f2blog.ActBan:
 		o.Bans++
 		o.Banned[ev.ID] = struct{}{}
-	case sshd.ActRestoreBan:
+	case f2blog.ActRestoreBan:
 		o.Restores++
 		o.Banned[ev.ID] = struct{}{}
-	case sshd.ActUnban, sshd.ActRepealBan:
+	case f2blog.ActUnban, f2blog.ActRepealBan:
 		o.Unbans++
 		delete(o.Banned, ev.ID)
 	}
@@ -239,7 +241,7 @@ func (s *sidecar) warnDifference(jail string, observed, simulated int, now time.
 }
 
 // geoEvent counts a failure or a ban by country.
-func (s *sidecar) geoEvent(jail string, id sshd.ID, ban bool) {
+func (s *sidecar) geoEvent(jail string, id ident.ID, ban bool) {
 	if s.cfg.Geo == nil {
 		return
 	}
@@ -261,7 +263,7 @@ func (s *sidecar) geoEvent(jail string, id sshd.ID, ban bool) {
 	}
 	x := iv[c]
 	if x == nil {
-		x = &countryInterval{ips: map[sshd.ID]struct{}{}}
+		x = &countryInterval{ips: map[ident.ID]struct{}{}}
 		iv[c] = x
 	}
 	if ban {

@@ -19,8 +19,10 @@ import (
 
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
 
+	"github.com/banscope/banscope/internal/f2blog"
 	"github.com/banscope/banscope/internal/filter/sshd"
 	"github.com/banscope/banscope/internal/geo"
+	"github.com/banscope/banscope/internal/ident"
 	"github.com/banscope/banscope/internal/jailsim"
 	"github.com/banscope/banscope/internal/replay"
 	"github.com/banscope/banscope/internal/source"
@@ -62,7 +64,7 @@ type Config struct {
 	Location   *time.Location
 	Year       int
 	MaxLine    int
-	Hosts      *sshd.Hosts
+	Hosts      *ident.Hosts
 	DBPurgeAge float64
 	Out        io.Writer // line protocol
 	Now        func() time.Time
@@ -94,7 +96,7 @@ type sidecar struct {
 	pos       *source.Position
 	cursor    string
 	f2bPos    *source.Position
-	f2b       sshd.Fail2banLog
+	f2b       f2blog.Parser
 	c         counters
 	base      intervalBase
 	push      *pusher
@@ -138,7 +140,7 @@ func Run(ctx context.Context, cfg Config) error {
 	s.eng = replay.NewEngine(cfg.Jails, replay.EngineOptions{Location: cfg.Location, Reference: now, Year: cfg.Year,
 		CurrentYear: now.Year(), Hosts: cfg.Hosts, Journal: cfg.Journal, DBPurgeAge: cfg.DBPurgeAge})
 	s.eng.OnEvent = s.onEvent
-	s.eng.OnFailure = func(i int, ev *sshd.Event, _ sshd.ID) { s.onFailure(i, ev.Kind) }
+	s.eng.OnFailure = func(i int, ev *sshd.Event, _ ident.ID) { s.onFailure(i, ev.Kind) }
 	loaded, err := s.load()
 	if err != nil {
 		return err
@@ -511,7 +513,7 @@ func (s *sidecar) load() (bool, error) {
 		}
 		for _, o := range s.c.Observed {
 			if o.Banned == nil {
-				o.Banned = map[sshd.ID]struct{}{}
+				o.Banned = map[ident.ID]struct{}{}
 			}
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/banscope/banscope/internal/geo"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/banscope/banscope/internal/geo"
 
 	"github.com/banscope/banscope/internal/jailsim"
 	"github.com/banscope/banscope/internal/replay"

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/banscope/banscope/internal/filter/sshd"
+	"github.com/banscope/banscope/internal/ident"
 	"github.com/banscope/banscope/internal/jailsim"
 )
 
@@ -17,12 +18,12 @@ type Engine struct {
 	Sims    []*jailsim.Jail
 	DB      *jailsim.BanDB
 	opts    EngineOptions
-	bans    []sshd.ID
+	bans    []ident.ID
 	// OnEvent receives every jail event with the jail's index.
 	OnEvent func(i int, e jailsim.Event)
 	// OnFailure receives each failure an sshd jail's filter finds (the
 	// line's event and the failure's ID), before the jail counts it.
-	OnFailure func(i int, ev *sshd.Event, id sshd.ID)
+	OnFailure func(i int, ev *sshd.Event, id ident.ID)
 	// PreIdx maps each parser to its entry in the prepared slice given to
 	// Prepared (nil: the same index).
 	PreIdx []int
@@ -34,7 +35,7 @@ type EngineOptions struct {
 	Reference   time.Time
 	Year        int
 	CurrentYear int
-	Hosts       *sshd.Hosts
+	Hosts       *ident.Hosts
 	Journal     bool
 	DBPurgeAge  float64
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/banscope/banscope/internal/distinct"
 	"github.com/banscope/banscope/internal/filter/sshd"
 	"github.com/banscope/banscope/internal/geo"
+	"github.com/banscope/banscope/internal/ident"
 	"github.com/banscope/banscope/internal/jailsim"
 	"github.com/banscope/banscope/internal/jsonw"
 	"github.com/banscope/banscope/internal/pipeline"
@@ -44,7 +45,7 @@ type Config struct {
 	Year     int
 	Now      time.Time // the wall clock: bounds the years fail2ban accepts
 	MaxLine  int
-	Hosts    *sshd.Hosts
+	Hosts    *ident.Hosts
 	Events   io.Writer // JSON lines of bans and unbans, if set
 	// Geo, when set, breaks failures and bans down by country (and ASN).
 	Geo *geo.Resolver
@@ -347,7 +348,7 @@ func (r *runner) newEngine(h *hostRun, jails []Jail, base bool) *engineRun {
 	er.attack = make([]distinct.Set, len(jails))
 	er.banned = make([]distinct.Set, len(jails))
 	hooks := cfg.Hooks
-	er.eng.OnFailure = func(i int, ev *sshd.Event, id sshd.ID) {
+	er.eng.OnFailure = func(i int, ev *sshd.Event, id ident.ID) {
 		er.byKind[i][ev.Kind&63]++
 		if base {
 			if i == er.primary {

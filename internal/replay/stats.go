@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/banscope/banscope/internal/filter/sshd"
 	"github.com/banscope/banscope/internal/geo"
+	"github.com/banscope/banscope/internal/ident"
 )
 
 // The report's statistics are gathered off the critical path: the replay
@@ -23,7 +23,7 @@ const (
 
 type record struct {
 	kind       recKind
-	id         sshd.ID
+	id         ident.ID
 	t          float64
 	uoff, ulen int32 // the user name in batch.users; ulen < 0 for none
 }
@@ -51,7 +51,7 @@ type bucket struct {
 type collector struct {
 	loc     *time.Location
 	geo     *geo.Breakdown
-	ips     *topK[sshd.ID]
+	ips     *topK[ident.ID]
 	users   *topK[string]
 	minutes map[int64]*bucket
 	hours   map[int64]int64 // local hour start (Unix s) -> failures
@@ -73,7 +73,7 @@ type collector struct {
 }
 
 func newCollector(loc *time.Location, g *geo.Resolver) *collector {
-	c := &collector{loc: loc, ips: newTopK[sshd.ID](topIPCounters), users: newTopK[string](topUserCounters),
+	c := &collector{loc: loc, ips: newTopK[ident.ID](topIPCounters), users: newTopK[string](topUserCounters),
 		minutes: map[int64]*bucket{}, hours: map[int64]int64{}, cacheMin: -1 << 62,
 		in: make(chan *batch, 4), free: make(chan *batch, 6), done: make(chan struct{})}
 	if g != nil {
@@ -88,7 +88,7 @@ func newCollector(loc *time.Location, g *geo.Resolver) *collector {
 }
 
 // add queues a record (producer side).
-func (c *collector) add(k recKind, id sshd.ID, t float64, user []byte) {
+func (c *collector) add(k recKind, id ident.ID, t float64, user []byte) {
 	b := c.cur
 	r := record{kind: k, id: id, t: t, ulen: -1}
 	if user != nil {
@@ -245,7 +245,7 @@ type HourRow struct {
 // timeline points.
 func (c *collector) report(n, maxPoints int, g *geo.Resolver) *Report {
 	r := &Report{Heat: c.heat}
-	for _, it := range c.ips.top(n, func(a, b sshd.ID) bool { return a.String() < b.String() }) {
+	for _, it := range c.ips.top(n, func(a, b ident.ID) bool { return a.String() < b.String() }) {
 		row := IPRow{IP: it.key.String(), Failures: it.count, Error: it.err, Bans: it.extra}
 		if g != nil {
 			row.Country = g.Lookup(it.key).Country

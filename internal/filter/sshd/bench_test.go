@@ -26,8 +26,8 @@ func BenchmarkHeader(b *testing.B) {
 		i := 0
 		for b.Loop() {
 			line := lines[i%len(lines)]
-			d := p.dates.detectDate(line)
-			splitPrefix(line[d.e:])
+			d := p.dates.Detect(line)
+			splitPrefix(line[d.End:])
 			i++
 		}
 	}

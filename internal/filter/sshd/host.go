@@ -1,6 +1,10 @@
 package sshd
 
-import "unicode/utf8"
+import (
+	"unicode/utf8"
+
+	"github.com/banscope/banscope/internal/pyre"
+)
 
 // Matching of fail2ban's <HOST> tag (usedns != no):
 //
@@ -53,9 +57,9 @@ func matchHost(s []byte, i int, tail tailFunc) (host, bool) {
 		}
 	}
 	// dns: [\w\-.^_]*\w, longest first.
-	e := spanIs(s, i, clDNS)
+	e := pyre.SpanIs(s, i, pyre.DNS)
 	for e > i {
-		if prevIs(s, e, clWord) && tail(e) {
+		if pyre.PrevIs(s, e, pyre.Word) && tail(e) {
 			return host{kind: hostDNS, vs: i, ve: e, end: e}, true
 		}
 		e = prevBoundary(s, i, e)
@@ -83,7 +87,7 @@ func closeBracket(s []byte, e int, tail tailFunc) (int, bool) {
 
 func matchIP4(s []byte, j int, tail tailFunc) (host, bool) {
 	// (?:::f{4,6}:)? greedy: with the prefix first.
-	if hasPrefixAt(s, j, "::") {
+	if pyre.HasPrefixAt(s, j, "::") {
 		k := j + 2
 		n := 0
 		for k+n < len(s) && s[k+n] == 'f' && n < 6 {
@@ -98,7 +102,7 @@ func matchIP4(s []byte, j int, tail tailFunc) (host, bool) {
 	return ip4At(s, j, tail)
 }
 
-// digitWidth is is(s, i, clDigit) with the ASCII case inline.
+// digitWidth is pyre.Is(s, i, pyre.Digit) with the ASCII case inline.
 const utf8RuneSelf = 0x80
 
 func digitWidth(s []byte, i int) int {
@@ -111,7 +115,7 @@ func digitWidth(s []byte, i int) int {
 		}
 		return 0
 	}
-	return is(s, i, clDigit)
+	return pyre.Is(s, i, pyre.Digit)
 }
 
 // ip4At matches (?:\d{1,3}\.){3}\d{1,3} at j.
@@ -161,7 +165,7 @@ func hexRun(s []byte, p int) int {
 	return n
 }
 
-func asciiHex(b byte) bool { return b < 0x80 && asciiClass[b]&clHex != 0 }
+func asciiHex(b byte) bool { return b < 0x80 && pyre.ASCII[b]&pyre.Hex != 0 }
 
 type ip6Search struct {
 	s       []byte
@@ -203,7 +207,7 @@ func (x *ip6Search) walk(p, k int) {
 				x.walk(q+1, k+1)
 			}
 		}
-		if hasPrefixAt(s, p, "::") {
+		if pyre.HasPrefixAt(s, p, "::") {
 			x.walk(p+2, k+1)
 		}
 	}

@@ -1,6 +1,10 @@
 package sshd
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/banscope/banscope/internal/pyre"
+)
 
 // The sshd failregex catalogue of fail2ban 1.0.2 (filter.d/sshd.conf),
 // hand-translated. Each matcher takes the content left after the prefix
@@ -99,6 +103,8 @@ func Kinds() []Kind {
 	return ks
 }
 
+func isDigit(b byte) bool { return b-'0' < 10 }
+
 // match is what one failregex captured.
 type match struct {
 	kind                   Kind
@@ -118,7 +124,7 @@ func (m *match) user(s []byte) []byte {
 type rule func(s []byte, m *match) bool
 
 func lit(s []byte, p int, l string) (int, bool) {
-	if hasPrefixAt(s, p, l) {
+	if pyre.HasPrefixAt(s, p, l) {
 		return p + len(l), true
 	}
 	return p, false
@@ -144,7 +150,7 @@ func fromHost(s []byte, start int, lazy bool, m *match, tail tailFunc) bool {
 // and then <HOST><tail> (sep ends where <HOST> begins).
 func tokenOrLazy(s []byte, start int, sep []byte, m *match, tail tailFunc) bool {
 	try := func(x int) bool {
-		if !hasPrefixAt(s, x, string(sep)) {
+		if !pyre.HasPrefixAt(s, x, string(sep)) {
 			return false
 		}
 		h, ok := matchHost(s, x+len(sep), tail)
@@ -181,7 +187,7 @@ func ruleAuthFailure(s []byte, m *match) bool {
 	}
 	m.kind = KindAuthFailure
 	return fromHost(s, q, false, m, func(p int) bool {
-		if hasPrefixAt(s, p, " via ") {
+		if pyre.HasPrefixAt(s, p, " via ") {
 			a := p + 5
 			for e := tokenEnd(s, a); e > a; e = prevChar(s, a, e) {
 				if suffEnd(s, e) {
@@ -209,7 +215,7 @@ func condTail(s []byte, p int, condUser bool) bool {
 	return portOn(s, p, 0, 2, false, func(q int) bool {
 		return sshOpt(s, q, func(r int) bool {
 			if condUser {
-				return hasPrefixAt(s, r, ": ")
+				return pyre.HasPrefixAt(s, r, ": ")
 			}
 			return noFromEnd(s, r)
 		})
@@ -230,7 +236,7 @@ func userCond(s []byte, start int, inv bool, m *match) bool {
 func userCondGeneral(s []byte, start int, inv bool, m *match) bool {
 	// The cond_user alternative ends in ": ", so it is tried only when the
 	// rest of the line holds one.
-	if e := tokenEnd(s, start); e > start && hasPrefixAt(s, e, " from ") && bytes.Index(s[e+len(sFrom):], []byte(": ")) >= 0 {
+	if e := tokenEnd(s, start); e > start && pyre.HasPrefixAt(s, e, " from ") && bytes.Index(s[e+len(sFrom):], []byte(": ")) >= 0 {
 		if h, ok := matchHost(s, e+len(sFrom), func(p int) bool { return condTail(s, p, true) }); ok {
 			m.us, m.ue, m.h = start, e, h
 			return true
@@ -280,7 +286,7 @@ func plainUserFromIP4(s []byte, start int) (userEnd, ipEnd int, ok bool) {
 	for e < len(s) && s[e] > ' ' && s[e] != ':' && s[e] < 0x7f {
 		e++
 	}
-	if e == start || !hasPrefixAt(s, e, " from ") {
+	if e == start || !pyre.HasPrefixAt(s, e, " from ") {
 		return 0, 0, false
 	}
 	p, ok := dottedQuad(s, e+len(sFrom))
@@ -288,7 +294,7 @@ func plainUserFromIP4(s []byte, start int) (userEnd, ipEnd int, ok bool) {
 		return 0, 0, false
 	}
 	ipEnd = p
-	if !hasPrefixAt(s, p, " port ") {
+	if !pyre.HasPrefixAt(s, p, " port ") {
 		return 0, 0, false
 	}
 	p += len(" port ")
@@ -336,16 +342,16 @@ func ruleFailed(pk PublicKey) rule {
 			return false
 		}
 		te := tokenEnd(s, p)
-		if te == p || !hasPrefixAt(s, te, " for ") {
+		if te == p || !pyre.HasPrefixAt(s, te, " for ") {
 			return false
 		}
 		nofail := false
 		switch pk {
 		case PublicKeyNoFail:
-			nofail = te-p == len("publickey") && hasPrefixAt(s, p, "publickey")
+			nofail = te-p == len("publickey") && pyre.HasPrefixAt(s, p, "publickey")
 		case PublicKeyInvalid, PublicKeyIgnore:
 			// \b(?!publickey)\S+
-			if is(s, p, clWord) == 0 || hasPrefixAt(s, p, "publickey") {
+			if pyre.Is(s, p, pyre.Word) == 0 || pyre.HasPrefixAt(s, p, "publickey") {
 				return false
 			}
 		}
@@ -410,7 +416,7 @@ func ruleRefused(s []byte, m *match) bool {
 		return false
 	}
 	e := tokenEnd(s, p)
-	if e == p || !hasPrefixAt(s, e, " (") {
+	if e == p || !pyre.HasPrefixAt(s, e, " (") {
 		return false
 	}
 	h, ok := matchHost(s, e+2, func(q int) bool { return q < len(s) && s[q] == ')' })
@@ -427,7 +433,7 @@ func portOnColon(s []byte, p int, k tailFunc) bool {
 		if q >= len(s) || s[q] != ':' {
 			return false
 		}
-		return k(spanIs(s, q+1, clSpace))
+		return k(pyre.SpanIs(s, q+1, pyre.Space))
 	})
 }
 
@@ -473,7 +479,7 @@ func rulePAM(s []byte, m *match) bool {
 	if q, ok = lit(s, q, "(sshd:auth):"); !ok {
 		return false
 	}
-	w := spanIs(s, q, clSpace)
+	w := pyre.SpanIs(s, q, pyre.Space)
 	if w == q {
 		return false
 	}
@@ -481,7 +487,7 @@ func rulePAM(s []byte, m *match) bool {
 		return false
 	}
 	for n := 0; n < 4; n++ {
-		w := spanIs(s, q, clSpace)
+		w := pyre.SpanIs(s, q, pyre.Space)
 		if w == q {
 			break
 		}
@@ -497,7 +503,7 @@ func rulePAM(s []byte, m *match) bool {
 		}
 		q = tokenEnd(s, r)
 	}
-	w = spanIs(s, q, clSpace)
+	w = pyre.SpanIs(s, q, pyre.Space)
 	if w == q {
 		return false
 	}
@@ -505,7 +511,7 @@ func rulePAM(s []byte, m *match) bool {
 		return false
 	}
 	ru := tokenEnd(s, q)
-	w = spanIs(s, ru, clSpace)
+	w = pyre.SpanIs(s, ru, pyre.Space)
 	if w == ru {
 		return false
 	}
@@ -516,7 +522,7 @@ func rulePAM(s []byte, m *match) bool {
 	us, ue := -1, -1
 	h, ok := matchHost(s, r, func(p int) bool {
 		us, ue = -1, -1
-		if w := spanIs(s, p, clSpace); w > p {
+		if w := pyre.SpanIs(s, p, pyre.Space); w > p {
 			if a, ok := lit(s, w, "user="); ok {
 				e := tokenEnd(s, a)
 				if suffEnd(s, e) {
@@ -564,7 +570,7 @@ func ruleLocked(s []byte, m *match) bool {
 	}
 	const t = " not allowed because account is locked"
 	x := -1
-	if e := tokenEnd(s, p); e > p && hasPrefixAt(s, e, t) {
+	if e := tokenEnd(s, p); e > p && pyre.HasPrefixAt(s, e, t) {
 		x = e
 	} else {
 		eachFirst(s, p, []byte(t), func(i int) bool { x = i; return true })
@@ -583,7 +589,7 @@ func ruleChangeUser(s []byte, m *match) bool {
 	if !ok {
 		return false
 	}
-	if q, ok := lit(s, p, " from"); ok && (hasPrefixAt(s, q, " invalid") || hasPrefixAt(s, q, " authenticating")) {
+	if q, ok := lit(s, p, " from"); ok && (pyre.HasPrefixAt(s, q, " invalid") || pyre.HasPrefixAt(s, q, " authenticating")) {
 		p = q
 	}
 	if q, ok := lit(s, p, " invalid"); ok {
@@ -647,7 +653,7 @@ func ruleDisconnectBye(s []byte, m *match) bool {
 		return false
 	}
 	h, ok := matchHost(s, p, func(q int) bool {
-		return portOnColon(s, q, func(r int) bool { return hasPrefixAt(s, r, "11:") })
+		return portOnColon(s, q, func(r int) bool { return pyre.HasPrefixAt(s, r, "11:") })
 	})
 	if !ok {
 		return false
@@ -688,7 +694,7 @@ func ruleClosed(t closedTail, nofail bool) rule {
 
 // plainPortPreauth reports whether s[p:] is " port N [preauth]".
 func plainPortPreauth(s []byte, p int) bool {
-	if !hasPrefixAt(s, p, " port ") {
+	if !pyre.HasPrefixAt(s, p, " port ") {
 		return false
 	}
 	p += len(" port ")
@@ -746,7 +752,7 @@ func ruleClosedGeneral(t closedTail, nofail bool) rule {
 		case closedDDoS:
 			tail = func(q int) bool {
 				return portOn(s, q, 0, 2, false, func(r int) bool {
-					w := spanIs(s, r, clSpace)
+					w := pyre.SpanIs(s, r, pyre.Space)
 					if w == r {
 						return false
 					}
@@ -816,7 +822,7 @@ func ruleAccepted(s []byte, m *match) bool {
 	if !ok {
 		return false
 	}
-	e := spanIs(s, p, clWord)
+	e := pyre.SpanIs(s, p, pyre.Word)
 	if e == p {
 		return false
 	}
@@ -824,10 +830,10 @@ func ruleAccepted(s []byte, m *match) bool {
 		return false
 	}
 	ue := tokenEnd(s, p)
-	if ue == p || !hasPrefixAt(s, ue, " from ") {
+	if ue == p || !pyre.HasPrefixAt(s, ue, " from ") {
 		return false
 	}
-	h, ok := matchHost(s, ue+len(sFrom), func(q int) bool { return q == len(s) || is(s, q, clSpace) > 0 })
+	h, ok := matchHost(s, ue+len(sFrom), func(q int) bool { return q == len(s) || pyre.Is(s, q, pyre.Space) > 0 })
 	if !ok {
 		return false
 	}
@@ -868,9 +874,9 @@ func ruleKex(s []byte, m *match) bool {
 	default:
 		return false
 	}
-	if hasPrefixAt(rest, 0, "lient sent invalid protocol identifier") ||
-		hasPrefixAt(rest, 0, "onnection closed by remote host") ||
-		hasPrefixAt(rest, 0, "onnection reset by peer") {
+	if pyre.HasPrefixAt(rest, 0, "lient sent invalid protocol identifier") ||
+		pyre.HasPrefixAt(rest, 0, "onnection closed by remote host") ||
+		pyre.HasPrefixAt(rest, 0, "onnection reset by peer") {
 		m.kind = KindKexIdentification
 		return true
 	}
@@ -912,7 +918,7 @@ func ruleSSHServer(s []byte, m *match) bool {
 		if r >= len(s) || s[r] != '-' {
 			return false
 		}
-		d := spanIs(s, r+1, clDigit)
+		d := pyre.SpanIs(s, r+1, pyre.Digit)
 		if d == r+1 || d >= len(s) || s[d] != ';' {
 			return false
 		}
@@ -920,7 +926,7 @@ func ruleSSHServer(s []byte, m *match) bool {
 		if d >= len(s) || s[d] < 'A' || s[d] > 'Z' {
 			return false
 		}
-		w := spanIs(s, d+1, clWord)
+		w := pyre.SpanIs(s, d+1, pyre.Word)
 		return w > d+1 && w < len(s) && s[w] == ':'
 	})
 	if !ok {
@@ -932,7 +938,7 @@ func ruleSSHServer(s []byte, m *match) bool {
 
 // ddos: ^Read from socket failed: Connection (?P<mlfforget>reset) by peer
 func ruleReadSocket(s []byte, m *match) bool {
-	if !hasPrefixAt(s, 0, "Read from socket failed: Connection reset by peer") {
+	if !pyre.HasPrefixAt(s, 0, "Read from socket failed: Connection reset by peer") {
 		return false
 	}
 	m.kind, m.forget = KindReadSocket, true
@@ -946,7 +952,7 @@ func ruleBanner(s []byte, m *match) bool {
 		return false
 	}
 	h, ok := matchHost(s, p, func(q int) bool {
-		return portOn(s, q, 0, 2, false, func(r int) bool { return hasPrefixAt(s, r, ": invalid format") })
+		return portOn(s, q, 0, 2, false, func(r int) bool { return pyre.HasPrefixAt(s, r, ": invalid format") })
 	})
 	m.kind, m.h = KindBannerExchange, h
 	return ok
@@ -964,10 +970,10 @@ func ruleNoAuthMethods(s []byte, m *match) bool {
 			if !ok {
 				return false
 			}
-			if a, ok := lit(s, r, " supported"); ok && hasPrefixAt(s, a, " authentication methods available") {
+			if a, ok := lit(s, r, " supported"); ok && pyre.HasPrefixAt(s, a, " authentication methods available") {
 				return true
 			}
-			return hasPrefixAt(s, r, " authentication methods available")
+			return pyre.HasPrefixAt(s, r, " authentication methods available")
 		})
 	})
 	if !ok {
@@ -1004,7 +1010,7 @@ func ruleNegotiateWith(s []byte, m *match) bool {
 // extra: ^Unable to negotiate a <alg>
 func ruleNegotiate(s []byte, m *match) bool {
 	p, ok := lit(s, 0, "Unable to negotiate a ")
-	if !ok || is(s, p, clWord) == 0 {
+	if !ok || pyre.Is(s, p, pyre.Word) == 0 {
 		return false
 	}
 	m.kind = KindNegotiate

@@ -5,10 +5,13 @@
 package sshd
 
 import (
-	"bytes"
 	"fmt"
 	"net/netip"
 	"time"
+
+	"github.com/banscope/banscope/internal/ident"
+	"github.com/banscope/banscope/internal/logtime"
+	"github.com/banscope/banscope/internal/pyre"
 )
 
 // Mode is the sshd filter mode.
@@ -113,7 +116,7 @@ type Options struct {
 	CurrentYear int
 	// Hosts resolves host names the way getaddrinfo does offline
 	// (/etc/hosts); names it lacks produce no failure. See LoadHosts.
-	Hosts *Hosts
+	Hosts *ident.Hosts
 	// LogClock makes the clock the largest stamp seen so far (check);
 	// otherwise the caller sets it with SetNow (replay and live).
 	LogClock bool
@@ -145,9 +148,9 @@ func (v Verdict) String() string { return verdictNames[v] }
 type Event struct {
 	Verdict  Verdict
 	Kind     Kind
-	IDs      []ID  // the failure IDs (usually one)
-	Time     int64 // Unix ns: the failure time (see Parser.Parse)
-	Stamp    int64 // Unix ns: the line's own stamp, when HasStamp
+	IDs      []ident.ID // the failure IDs (usually one)
+	Time     int64      // Unix ns: the failure time (see Parser.Parse)
+	Stamp    int64      // Unix ns: the line's own stamp, when HasStamp
 	HasStamp bool
 	User     []byte // the user name the line carries, if any
 }
@@ -157,13 +160,13 @@ type Parser struct {
 	opts     Options
 	rules    []ruleSpec
 	byFirst  [256]uint64 // bit i: rule i can match content starting with that byte
-	dates    dateContext
+	dates    logtime.Detector
 	sessions sessionCache
 	now      int64
 	lastDate int64
 	hasLast  bool
 	ev       Event
-	ids      [4]ID
+	ids      [4]ident.ID
 	lineBuf  []byte
 	pr       Prepared
 }
@@ -183,7 +186,7 @@ func New(o Options) *Parser {
 			p.byFirst[r.first[k]] |= 1 << i
 		}
 	}
-	p.dates = dateContext{loc: o.Location, ref: o.Reference, refYear: o.Year, years: newYearSet(cy)}
+	p.dates = logtime.NewDetector(o.Location, o.Reference, o.Year, cy)
 	p.sessions.init(sessionCap, sessionTTL)
 	return p
 }
@@ -197,18 +200,13 @@ func (p *Parser) Now() int64 { return p.now }
 // SetReference changes the reference time for year-less stamps (e.g. the
 // modification time of the next file of a replay).
 func (p *Parser) SetReference(t time.Time) {
-	p.dates.ref = t
-	p.dates.memo.ok = false
-	p.dates.last.n = 0
-	p.dates.refInfo.ok = false
-	p.dates.min.ok = false
-	p.dates.isoMin.ok = false
+	p.dates.SetReference(t)
 }
 
 // Stamp returns the stamp at the start of line, if it has a usable one.
 func (p *Parser) Stamp(line []byte) (int64, bool) {
-	d := p.dates.detectDate(line)
-	return d.unixNs, d.valid
+	d := p.dates.Detect(line)
+	return d.UnixNs, d.Valid
 }
 
 // Parse classifies one line (without its line terminator).
@@ -227,12 +225,12 @@ func (p *Parser) Parse(line []byte) *Event {
 func (p *Parser) Finish(line []byte, pr *Prepared) *Event {
 	ev := &p.ev
 	*ev = Event{IDs: p.ids[:0]}
-	if d := pr.d; d.valid {
-		ev.Stamp, ev.HasStamp = d.unixNs, true
-		if p.opts.LogClock && d.unixNs > p.now {
-			p.now = d.unixNs
+	if d := pr.d; d.Valid {
+		ev.Stamp, ev.HasStamp = d.UnixNs, true
+		if p.opts.LogClock && d.UnixNs > p.now {
+			p.now = d.UnixNs
 		}
-		t := d.unixNs
+		t := d.UnixNs
 		if p.opts.InOperation {
 			// delta = int(date - now); abs(delta) > 60 -> now
 			if delta := (t - p.now) / 1e9; delta > 60 || delta < -60 {
@@ -262,7 +260,7 @@ func (p *Parser) Finish(line []byte, pr *Prepared) *Event {
 func (p *Parser) ParseAt(line []byte, stampNs int64) *Event {
 	pr := &p.pr
 	prepareContent(p, line, pr)
-	pr.d = dateResult{valid: true, unixNs: stampNs}
+	pr.d = logtime.Result{Valid: true, UnixNs: stampNs}
 	return p.Finish(line, pr)
 }
 
@@ -274,9 +272,9 @@ func (p *Parser) joined(a, b []byte) []byte {
 // hostToken returns the first token of the date-stripped line when it is
 // followed by white space (the syslog host field).
 func hostToken(buf []byte) []byte {
-	i := spanIs(buf, 0, clSpace)
-	if hasPrefixAt(buf, 0, "[]") {
-		i = spanIs(buf, 2, clSpace)
+	i := pyre.SpanIs(buf, 0, pyre.Space)
+	if pyre.HasPrefixAt(buf, 0, "[]") {
+		i = pyre.SpanIs(buf, 2, pyre.Space)
 	}
 	e := tokenEnd(buf, i)
 	if e > i && e < len(buf) {
@@ -336,7 +334,7 @@ func (p *Parser) merge(ev *Event, mlfid, s []byte, pr *Prepared) {
 	}
 	if pr.addrOK && kind == hostIP4 && m.h.kind == hostIP4 && string(text) == string(s[m.h.vs:m.h.ve]) {
 		// the line's own address, parsed when the line was prepared
-		ev.IDs = append(ev.IDs, ID{addr: pr.addr})
+		ev.IDs = append(ev.IDs, ident.AddrID(pr.addr))
 	} else {
 		ev.IDs = p.resolve(ev.IDs, kind, text)
 	}
@@ -348,207 +346,30 @@ func (p *Parser) merge(ev *Event, mlfid, s []byte, pr *Prepared) {
 }
 
 // resolve turns a <HOST> capture into failure IDs (FAIL2BAN.md §1.6).
-func (p *Parser) resolve(ids []ID, kind hostKind, text []byte) []ID {
+func (p *Parser) resolve(ids []ident.ID, kind hostKind, text []byte) []ident.ID {
 	switch kind {
 	case hostIP4:
-		if a, ok := parseIPv4Strict(text); ok {
-			return append(ids, ID{addr: a})
+		if a, ok := ident.ParseIPv4(text); ok {
+			return append(ids, ident.AddrID(a))
 		}
-		return append(ids, RawID(text))
+		return append(ids, ident.RawID(text))
 	case hostIP6:
 		if a, err := netip.ParseAddr(string(text)); err == nil && a.Is6() && a.Zone() == "" {
-			return append(ids, AddrID(a))
+			return append(ids, ident.AddrID(a))
 		}
-		return append(ids, RawID(text))
+		return append(ids, ident.RawID(text))
 	case hostDNS:
-		if a, ok := parseIPv4Strict(text); ok {
-			return append(ids, ID{addr: a})
+		if a, ok := ident.ParseIPv4(text); ok {
+			return append(ids, ident.AddrID(a))
 		}
-		if a, ok := inetAton(text); ok {
-			return append(ids, ID{addr: a})
+		if a, ok := ident.InetAton(text); ok {
+			return append(ids, ident.AddrID(a))
 		}
 		if p.opts.Hosts != nil {
-			for _, a := range p.opts.Hosts.lookup(text) {
-				ids = append(ids, AddrID(a))
+			for _, a := range p.opts.Hosts.Lookup(text) {
+				ids = append(ids, ident.AddrID(a))
 			}
 		}
 	}
 	return ids
-}
-
-// parseIPv4Strict parses a dotted quad as inet_pton(AF_INET) does.
-func parseIPv4Strict(b []byte) (netip.Addr, bool) {
-	var out [4]byte
-	p := 0
-	for i := 0; i < 4; i++ {
-		if i > 0 {
-			if p >= len(b) || b[p] != '.' {
-				return netip.Addr{}, false
-			}
-			p++
-		}
-		s := p
-		v := 0
-		for p < len(b) && b[p] >= '0' && b[p] <= '9' && p-s < 3 {
-			v = v*10 + int(b[p]-'0')
-			p++
-		}
-		if p == s || v > 255 || (p-s > 1 && b[s] == '0') {
-			return netip.Addr{}, false
-		}
-		out[i] = byte(v)
-	}
-	if p != len(b) {
-		return netip.Addr{}, false
-	}
-	return netip.AddrFrom4(out), true
-}
-
-// inetAton parses the numeric forms glibc's getaddrinfo accepts for
-// AF_INET (inet_aton: 1 to 4 parts, decimal, octal or hex, the last part
-// filling the remaining bytes).
-func inetAton(b []byte) (netip.Addr, bool) {
-	var parts [4]uint64
-	n := 0
-	p := 0
-	for {
-		if p >= len(b) || n == 4 {
-			return netip.Addr{}, false
-		}
-		base := uint64(10)
-		if b[p] == '0' {
-			base = 8
-			p++
-			if p < len(b) && (b[p] == 'x' || b[p] == 'X') {
-				base = 16
-				p++
-			}
-		}
-		var v uint64
-		digitsSeen := base == 8 // a lone "0" is a number
-		for p < len(b) && b[p] != '.' {
-			c := b[p]
-			var d uint64
-			switch {
-			case c >= '0' && c <= '9':
-				d = uint64(c - '0')
-			case c >= 'a' && c <= 'f':
-				d = uint64(c-'a') + 10
-			case c >= 'A' && c <= 'F':
-				d = uint64(c-'A') + 10
-			default:
-				return netip.Addr{}, false
-			}
-			if d >= base {
-				return netip.Addr{}, false
-			}
-			v = v*base + d
-			if v > 0xffffffff {
-				return netip.Addr{}, false
-			}
-			digitsSeen = true
-			p++
-		}
-		if !digitsSeen {
-			return netip.Addr{}, false
-		}
-		parts[n] = v
-		n++
-		if p == len(b) {
-			break
-		}
-		p++ // '.'
-	}
-	var v uint64
-	switch n {
-	case 1:
-		v = parts[0]
-	case 2:
-		if parts[0] > 0xff || parts[1] > 0xffffff {
-			return netip.Addr{}, false
-		}
-		v = parts[0]<<24 | parts[1]
-	case 3:
-		if parts[0] > 0xff || parts[1] > 0xff || parts[2] > 0xffff {
-			return netip.Addr{}, false
-		}
-		v = parts[0]<<24 | parts[1]<<16 | parts[2]
-	case 4:
-		for _, x := range parts {
-			if x > 0xff {
-				return netip.Addr{}, false
-			}
-		}
-		v = parts[0]<<24 | parts[1]<<16 | parts[2]<<8 | parts[3]
-	}
-	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), true
-}
-
-// Hosts is a static name table, as getaddrinfo reads /etc/hosts.
-type Hosts struct {
-	names map[string][]netip.Addr
-}
-
-// ParseHosts reads hosts-file text. Names are matched case-insensitively.
-func ParseHosts(text []byte) *Hosts {
-	h := &Hosts{names: map[string][]netip.Addr{}}
-	for _, line := range bytes.Split(text, []byte{'\n'}) {
-		if i := bytes.IndexByte(line, '#'); i >= 0 {
-			line = line[:i]
-		}
-		f := bytes.Fields(line)
-		if len(f) < 2 {
-			continue
-		}
-		a, err := netip.ParseAddr(string(f[0]))
-		if err != nil {
-			continue
-		}
-		for _, n := range f[1:] {
-			k := string(bytes.ToLower(n))
-			dup := false
-			for _, x := range h.names[k] {
-				if x == a {
-					dup = true
-				}
-			}
-			if !dup {
-				h.names[k] = append(h.names[k], a)
-			}
-		}
-	}
-	return h
-}
-
-func (h *Hosts) lookup(name []byte) []netip.Addr {
-	var lower [256]byte
-	if len(name) > len(lower) {
-		return nil
-	}
-	for i, c := range name {
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		lower[i] = c
-	}
-	return h.names[string(lower[:len(name)])]
-}
-
-// Resolve returns the addresses getaddrinfo would give for name offline:
-// a dotted quad, the numeric forms inet_aton accepts, or the hosts table.
-func (h *Hosts) Resolve(name string) []netip.Addr {
-	b := []byte(name)
-	if a, ok := parseIPv4Strict(b); ok {
-		return []netip.Addr{a}
-	}
-	if a, ok := inetAton(b); ok {
-		return []netip.Addr{a}
-	}
-	if a, err := netip.ParseAddr(name); err == nil {
-		return []netip.Addr{a.Unmap()}
-	}
-	if h == nil {
-		return nil
-	}
-	return h.lookup(b)
 }

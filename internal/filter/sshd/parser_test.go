@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/banscope/banscope/internal/authgen"
+	"github.com/banscope/banscope/internal/ident"
 )
 
 func genLines(tb testing.TB, n int, hostile float64) [][]byte {
@@ -23,7 +25,7 @@ func genLines(tb testing.TB, n int, hostile float64) [][]byte {
 
 func newTestParser(m Mode) *Parser {
 	return New(Options{Mode: m, Location: time.UTC, Reference: refTime, LogClock: true,
-		Hosts: ParseHosts([]byte("127.0.0.1 localhost\n"))})
+		Hosts: ident.ParseHosts([]byte("127.0.0.1 localhost\n"))})
 }
 
 // TestNoAllocs enforces the zero-allocation contract on realistic traffic,
@@ -89,6 +91,20 @@ func TestSnapshotRestore(t *testing.T) {
 			ea, eb := *a.Parse(l), *b.Parse(l)
 			if fmt.Sprint(ea.Verdict, ea.IDs, ea.Time) != fmt.Sprint(eb.Verdict, eb.IDs, eb.Time) {
 				t.Fatalf("mode %s, line %d %q: original %v %v, restored %v %v", m, 3000+i, l, ea.Verdict, ea.IDs, eb.Verdict, eb.IDs)
+			}
+		}
+	}
+}
+
+func TestLastIndex(t *testing.T) {
+	hay := []string{"", " from ", "x from y from z", "from  from ", " from", "a from b", "   ", "ffrom from  from", "Failed password for x from 1.2.3.4 port 22 ssh2"}
+	seps := []string{" from ", "11:", ": Auth fail", "[preauth]", " ", "f"}
+	for _, h := range hay {
+		for _, sep := range seps {
+			for lo := 0; lo <= len(h); lo++ {
+				if got, want := lastIndex([]byte(h[lo:]), []byte(sep)), strings.LastIndex(h[lo:], sep); got != want {
+					t.Errorf("lastIndex(%q, %q) = %d, want %d", h[lo:], sep, got, want)
+				}
 			}
 		}
 	}

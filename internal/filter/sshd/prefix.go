@@ -1,5 +1,7 @@
 package sshd
 
+import "github.com/banscope/banscope/internal/pyre"
+
 // fail2ban's sshd prefregex for logtype=file, applied to the line after the
 // date text has been cut out:
 //
@@ -15,21 +17,21 @@ package sshd
 // of the content. ok is false when no content is left.
 func splitPrefix(s []byte) (mlfidEnd, contentStart int, ok bool) {
 	p := 0
-	if hasPrefixAt(s, 0, "[]") {
+	if pyre.HasPrefixAt(s, 0, "[]") {
 		p = 2
 	}
-	p = spanIs(s, p, clSpace)
+	p = pyre.SpanIs(s, p, pyre.Space)
 	p = facility(s, p)
 	// (?:\S+\s+)? one host token.
 	if e := tokenEnd(s, p); e > p {
-		if w := spanIs(s, e, clSpace); w > e {
+		if w := pyre.SpanIs(s, e, pyre.Space); w > e {
 			p = w
 		}
 	}
 	p = kernel(s, p)
-	if hasPrefixAt(s, p, "@vserver_") {
+	if pyre.HasPrefixAt(s, p, "@vserver_") {
 		if e := tokenEnd(s, p+9); e > p+9 {
-			if w := spanIs(s, e, clSpace); w > e {
+			if w := pyre.SpanIs(s, e, pyre.Space); w > e {
 				p = w
 			}
 		}
@@ -70,7 +72,7 @@ func facility(s []byte, p int) int {
 	// [^.]+ greedy up to e, then back off to a '>' followed by \s+.
 	for g := e - 1; g > d+1; g-- {
 		if s[g] == '>' {
-			if w := spanIs(s, g+1, clSpace); w > g+1 {
+			if w := pyre.SpanIs(s, g+1, pyre.Space); w > g+1 {
 				return w
 			}
 		}
@@ -92,26 +94,26 @@ func kernel(s []byte, p int) int {
 		for q < len(s) && s[q] == ' ' {
 			q++
 		}
-		d := spanIs(s, q, clDigit)
+		d := pyre.SpanIs(s, q, pyre.Digit)
 		if d == q || d >= len(s) || s[d] != '.' {
 			return -1
 		}
-		e := spanIs(s, d+1, clDigit)
+		e := pyre.SpanIs(s, d+1, pyre.Digit)
 		if e == d+1 || e >= len(s) || s[e] != ']' {
 			return -1
 		}
 		e++
 		if e < len(s) && s[e] == ':' {
-			if w := spanIs(s, e+1, clSpace); w > e+1 {
+			if w := pyre.SpanIs(s, e+1, pyre.Space); w > e+1 {
 				return w
 			}
 		}
-		if w := spanIs(s, e, clSpace); w > e {
+		if w := pyre.SpanIs(s, e, pyre.Space); w > e {
 			return w
 		}
 		return -1
 	}
-	if n := is(s, q, clSpace); n > 0 {
+	if n := pyre.Is(s, q, pyre.Space); n > 0 {
 		if r := try(q + n); r >= 0 {
 			return r
 		}
@@ -139,13 +141,13 @@ func daemon(s []byte, p int) int {
 	// The common "sshd[1234]: ": alternative A cannot start with 's', and
 	// B's first path (name, no parenthesis, the pid, the colon, spaces)
 	// succeeds, so the answer is the end of the spaces.
-	if hasPrefixAt(s, p, "sshd[") {
+	if pyre.HasPrefixAt(s, p, "sshd[") {
 		q := p + 5
 		for q < len(s) && s[q]-'0' < 10 {
 			q++
 		}
-		if q > p+5 && hasPrefixAt(s, q, "]: ") {
-			return spanIs(s, q+3, clSpace)
+		if q > p+5 && pyre.HasPrefixAt(s, q, "]: ") {
+			return pyre.SpanIs(s, q+3, pyre.Space)
 		}
 	}
 	// Alternative A: (?:\[\d+\])?:\s+[\[\(]?sshd(?:\(\S+\))?[\]\)]?:?
@@ -164,7 +166,7 @@ func bracketPID(s []byte, p int) int {
 	if p >= len(s) || s[p] != '[' {
 		return -1
 	}
-	d := spanIs(s, p+1, clDigit)
+	d := pyre.SpanIs(s, p+1, pyre.Digit)
 	if d == p+1 || d >= len(s) || s[d] != ']' {
 		return -1
 	}
@@ -226,7 +228,7 @@ func colonOpt(s []byte, p int, k func(int) int) int {
 
 // spaces1 returns the end of \s+ at p, or -1.
 func spaces1(s []byte, p int) int {
-	if w := spanIs(s, p, clSpace); w > p {
+	if w := pyre.SpanIs(s, p, pyre.Space); w > p {
 		return w
 	}
 	return -1
@@ -268,7 +270,7 @@ func solarisID(s []byte, p int) int {
 	if !ok {
 		return p
 	}
-	d := spanIs(s, q, clDigit)
+	d := pyre.SpanIs(s, q, pyre.Digit)
 	if d == q || d >= len(s) || s[d] != ' ' {
 		return p
 	}
@@ -289,9 +291,9 @@ func solarisID(s []byte, p int) int {
 //	^(?P<mlfid>\s*(?:\S+\s+)?(?:sshd(?:\[\d+\])?:?\s+)?(?:kernel:\s?\[ *\d+\.\d+\]:?\s+)?)
 //	(?:(?:error|fatal): (?:PAM: )?)?(?P<content>.+)$
 func splitPrefixJournal(s []byte) (mlfidEnd, contentStart int, ok bool) {
-	p := spanIs(s, 0, clSpace)
+	p := pyre.SpanIs(s, 0, pyre.Space)
 	if e := tokenEnd(s, p); e > p {
-		if w := spanIs(s, e, clSpace); w > e {
+		if w := pyre.SpanIs(s, e, pyre.Space); w > e {
 			p = w
 		}
 	}

@@ -4,6 +4,9 @@ import (
 	"hash/maphash"
 	"math/bits"
 	"net/netip"
+
+	"github.com/banscope/banscope/internal/ident"
+	"github.com/banscope/banscope/internal/logtime"
 )
 
 // Prepared is the part of parsing a line that depends on nothing but the
@@ -12,7 +15,7 @@ import (
 // Finish applies the rest (clock, sessions, resolution) in log order.
 // Parse(line) is exactly Finish(line, Prepare(line)).
 type Prepared struct {
-	d        dateResult
+	d        logtime.Result
 	rule     int // index of the matched failregex, -1 for none
 	m        match
 	mlfidEnd int // end of the session key in the date-stripped line
@@ -24,7 +27,7 @@ type Prepared struct {
 }
 
 // Stamp returns the line's own stamp, if it has a usable one.
-func (pr *Prepared) Stamp() (int64, bool) { return pr.d.unixNs, pr.d.valid }
+func (pr *Prepared) Stamp() (int64, bool) { return pr.d.UnixNs, pr.d.Valid }
 
 // Matched reports whether a failregex matched the line (its verdict may
 // still be a helper or pending).
@@ -33,7 +36,7 @@ func (pr *Prepared) Matched() bool { return pr.rule >= 0 }
 // Preparer prepares lines for one parser; each goroutine needs its own.
 type Preparer struct {
 	p     *Parser
-	dates dateContext
+	dates logtime.Detector
 	buf   []byte
 }
 
@@ -53,12 +56,12 @@ func (p *Parser) Prepare(line []byte, pr *Prepared) {
 	p.lineBuf = prepare(p, &p.dates, line, pr, p.lineBuf)
 }
 
-func prepare(p *Parser, dates *dateContext, line []byte, pr *Prepared, scratch []byte) []byte {
-	pr.d = dates.detectDate(line)
+func prepare(p *Parser, dates *logtime.Detector, line []byte, pr *Prepared, scratch []byte) []byte {
+	pr.d = dates.Detect(line)
 	pr.rule, pr.joined = -1, false
 	buf := line
-	if pr.d.found {
-		pre, post := line[:pr.d.s], line[pr.d.e:]
+	if pr.d.Found {
+		pre, post := line[:pr.d.Start], line[pr.d.End:]
 		if len(pre) == 0 {
 			buf = post
 		} else {
@@ -96,7 +99,7 @@ func prepareContent(p *Parser, buf []byte, pr *Prepared) {
 			pr.keyHash = maphash.Bytes(p.sessions.seed, buf[:mlfidEnd])
 			pr.addrOK = false
 			if m.h.kind == hostIP4 {
-				pr.addr, pr.addrOK = parseIPv4Strict(content[m.h.vs:m.h.ve])
+				pr.addr, pr.addrOK = ident.ParseIPv4(content[m.h.vs:m.h.ve])
 			}
 			return
 		}
@@ -105,13 +108,13 @@ func prepareContent(p *Parser, buf []byte, pr *Prepared) {
 
 // stripped returns the line with its date cut out, as the regexes see it.
 func (p *Parser) stripped(line []byte, pr *Prepared) []byte {
-	if !pr.d.found {
+	if !pr.d.Found {
 		return line
 	}
 	if !pr.joined {
-		return line[pr.d.e:]
+		return line[pr.d.End:]
 	}
-	return p.joined(line[:pr.d.s], line[pr.d.e:])
+	return p.joined(line[:pr.d.Start], line[pr.d.End:])
 }
 
 // HostField returns the syslog host field of a prepared line (the first

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/banscope/banscope/internal/authgen"
+	"github.com/banscope/banscope/internal/ident"
 )
 
 // The differential test: fail2ban itself (the Debian package's Python
@@ -57,12 +58,12 @@ func referenceVerdicts(t testing.TB, mode Mode, pk string, path string, journal 
 	return strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
 }
 
-func hostsTable(t testing.TB) *Hosts {
+func hostsTable(t testing.TB) *ident.Hosts {
 	b, err := os.ReadFile("/etc/hosts")
 	if err != nil {
-		return ParseHosts(nil)
+		return ident.ParseHosts(nil)
 	}
-	return ParseHosts(b)
+	return ident.ParseHosts(b)
 }
 
 // ourVerdicts formats this parser's verdicts like verdicts.py does.

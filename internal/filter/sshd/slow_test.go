@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/banscope/banscope/internal/ident"
+	"github.com/banscope/banscope/internal/logtime"
 	"github.com/dlclark/regexp2"
 )
 
@@ -21,8 +23,8 @@ type slowParser struct {
 	pref     *regexp2.Regexp
 	fails    []*regexp2.Regexp
 	sessions []*slowSession // FIFO, as Utils.Cache
-	hosts    *Hosts
-	dates    dateContext
+	hosts    *ident.Hosts
+	dates    logtime.Detector
 	now      int64
 }
 
@@ -96,8 +98,8 @@ func loadSlow(t testing.TB, mode Mode, pk string) *slowParser {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	sp := &slowParser{hosts: ParseHosts([]byte("127.0.0.1 localhost\n"))}
-	sp.dates = dateContext{loc: time.UTC, ref: refTime, years: newYearSet(2026)}
+	sp := &slowParser{hosts: ident.ParseHosts([]byte("127.0.0.1 localhost\n"))}
+	sp.dates = logtime.NewDetector(time.UTC, refTime, 0, 2026)
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		fs := strings.SplitN(sc.Text(), "\t", 4)
@@ -137,12 +139,12 @@ func groups(m *regexp2.Match) map[string]string {
 func (sp *slowParser) parse(line string) (Verdict, int, []string) {
 	// The same date cut as the fast parser (dates are not what this
 	// reference checks), and the same clock.
-	d := sp.dates.detectDate([]byte(line))
+	d := sp.dates.Detect([]byte(line))
 	buf := line
-	if d.found {
-		buf = line[:d.s] + line[d.e:]
-		if d.valid && d.unixNs > sp.now {
-			sp.now = d.unixNs
+	if d.Found {
+		buf = line[:d.Start] + line[d.End:]
+		if d.Valid && d.UnixNs > sp.now {
+			sp.now = d.UnixNs
 		}
 	}
 	pm, _ := sp.pref.FindStringMatch(buf + "\n")
@@ -286,7 +288,7 @@ func agree(t *testing.T, mode Mode, pk string, lines []string) {
 	t.Helper()
 	pkv, _ := ParsePublicKey(pk)
 	fast := New(Options{Mode: mode, PublicKey: pkv, Location: time.UTC, Reference: refTime,
-		CurrentYear: 2026, Hosts: ParseHosts([]byte("127.0.0.1 localhost\n")), LogClock: true})
+		CurrentYear: 2026, Hosts: ident.ParseHosts([]byte("127.0.0.1 localhost\n")), LogClock: true})
 	slow := loadSlow(t, mode, pk)
 	for _, l := range lines {
 		v1, r1, id1 := fastVerdict(fast, l)
@@ -359,7 +361,7 @@ func FuzzParse(f *testing.F) {
 		lines := []string{"Nov 27 10:00:01 " + prefix + a, "Nov 27 10:00:02 " + prefix + b}
 		for m := ModeNormal; m <= ModeAggressive; m++ {
 			fast := New(Options{Mode: m, Location: time.UTC, Reference: refTime, CurrentYear: 2026,
-				Hosts: ParseHosts([]byte("127.0.0.1 localhost\n")), LogClock: true})
+				Hosts: ident.ParseHosts([]byte("127.0.0.1 localhost\n")), LogClock: true})
 			key := m.String()
 			if slows[key] == nil {
 				slows[key] = loadSlow(t, m, "nofail")

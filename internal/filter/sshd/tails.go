@@ -3,6 +3,8 @@ package sshd
 import (
 	"bytes"
 	"unicode/utf8"
+
+	"github.com/banscope/banscope/internal/pyre"
 )
 
 // Building blocks shared by the sshd message matchers. Each one mirrors a
@@ -18,7 +20,7 @@ func prevChar(s []byte, lo, e int) int {
 
 // restSpace reports whether s[p:] matches \s*$.
 func restSpace(s []byte, p int) bool {
-	return spanIs(s, p, clSpace) == len(s)
+	return pyre.SpanIs(s, p, pyre.Space) == len(s)
 }
 
 // portOn matches (?: (?:port \d+|on \S+|\[preauth\])){n,max} (the \[preauth\]
@@ -27,21 +29,21 @@ func portOn(s []byte, p, n, max int, preauth bool, k tailFunc) bool {
 	if n < max && p < len(s) && s[p] == ' ' {
 		q := p + 1
 		switch {
-		case hasPrefixAt(s, q, "port "):
+		case pyre.HasPrefixAt(s, q, "port "):
 			a := q + 5
-			for e := spanIs(s, a, clDigit); e > a; e = prevChar(s, a, e) {
+			for e := pyre.SpanIs(s, a, pyre.Digit); e > a; e = prevChar(s, a, e) {
 				if portOn(s, e, n+1, max, preauth, k) {
 					return true
 				}
 			}
-		case hasPrefixAt(s, q, "on "):
+		case pyre.HasPrefixAt(s, q, "on "):
 			a := q + 3
-			for e := spanNot(s, a, clSpace); e > a; e = prevChar(s, a, e) {
+			for e := pyre.SpanNot(s, a, pyre.Space); e > a; e = prevChar(s, a, e) {
 				if portOn(s, e, n+1, max, preauth, k) {
 					return true
 				}
 			}
-		case preauth && hasPrefixAt(s, q, "[preauth]"):
+		case preauth && pyre.HasPrefixAt(s, q, "[preauth]"):
 			if portOn(s, q+9, n+1, max, preauth, k) {
 				return true
 			}
@@ -58,9 +60,9 @@ func suffEnd(s []byte, p int) bool {
 
 // sshOpt matches (?: ssh\d*)? greedily, then k.
 func sshOpt(s []byte, p int, k tailFunc) bool {
-	if hasPrefixAt(s, p, " ssh") {
+	if pyre.HasPrefixAt(s, p, " ssh") {
 		a := p + 4
-		for e := spanIs(s, a, clDigit); ; e = prevChar(s, a, e) {
+		for e := pyre.SpanIs(s, a, pyre.Digit); ; e = prevChar(s, a, e) {
 			if k(e) {
 				return true
 			}
@@ -82,7 +84,7 @@ var (
 )
 
 // tokenEnd returns the end of \S+ at p (p when there is none).
-func tokenEnd(s []byte, p int) int { return spanNot(s, p, clSpace) }
+func tokenEnd(s []byte, p int) int { return pyre.SpanNot(s, p, pyre.Space) }
 
 // eachLast calls f with every index >= lo at which sep occurs, last first.
 func eachLast(s []byte, lo int, sep []byte, f func(x int) bool) bool {
@@ -146,14 +148,14 @@ func eachFirst(s []byte, lo int, sep []byte, f func(x int) bool) bool {
 // alg matches (?:(?:\w+ (?!found\b)){0,2}\w+) greedily, then k.
 func alg(s []byte, p, n int, k tailFunc) bool {
 	if n < 2 {
-		e := spanIs(s, p, clWord)
+		e := pyre.SpanIs(s, p, pyre.Word)
 		if e > p && e < len(s) && s[e] == ' ' && !foundWord(s, e+1) {
 			if alg(s, e+1, n+1, k) {
 				return true
 			}
 		}
 	}
-	for e := spanIs(s, p, clWord); e > p; e = prevChar(s, p, e) {
+	for e := pyre.SpanIs(s, p, pyre.Word); e > p; e = prevChar(s, p, e) {
 		if k(e) {
 			return true
 		}
@@ -163,5 +165,5 @@ func alg(s []byte, p, n int, k tailFunc) bool {
 
 // foundWord reports whether found\b starts at p.
 func foundWord(s []byte, p int) bool {
-	return hasPrefixAt(s, p, "found") && is(s, p+5, clWord) == 0
+	return pyre.HasPrefixAt(s, p, "found") && pyre.Is(s, p+5, pyre.Word) == 0
 }

@@ -1,4 +1,8 @@
-package sshd
+// Package ident is who an attacker is, as fail2ban names it: an IP
+// address, or the verbatim text fail2ban bans when it is no valid address,
+// and the offline name resolution (numeric forms, /etc/hosts) that turns a
+// host name into addresses. It knows no log format.
+package ident
 
 import (
 	"net/netip"
@@ -23,9 +27,6 @@ func (id ID) Addr() (netip.Addr, bool) { return id.addr, id.raw == 0 && id.addr.
 
 // IsZero reports whether id is the zero ID.
 func (id ID) IsZero() bool { return id.raw == 0 && !id.addr.IsValid() }
-
-// IsRaw reports whether id is text that is no valid address.
-func (id ID) IsRaw() bool { return id.raw != 0 }
 
 // String returns the ID as fail2ban prints it (inet_ntop text for
 // addresses, the verbatim text for raw IDs).

@@ -1,4 +1,4 @@
-package sshd
+package f2blog
 
 import (
 	"strings"
@@ -8,7 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-func TestFail2banLog(t *testing.T) {
+func TestParser(t *testing.T) {
 	tests := []struct {
 		name, line string
 		act        Action
@@ -33,7 +33,7 @@ func TestFail2banLog(t *testing.T) {
 		{"syslog target", "Nov 28 03:08:34 host fail2ban.actions[18633]: NOTICE [recidive] Ban 203.0.113.102", ActBan, "recidive", "203.0.113.102", ""},
 		{"0.9.0 padding", "2014-03-01 10:00:00,000 fail2ban.actions: WARNING [ssh] Ban 1.2.3.4", ActBan, "ssh", "1.2.3.4", "2014-03-01T10:00:00Z"},
 	}
-	var f Fail2banLog
+	var f Parser
 	f.Location = time.UTC
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -65,14 +65,14 @@ func TestFail2banLog(t *testing.T) {
 	}
 }
 
-// FuzzFail2banLog: no panic, and a parsed line's ID and jail are text of
+// FuzzParser: no panic, and a parsed line's ID and jail are text of
 // the line.
-func FuzzFail2banLog(f *testing.F) {
+func FuzzParser(f *testing.F) {
 	f.Add("2026-11-28 03:08:34,647 fail2ban.actions        [18633]: NOTICE  [sshd] Ban 203.0.113.102")
 	f.Add("2026-11-28 03:08:38,651 fail2ban.actions        [18633]: NOTICE  [sshd] 203.0.113.102 already banned")
 	f.Add("2026-11-28 03:10:28,094 fail2ban.observer       [21467]: INFO    [sshd] Found 203.0.113.77, bad - 2026-11-28 03:10:27, 1 # -> 2.0")
 	f.Add("fail2ban.actions[1]: NOTICE [x] Unban 1.2.3.4")
-	var p Fail2banLog
+	var p Parser
 	p.Location = time.UTC
 	f.Fuzz(func(t *testing.T, line string) {
 		ev, ok := p.Parse([]byte(line))

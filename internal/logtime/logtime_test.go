@@ -1,8 +1,7 @@
-package sshd
+package logtime
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 )
@@ -54,13 +53,13 @@ func TestDates(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := dateContext{loc: tt.loc, ref: tt.ref, years: newYearSet(2026)}
-			d := c.detectDate([]byte(tt.line))
+			c := Detector{loc: tt.loc, ref: tt.ref, years: newYearSet(2026)}
+			d := c.Detect([]byte(tt.line))
 			got := ""
 			switch {
-			case d.valid:
-				got = time.Unix(0, d.unixNs).UTC().Format(time.RFC3339Nano)
-			case d.found:
+			case d.Valid:
+				got = time.Unix(0, d.UnixNs).UTC().Format(time.RFC3339Nano)
+			case d.Found:
 				got = "cut"
 			}
 			if got != tt.want {
@@ -77,20 +76,6 @@ func TestNaiveSeconds(t *testing.T) {
 				want := time.Date(y, time.Month(mo), d, 23, 59, 58, 0, time.UTC).Unix()
 				if got := naiveSeconds(y, mo, d, 23, 59, 58); got != want {
 					t.Fatalf("%d-%d-%d: %d, want %d", y, mo, d, got, want)
-				}
-			}
-		}
-	}
-}
-
-func TestLastIndex(t *testing.T) {
-	hay := []string{"", " from ", "x from y from z", "from  from ", " from", "a from b", "   ", "ffrom from  from", "Failed password for x from 1.2.3.4 port 22 ssh2"}
-	seps := []string{" from ", "11:", ": Auth fail", "[preauth]", " ", "f"}
-	for _, h := range hay {
-		for _, sep := range seps {
-			for lo := 0; lo <= len(h); lo++ {
-				if got, want := lastIndex([]byte(h[lo:]), []byte(sep)), strings.LastIndex(h[lo:], sep); got != want {
-					t.Errorf("lastIndex(%q, %q) = %d, want %d", h[lo:], sep, got, want)
 				}
 			}
 		}
@@ -116,7 +101,7 @@ func TestDateCachesSameAsSlow(t *testing.T) {
 	next := func(n uint64) uint64 { rnd = rnd*6364136223846793005 + 1442695040888963407; return (rnd >> 33) % n }
 	for _, ref := range refs {
 		for _, loc := range []*time.Location{time.UTC, berlin} {
-			fast := dateContext{loc: loc, ref: ref, years: newYearSet(2026)}
+			fast := Detector{loc: loc, ref: ref, years: newYearSet(2026)}
 			slow := fast
 			ts := ref.Add(-50 * time.Hour)
 			for i := 0; i < 200000; i++ {
@@ -149,7 +134,7 @@ func TestDateCachesSameAsSlow(t *testing.T) {
 					line = []byte(fmt.Sprintf("%04d-%02d-%02d%s%02d:%02d:%02d%s%s%s", w.Year(), w.Month(), w.Day(), sep, w.Hour(), w.Minute(), sec,
 						frac, zones[next(uint64(len(zones)))], tail))
 				}
-				if got, want := fast.detectDate(line), slow.detectDateSlow(line); got != want {
+				if got, want := fast.Detect(line), slow.detectSlow(line); got != want {
 					t.Fatalf("ref %v loc %v line %q: cached %+v, full %+v", ref, loc, line, got, want)
 				}
 			}

@@ -1,8 +1,14 @@
-package sshd
+package logtime
 
+// Package logtime finds and converts the stamp at the start of a log line
+// as fail2ban's DateDetector does (server/datedetector.py,
+// server/strptime.py), and holds the named time units the project uses.
+// It knows no log format beyond the stamp.
 import (
 	"bytes"
 	"time"
+
+	"github.com/banscope/banscope/internal/pyre"
 )
 
 // Date detection as fail2ban's DateDetector does it with datepattern
@@ -13,25 +19,28 @@ import (
 // `Mmm DD YYYY HH:MM:SS`, and Unix epoch. fail2ban's rarer templates
 // (dd/mm/yyyy, time-only, MySQL, TAI64N, zone-prefixed) are not detected.
 
-// dateResult describes the date found at the start of a line.
-type dateResult struct {
-	found  bool  // a template matched: s:e is cut out of the line
-	s, e   int   // span of the date text
-	valid  bool  // the date converted to a time
-	unixNs int64 // the time, when valid
+// Result describes the date found at the start of a line.
+type Result struct {
+	Found      bool  // a template matched: Start:End is cut out of the line
+	Start, End int   // span of the date text
+	Valid      bool  // the date converted to a time
+	UnixNs     int64 // the time, when Valid
 }
 
-// Clock-free inputs to date conversion.
-type dateContext struct {
+// Detector finds stamps for one stream. It never reads the clock: the
+// reference time for year-less stamps is an input (SetReference). A copy
+// is independent of the original (each goroutine of a parallel parse has
+// its own).
+type Detector struct {
 	loc     *time.Location
-	ref     time.Time // reference "now" for year-less stamps (FAIL2BAN.md §2.2)
+	ref     time.Time // reference "now" for year-less stamps (strptime.py: reGroupDictStrptime)
 	refYear int       // year forced for year-less stamps (0: infer from ref)
 	years   yearSet   // accepted four-digit years (fail2ban's %ExY)
-	cache   hourCache
+	cache   HourCache
 	last    struct { // the last syslog stamp detected (see detectDate)
 		key [32]byte
 		n   uint8
-		r   dateResult
+		r   Result
 	}
 	isoMin struct { // a minute and layout of ISO 8601 stamps (see learnISO)
 		tmpl    [64]byte
@@ -57,6 +66,31 @@ type dateContext struct {
 	}
 }
 
+// NewDetector returns a detector that reads zone-less stamps in loc,
+// gives year-less stamps a year from ref (fail2ban's rule) or forceYear
+// when it is not zero, and accepts the four-digit years fail2ban accepts
+// in currentYear (zero: ref's year).
+func NewDetector(loc *time.Location, ref time.Time, forceYear, currentYear int) Detector {
+	if loc == nil {
+		loc = time.Local
+	}
+	if currentYear == 0 {
+		currentYear = ref.Year()
+	}
+	return Detector{loc: loc, ref: ref, refYear: forceYear, years: newYearSet(currentYear)}
+}
+
+// SetReference changes the reference time for year-less stamps (e.g. the
+// modification time of the next file of a replay).
+func (c *Detector) SetReference(t time.Time) {
+	c.ref = t
+	c.memo.ok = false
+	c.last.n = 0
+	c.refInfo.ok = false
+	c.min.ok = false
+	c.isoMin.ok = false
+}
+
 // yearSet reproduces %ExY: 20[0-2]\d in 2026, built from the current year.
 type yearSet struct{ lo, hi int }
 
@@ -68,15 +102,16 @@ func newYearSet(now int) yearSet {
 
 func (y yearSet) ok(v int) bool { return v >= y.lo && v <= y.hi }
 
-// hourCache remembers the Unix time of one local hour, so that converting
+// HourCache remembers the Unix time of one local hour, so that converting
 // a stamp costs arithmetic rather than a zone lookup.
-type hourCache struct {
+type HourCache struct {
 	y, m, d, h int
 	loc        *time.Location
 	base       int64
 }
 
-func (c *hourCache) unix(loc *time.Location, y, m, d, h, mi, sec int) int64 {
+// Unix returns the Unix seconds of a local time in loc.
+func (c *HourCache) Unix(loc *time.Location, y, m, d, h, mi, sec int) int64 {
 	if c.loc != loc || c.y != y || c.m != m || c.d != d || c.h != h {
 		c.y, c.m, c.d, c.h, c.loc = y, m, d, h, loc
 		c.base = time.Date(y, time.Month(m), d, h, 0, 0, 0, loc).Unix()
@@ -98,10 +133,10 @@ func digits(s []byte, p, max int) (v, end int) {
 
 // wordEnd is the template's trailing (?=\b|\W|$) after a date that ends in
 // a word character.
-func wordEnd(s []byte, p int) bool { return p >= len(s) || is(s, p, clWord) == 0 }
+func wordEnd(s []byte, p int) bool { return p >= len(s) || pyre.Is(s, p, pyre.Word) == 0 }
 
-// detectDate finds the date at the start of line.
-func (c *dateContext) detectDate(line []byte) dateResult {
+// Detect finds the date at the start of line.
+func (c *Detector) Detect(line []byte) Result {
 	// Consecutive lines mostly start with the same syslog stamp. The
 	// result is reused only when the line starts with the very bytes the
 	// previous detection examined: a month or day name (no ISO template
@@ -114,21 +149,21 @@ func (c *dateContext) detectDate(line []byte) dateResult {
 	// The same minute as a recent "Mmm dd hh:mm:ss" stamp, another second.
 	if c.min.ok && len(line) >= 17 && string(line[:13]) == string(c.min.key[:]) && plainSecond(line) {
 		sec := int64(line[13]-'0')*10 + int64(line[14]-'0')
-		r := dateResult{found: true, s: 0, e: 15, valid: true, unixNs: c.min.base + sec*1e9}
+		r := Result{Found: true, Start: 0, End: 15, Valid: true, UnixNs: c.min.base + sec*1e9}
 		c.remember(line, r)
 		return r
 	}
 	// The same minute as a recent ISO 8601 stamp of the same layout.
 	if c.isoMin.ok && c.isoHit(line) {
 		sec := int64(line[17]-'0')*10 + int64(line[18]-'0')
-		return dateResult{found: true, s: 0, e: c.isoMin.e, valid: true, unixNs: c.isoMin.base + sec*1e9}
+		return Result{Found: true, Start: 0, End: c.isoMin.e, Valid: true, UnixNs: c.isoMin.base + sec*1e9}
 	}
-	r := c.detectDateSlow(line)
+	r := c.detectSlow(line)
 	c.remember(line, r)
-	if r.valid && r.s == 0 && r.e == 15 && len(line) >= 17 && plainSecond(line) && !(c.min.ok && string(line[:13]) == string(c.min.key[:])) {
+	if r.Valid && r.Start == 0 && r.End == 15 && len(line) >= 17 && plainSecond(line) && !(c.min.ok && string(line[:13]) == string(c.min.key[:])) {
 		c.learnMinute(line)
 	}
-	if e := r.e; r.valid && r.s == 0 && e >= 19 && e+1 < len(line) && e < len(c.isoMin.tmpl) && line[e] == ' ' && quietAfter(line[e+1]) && isoShape(line) {
+	if e := r.End; r.Valid && r.Start == 0 && e >= 19 && e+1 < len(line) && e < len(c.isoMin.tmpl) && line[e] == ' ' && quietAfter(line[e+1]) && isoShape(line) {
 		c.learnISO(line, e)
 	}
 	return r
@@ -164,7 +199,7 @@ func quietAfter(b byte) bool {
 // after the stamp, digits where the template has digits and the same
 // bytes elsewhere, then a quiet byte (fraction digits and the second vary;
 // the path the full detection takes over those bytes does not).
-func (c *dateContext) isoHit(line []byte) bool {
+func (c *Detector) isoHit(line []byte) bool {
 	n := c.isoMin.e + 1
 	t := c.isoMin.tmpl[:n]
 	if len(line) <= n || string(line[:17]) != string(t[:17]) || line[17] > '5' || !quietAfter(line[n]) {
@@ -188,17 +223,17 @@ func isDigit(b byte) bool { return b-'0' < 10 }
 // learnISO caches the minute and layout of an ISO 8601 stamp ending at e
 // when the full detection, run on the same bytes with seconds 00 and 59,
 // gives times exactly 59 s apart.
-func (c *dateContext) learnISO(line []byte, e int) {
+func (c *Detector) learnISO(line []byte, e int) {
 	c.isoMin.ok = false
 	n := e + 1
 	probe := c.isoMin.tmpl[:n]
 	copy(probe, line[:n])
 	probe[17], probe[18] = '0', '0'
-	r0 := c.detectDateSlow(probe)
+	r0 := c.detectSlow(probe)
 	probe[17], probe[18] = '5', '9'
-	r59 := c.detectDateSlow(probe)
+	r59 := c.detectSlow(probe)
 	copy(probe, line[:n])
-	if !r0.valid || !r59.valid || r0.s != 0 || r0.e != e || r59.s != 0 || r59.e != e || r59.unixNs-r0.unixNs != 59e9 {
+	if !r0.Valid || !r59.Valid || r0.Start != 0 || r0.End != e || r59.Start != 0 || r59.End != e || r59.UnixNs-r0.UnixNs != 59e9 {
 		return
 	}
 	f := 20
@@ -207,7 +242,7 @@ func (c *dateContext) learnISO(line []byte, e int) {
 			f++
 		}
 	}
-	c.isoMin.e, c.isoMin.fracEnd, c.isoMin.base, c.isoMin.ok = e, f, r0.unixNs, true
+	c.isoMin.e, c.isoMin.fracEnd, c.isoMin.base, c.isoMin.ok = e, f, r0.UnixNs, true
 }
 
 // plainSecond reports whether line[13:17] is two digits of a second
@@ -218,9 +253,9 @@ func plainSecond(line []byte) bool {
 
 // remember keeps r for lines starting with the bytes its detection
 // examined (see detectDate).
-func (c *dateContext) remember(line []byte, r dateResult) {
+func (c *Detector) remember(line []byte, r Result) {
 	c.last.n = 0
-	if e := r.e; r.found && r.s == 0 && e+2 <= len(c.last.key) && e+2 <= len(line) &&
+	if e := r.End; r.Found && r.Start == 0 && e+2 <= len(c.last.key) && e+2 <= len(line) &&
 		line[e] == ' ' && !digitAt(line, e+1) && asciiLetter(line[0]) && bytes.IndexByte(line[:e], '.') < 0 {
 		c.last.n = uint8(e + 2)
 		copy(c.last.key[:], line[:e+2])
@@ -232,7 +267,7 @@ func (c *dateContext) remember(line []byte, r dateResult) {
 // full detection, run on its seconds 00 and 59, gives times exactly 59 s
 // apart: every second of the minute then converts by addition (the year
 // rule is monotonic in the stamp, and a minute lies within an hour).
-func (c *dateContext) learnMinute(line []byte) {
+func (c *Detector) learnMinute(line []byte) {
 	c.min.ok = false
 	if !asciiLetter(line[0]) || bytes.IndexByte(line[:15], '.') >= 0 {
 		return
@@ -240,30 +275,30 @@ func (c *dateContext) learnMinute(line []byte) {
 	var probe [17]byte
 	copy(probe[:], line[:17])
 	probe[13], probe[14] = '0', '0'
-	r0 := c.detectDateSlow(probe[:])
+	r0 := c.detectSlow(probe[:])
 	probe[13], probe[14] = '5', '9'
-	r59 := c.detectDateSlow(probe[:])
-	if !r0.valid || !r59.valid || r0.s != 0 || r0.e != 15 || r59.s != 0 || r59.e != 15 || r59.unixNs-r0.unixNs != 59e9 {
+	r59 := c.detectSlow(probe[:])
+	if !r0.Valid || !r59.Valid || r0.Start != 0 || r0.End != 15 || r59.Start != 0 || r59.End != 15 || r59.UnixNs-r0.UnixNs != 59e9 {
 		return
 	}
 	copy(c.min.key[:], line[:13])
-	c.min.base, c.min.ok = r0.unixNs, true
+	c.min.base, c.min.ok = r0.UnixNs, true
 }
 
 func asciiLetter(b byte) bool { return b|0x20 >= 'a' && b|0x20 <= 'z' }
 
-func (c *dateContext) detectDateSlow(line []byte) dateResult {
+func (c *Detector) detectSlow(line []byte) Result {
 	// ^(?:\W{0,2})?  -- the date itself starts with a word character.
 	p := 0
 	for k := 0; k < 2 && p < len(line); k++ {
-		n := not(line, p, clWord)
+		n := pyre.Not(line, p, pyre.Word)
 		if n == 0 {
 			break
 		}
 		p += n
 	}
 	if p >= len(line) {
-		return dateResult{}
+		return Result{}
 	}
 	if r, ok := c.iso(line, p); ok {
 		return r
@@ -274,7 +309,7 @@ func (c *dateContext) detectDateSlow(line []byte) dateResult {
 	if r, ok := c.epoch(line, p); ok {
 		return r
 	}
-	return dateResult{}
+	return Result{}
 }
 
 // field1or2 parses a 1-2 digit field that must be followed by a non-digit.
@@ -380,9 +415,9 @@ func fractionEnds(s []byte, p int, seps string) (ends [6]int, n int) {
 // ends, longest first, and the offset in minutes.
 func zone(s []byte, p int) (ends [2]int, offs [2]int, n int) {
 	switch {
-	case hasPrefixAt(s, p, "Z"):
+	case pyre.HasPrefixAt(s, p, "Z"):
 		return [2]int{p + 1}, [2]int{0}, 1
-	case hasPrefixAt(s, p, "UTC"), hasPrefixAt(s, p, "GMT"):
+	case pyre.HasPrefixAt(s, p, "UTC"), pyre.HasPrefixAt(s, p, "GMT"):
 		return [2]int{p + 3}, [2]int{0}, 1
 	}
 	if p+3 > len(s) || (s[p] != '+' && s[p] != '-') || (s[p+1] != '0' && s[p+1] != '1') || !digitAt(s, p+2) {
@@ -408,22 +443,22 @@ func zone(s []byte, p int) (ends [2]int, offs [2]int, n int) {
 }
 
 // iso: %ExY(?P<_sep>[-/.])%m(?P=_sep)%d(?:T|  ?)%H:%M:%S(?:[.,]%f)?(?:\s*%z)?
-func (c *dateContext) iso(s []byte, p int) (dateResult, bool) {
+func (c *Detector) iso(s []byte, p int) (Result, bool) {
 	y, e := digits(s, p, 4)
 	if e-p != 4 || !c.years.ok(y) || e >= len(s) {
-		return dateResult{}, false
+		return Result{}, false
 	}
 	sep := s[e]
 	if sep != '-' && sep != '/' && sep != '.' {
-		return dateResult{}, false
+		return Result{}, false
 	}
 	mo, e2, ok := field1or2(s, e+1)
 	if !ok || !validMonthText(s, e+1, e2) || e2 >= len(s) || s[e2] != sep {
-		return dateResult{}, false
+		return Result{}, false
 	}
 	d, e3, ok := field1or2(s, e2+1)
 	if !ok || !validDay(s, e2+1, e3) || e3 >= len(s) {
-		return dateResult{}, false
+		return Result{}, false
 	}
 	q := e3
 	switch {
@@ -435,16 +470,16 @@ func (c *dateContext) iso(s []byte, p int) (dateResult, bool) {
 			q++
 		}
 	default:
-		return dateResult{}, false
+		return Result{}, false
 	}
 	h, mi, sec, e4, ok := hms(s, q, false)
 	if !ok {
-		return dateResult{}, false
+		return Result{}, false
 	}
 	fr, nfr := fractionEnds(s, e4, ".,")
-	try := func(end int) (dateResult, bool) {
+	try := func(end int) (Result, bool) {
 		// (?:\s*%z)? greedy, then the word-end check.
-		w := spanIs(s, end, clSpace)
+		w := pyre.SpanIs(s, end, pyre.Space)
 		zends, zoffs, nz := zone(s, w)
 		for i := 0; i < nz; i++ {
 			if wordEnd(s, zends[i]) {
@@ -455,7 +490,7 @@ func (c *dateContext) iso(s []byte, p int) (dateResult, bool) {
 		if wordEnd(s, end) {
 			return c.result(p, end, c.local(y, mo, d, h, mi, sec)), true
 		}
-		return dateResult{}, false
+		return Result{}, false
 	}
 	for i := 0; i < nfr; i++ {
 		if r, ok := try(fr[i]); ok {
@@ -465,16 +500,17 @@ func (c *dateContext) iso(s []byte, p int) (dateResult, bool) {
 	return try(e4)
 }
 
-func (c *dateContext) result(s, e int, t int64, ok ...bool) dateResult {
+func (c *Detector) result(s, e int, t int64, ok ...bool) Result {
 	if t == badTime {
-		return dateResult{found: true, s: s, e: e}
+		return Result{Found: true, Start: s, End: e}
 	}
-	return dateResult{found: true, s: s, e: e, valid: true, unixNs: t}
+	return Result{Found: true, Start: s, End: e, Valid: true, UnixNs: t}
 }
 
 const badTime = -1 << 63
 
-func daysIn(y, m int) int {
+// DaysIn returns the number of days of month m of year y.
+func DaysIn(y, m int) int {
 	switch m {
 	case 2:
 		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
@@ -487,19 +523,19 @@ func daysIn(y, m int) int {
 	return 31
 }
 
-func (c *dateContext) utc(y, mo, d, h, mi, sec, offMin int) int64 {
-	if d > daysIn(y, mo) || h > 23 || sec > 59 {
+func (c *Detector) utc(y, mo, d, h, mi, sec, offMin int) int64 {
+	if d > DaysIn(y, mo) || h > 23 || sec > 59 {
 		return badTime
 	}
 	t := time.Date(y, time.Month(mo), d, h, mi, sec, 0, time.UTC).Unix() - int64(offMin)*60
 	return t * 1e9
 }
 
-func (c *dateContext) local(y, mo, d, h, mi, sec int) int64 {
-	if d > daysIn(y, mo) || h > 23 || sec > 59 {
+func (c *Detector) local(y, mo, d, h, mi, sec int) int64 {
+	if d > DaysIn(y, mo) || h > 23 || sec > 59 {
 		return badTime
 	}
-	return c.cache.unix(c.loc, y, mo, d, h, mi, sec) * 1e9
+	return c.cache.Unix(c.loc, y, mo, d, h, mi, sec) * 1e9
 }
 
 var monthNames = [12]string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
@@ -528,25 +564,25 @@ func nameIndex(s []byte, p int, names []string) int {
 // syslog: (?:%a )?%b %d %k:%M:%S(?:\.%f)?(?: %ExY)?  and
 //
 //	(?:%a )?%b %d %ExY %k:%M:%S(?:\.%f)?
-func (c *dateContext) syslog(s []byte, p int) (dateResult, bool) {
+func (c *Detector) syslog(s []byte, p int) (Result, bool) {
 	q := p
 	if nameIndex(s, q, dayNames[:]) >= 0 && q+3 < len(s) && s[q+3] == ' ' && nameIndex(s, q+4, monthNames[:]) >= 0 {
 		q += 4
 	}
 	mi := nameIndex(s, q, monthNames[:])
 	if mi < 0 || q+3 >= len(s) || s[q+3] != ' ' {
-		return dateResult{}, false
+		return Result{}, false
 	}
 	mo := mi + 1
 	d, e, ok := dayField(s, q+4)
 	if !ok || e >= len(s) || s[e] != ' ' {
-		return dateResult{}, false
+		return Result{}, false
 	}
 	// Template 2: %k:%M:%S(?:\.%f)?(?: %ExY)?
 	if h, mn, sec, e2, ok := hms(s, e+1, true); ok {
 		fr, nfr := fractionEnds(s, e2, ".")
-		try := func(end int) (dateResult, bool) {
-			if hasPrefixAt(s, end, " ") {
+		try := func(end int) (Result, bool) {
+			if pyre.HasPrefixAt(s, end, " ") {
 				if y, ye := digits(s, end+1, 4); ye-end-1 == 4 && c.years.ok(y) && wordEnd(s, ye) {
 					return c.result(p, ye, c.local(y, mo, d, h, mn, sec)), true
 				}
@@ -554,7 +590,7 @@ func (c *dateContext) syslog(s []byte, p int) (dateResult, bool) {
 			if wordEnd(s, end) {
 				return c.result(p, end, c.yearless(mo, d, h, mn, sec)), true
 			}
-			return dateResult{}, false
+			return Result{}, false
 		}
 		for i := 0; i < nfr; i++ {
 			if r, ok := try(fr[i]); ok {
@@ -568,11 +604,11 @@ func (c *dateContext) syslog(s []byte, p int) (dateResult, bool) {
 	// Template 3: %ExY %k:%M:%S(?:\.%f)?
 	y, ye := digits(s, e+1, 4)
 	if ye-e-1 != 4 || !c.years.ok(y) || ye >= len(s) || s[ye] != ' ' {
-		return dateResult{}, false
+		return Result{}, false
 	}
 	h, mn, sec, e2, ok := hms(s, ye+1, true)
 	if !ok {
-		return dateResult{}, false
+		return Result{}, false
 	}
 	fr, nfr := fractionEnds(s, e2, ".")
 	for i := 0; i < nfr; i++ {
@@ -583,13 +619,13 @@ func (c *dateContext) syslog(s []byte, p int) (dateResult, bool) {
 	if wordEnd(s, e2) {
 		return c.result(p, e2, c.local(y, mo, d, h, mn, sec)), true
 	}
-	return dateResult{}, false
+	return Result{}, false
 }
 
 // yearless applies fail2ban's rule for stamps without a year: the year of
 // the reference time, or the year before when that puts the stamp more than
 // a day after the reference (compared as local wall-clock times).
-func (c *dateContext) yearless(mo, d, h, mi, sec int) int64 {
+func (c *Detector) yearless(mo, d, h, mi, sec int) int64 {
 	// Consecutive lines mostly share their stamp: remember the last one.
 	key := [5]int{mo, d, h, mi, sec}
 	if c.memo.ok && c.memo.key == key {
@@ -600,7 +636,7 @@ func (c *dateContext) yearless(mo, d, h, mi, sec int) int64 {
 	return v
 }
 
-func (c *dateContext) yearlessSlow(mo, d, h, mi, sec int) int64 {
+func (c *Detector) yearlessSlow(mo, d, h, mi, sec int) int64 {
 	if c.refYear != 0 {
 		return c.local(c.refYear, mo, d, h, mi, sec)
 	}
@@ -612,13 +648,13 @@ func (c *dateContext) yearlessSlow(mo, d, h, mi, sec int) int64 {
 		c.refInfo.ok = true
 	}
 	y := c.refInfo.year
-	if d > daysIn(y, mo) || h > 23 || sec > 59 {
+	if d > DaysIn(y, mo) || h > 23 || sec > 59 {
 		return badTime
 	}
 	// Naive local comparison: stamp > ref + 1 day.
 	if naiveSeconds(y, mo, d, h, mi, sec)*1e9 > c.refInfo.naiveNs+86400e9 {
 		y--
-		if d > daysIn(y, mo) {
+		if d > DaysIn(y, mo) {
 			return badTime
 		}
 	}
@@ -626,11 +662,11 @@ func (c *dateContext) yearlessSlow(mo, d, h, mi, sec int) int64 {
 }
 
 // epoch: ((?P<square>(?<=^\[))?\d{10,11}\b(?:\.\d{3,6})?)(?(square)(?=\]))
-func (c *dateContext) epoch(s []byte, p int) (dateResult, bool) {
+func (c *Detector) epoch(s []byte, p int) (Result, bool) {
 	v, e := digits(s, p, 12)
 	n := e - p
 	if n < 10 || n > 11 || !wordEnd(s, e) {
-		return dateResult{}, false
+		return Result{}, false
 	}
 	square := p == 1 && s[0] == '['
 	ns := int64(v) * 1e9
@@ -647,14 +683,14 @@ func (c *dateContext) epoch(s []byte, p int) (dateResult, bool) {
 				frac *= 10
 			}
 			if (!square || (cand < len(s) && s[cand] == ']')) && wordEnd(s, cand) {
-				return dateResult{found: true, s: p, e: cand, valid: true, unixNs: ns + int64(frac)}, true
+				return Result{Found: true, Start: p, End: cand, Valid: true, UnixNs: ns + int64(frac)}, true
 			}
 		}
 	}
 	if square && !(end < len(s) && s[end] == ']') {
-		return dateResult{}, false
+		return Result{}, false
 	}
-	return dateResult{found: true, s: p, e: end, valid: true, unixNs: ns}, true
+	return Result{Found: true, Start: p, End: end, Valid: true, UnixNs: ns}, true
 }
 
 // naiveSeconds reads a wall-clock time as if it were UTC (time.Date with

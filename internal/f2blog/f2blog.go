@@ -1,12 +1,21 @@
-package sshd
+// Package f2blog reads fail2ban's own log (fail2ban.log, or its syslog
+// target): which jail found, banned, unbanned or restored which ID, as
+// server/actions.py and server/filter.py write it. It knows no sshd
+// message and no output.
+package f2blog
 
 import (
 	"bytes"
 	"net/netip"
 	"time"
+
+	"github.com/banscope/banscope/internal/ident"
+	"github.com/banscope/banscope/internal/logtime"
+	"github.com/banscope/banscope/internal/pyre"
 )
 
-// Action is what a fail2ban.log line reports (FAIL2BAN.md §5.2).
+// Action is what a fail2ban.log line reports (the messages of
+// server/actions.py and server/filter.py).
 type Action uint8
 
 const (
@@ -36,12 +45,12 @@ func (a Action) String() string {
 	return "unknown"
 }
 
-// Fail2banEvent is one parsed fail2ban.log line. Jail is valid until the
+// Event is one parsed fail2ban.log line. Jail is valid until the
 // line's buffer changes.
-type Fail2banEvent struct {
+type Event struct {
 	Action  Action
 	Jail    []byte
-	ID      ID
+	ID      ident.ID
 	Time    int64 // Unix ns of the log line; 0 when the line has no time
 	HasTime bool
 	Level   []byte
@@ -66,18 +75,18 @@ var f2bMessages = []struct {
 	{"Attempt ", ActAttempt, "", 0},
 }
 
-// Fail2banLog parses fail2ban.log lines of versions 0.9 to 1.1, written by
+// Parser parses fail2ban.log lines of versions 0.9 to 1.1, written by
 // the file target (`2026-11-28 03:08:34,454 fail2ban.actions [123]: NOTICE
 // [sshd] Ban 1.2.3.4`) or the syslog target (`fail2ban.actions[123]: NOTICE
 // ...`, possibly behind a syslog header).
-type Fail2banLog struct {
+type Parser struct {
 	Location *time.Location
-	cache    hourCache
+	cache    logtime.HourCache
 }
 
 // Parse reads one line; ok is false when the line reports none of the
 // actions above (start-up chatter, warnings, other modules).
-func (f *Fail2banLog) Parse(line []byte) (ev Fail2banEvent, ok bool) {
+func (f *Parser) Parse(line []byte) (ev Event, ok bool) {
 	loc := f.Location
 	if loc == nil {
 		loc = time.Local
@@ -112,7 +121,7 @@ func (f *Fail2banLog) Parse(line []byte) (ev Fail2banEvent, ok bool) {
 		}
 		p += e + 1
 	}
-	if !hasPrefixAt(line, p, ": ") {
+	if !pyre.HasPrefixAt(line, p, ": ") {
 		return ev, false
 	}
 	p += 2
@@ -162,18 +171,18 @@ func (f *Fail2banLog) Parse(line []byte) (ev Fail2banEvent, ok bool) {
 		}
 	}
 	if !ok {
-		return Fail2banEvent{}, false
+		return Event{}, false
 	}
 	if a, err := netip.ParseAddr(string(id)); err == nil && a.Zone() == "" {
-		ev.ID = AddrID(a)
+		ev.ID = ident.AddrID(a)
 	} else {
-		ev.ID = RawID(id)
+		ev.ID = ident.RawID(id)
 	}
 	return ev, true
 }
 
 // asctime reads `YYYY-MM-DD HH:MM:SS,mmm` in loc.
-func (f *Fail2banLog) asctime(b []byte, loc *time.Location) (int64, bool) {
+func (f *Parser) asctime(b []byte, loc *time.Location) (int64, bool) {
 	if len(b) != 23 || b[4] != '-' || b[7] != '-' || b[10] != ' ' || b[13] != ':' || b[16] != ':' || (b[19] != ',' && b[19] != '.') {
 		return 0, false
 	}
@@ -194,8 +203,8 @@ func (f *Fail2banLog) asctime(b []byte, loc *time.Location) (int64, bool) {
 	mi, ok5 := num(14, 2)
 	s, ok6 := num(17, 2)
 	ms, ok7 := num(20, 3)
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) || mo < 1 || mo > 12 || d < 1 || d > daysIn(y, mo) || h > 23 || mi > 59 || s > 59 {
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) || mo < 1 || mo > 12 || d < 1 || d > logtime.DaysIn(y, mo) || h > 23 || mi > 59 || s > 59 {
 		return 0, false
 	}
-	return f.cache.unix(loc, y, mo, d, h, mi, s)*1e9 + int64(ms)*1e6, true
+	return f.cache.Unix(loc, y, mo, d, h, mi, s)*1e9 + int64(ms)*1e6, true
 }
