@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/banscope/banscope/internal/distinct"
+	"github.com/banscope/banscope/internal/filter"
 	"github.com/banscope/banscope/internal/filter/sshd"
 	"github.com/banscope/banscope/internal/ident"
 	"github.com/banscope/banscope/internal/jsonw"
@@ -50,13 +51,13 @@ type Summary struct {
 	Pending     int64
 	Helpers     int64
 	Unresolved  int64
-	ByKind      [64]int64
+	ByKind      []int64 // by filter.Kind
 	IPs         map[ident.ID]struct{}
 	First, Last int64 // stamps of the first and last failure
 }
 
 // Run reads the files and writes the report to w.
-func Run(cfg Config, w io.Writer) (*Summary, error) {
+func Run(cfg Config, w io.Writer) error {
 	if cfg.Location == nil {
 		cfg.Location = time.Local
 	}
@@ -71,17 +72,17 @@ func Run(cfg Config, w io.Writer) (*Summary, error) {
 		Reference: cfg.Now, Year: cfg.Year, CurrentYear: cfg.Now.Year(),
 		Hosts: cfg.Hosts, LogClock: true,
 	})
-	sum := &Summary{IPs: map[ident.ID]struct{}{}}
+	sum := &Summary{IPs: map[ident.ID]struct{}{}, ByKind: make([]int64, len(p.Kinds()))}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	defer bw.Flush()
 	var out []byte
 	jsonl := cfg.Format == "jsonl"
 	var seen [4096]ident.ID // direct-mapped: IDs already in sum.IPs
-	rd := &pipeline.Reader{Parsers: []*sshd.Parser{p}, Workers: cfg.Workers, MaxLine: cfg.MaxLine}
+	rd := &pipeline.Reader{Filters: []filter.Filter{p}, Workers: cfg.Workers, MaxLine: cfg.MaxLine}
 	for _, name := range cfg.Files {
 		r, ref, closeFn, err := open(name, cfg)
 		if err != nil {
-			return sum, err
+			return err
 		}
 		p.SetReference(ref)
 		sum.Files++
@@ -101,15 +102,15 @@ func Run(cfg Config, w io.Writer) (*Summary, error) {
 				sum.NoTimestamp++
 			}
 			switch ev.Verdict {
-			case sshd.Irrelevant:
+			case filter.Irrelevant:
 				return
-			case sshd.Helper:
+			case filter.Helper:
 				sum.Helpers++
-			case sshd.Pending:
+			case filter.Pending:
 				sum.Pending++
-			case sshd.Unresolved:
+			case filter.Unresolved:
 				sum.Unresolved++
-			case sshd.Failure:
+			case filter.Failure:
 				for _, id := range ev.IDs {
 					sum.Failures++
 					sum.ByKind[ev.Kind]++
@@ -138,27 +139,27 @@ func Run(cfg Config, w io.Writer) (*Summary, error) {
 		err = rd.Err()
 		closeFn()
 		if err != nil {
-			return sum, fmt.Errorf("read %s: %w", name, err)
+			return fmt.Errorf("read %s: %w", name, err)
 		}
 	}
 	if !jsonl {
 		writeText(bw, cfg, sum)
 	}
-	return sum, bw.Flush()
+	return bw.Flush()
 }
 
 func open(name string, cfg Config) (io.Reader, time.Time, func(), error) {
 	if name == "-" {
 		return cfg.Stdin, cfg.Now, func() {}, nil
 	}
-	f, err := source.OpenReplay(name)
+	f, err := source.Open(name)
 	if err != nil {
 		return nil, time.Time{}, nil, err
 	}
 	return f, f.ModTime, func() { f.Close() }, nil
 }
 
-func appendJSONL(b []byte, n int64, ev *sshd.Event, id ident.ID) []byte {
+func appendJSONL(b []byte, n int64, ev *filter.Event, id ident.ID) []byte {
 	b = append(b, `{"line":`...)
 	b = strconv.AppendInt(b, n, 10)
 	b = append(b, `,"time":"`...)
@@ -166,7 +167,7 @@ func appendJSONL(b []byte, n int64, ev *sshd.Event, id ident.ID) []byte {
 	b = append(b, `","ip":`...)
 	b = jsonw.AppendString(b, id.String())
 	b = append(b, `,"kind":"`...)
-	b = append(b, ev.Kind.String()...)
+	b = append(b, sshd.KindName(ev.Kind)...)
 	b = append(b, '"')
 	if len(ev.User) > 0 {
 		b = append(b, `,"user":`...)
@@ -199,16 +200,16 @@ func writeText(w io.Writer, cfg Config, s *Summary) {
 		n int64
 	}
 	var ks []kc
-	for _, k := range sshd.Kinds() {
-		if n := s.ByKind[k]; n > 0 {
-			ks = append(ks, kc{k, n})
+	for k, n := range s.ByKind {
+		if n > 0 && k > 0 {
+			ks = append(ks, kc{sshd.Kind(k), n})
 		}
 	}
 	sort.SliceStable(ks, func(i, j int) bool { return ks[i].n > ks[j].n })
 	if len(ks) > 0 {
 		fmt.Fprintf(w, "failures by kind:\n")
 		for _, x := range ks {
-			fmt.Fprintf(w, "  %-24s %d\n", x.k, x.n)
+			fmt.Fprintf(w, "  %-24s %d\n", sshd.KindName(x.k), x.n)
 		}
 	}
 }

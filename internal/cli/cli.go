@@ -213,11 +213,10 @@ func checkCommand() *ucli.Command {
 			if len(files) == 0 {
 				return fmt.Errorf("check: no files given (use - for standard input)")
 			}
-			_, err = check.Run(check.Config{
+			return check.Run(check.Config{
 				Files: files, Mode: s.mode, PublicKey: s.pk, Format: f, Location: s.loc,
 				Year: s.year, Now: time.Now(), MaxLine: s.maxLine, Hosts: s.hosts,
 			}, c.Root().Writer)
-			return err
 		},
 	}
 }

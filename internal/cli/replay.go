@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/banscope/banscope/internal/engine"
+	"github.com/banscope/banscope/internal/filter"
 	"github.com/banscope/banscope/internal/filter/sshd"
 	"github.com/banscope/banscope/internal/ident"
 	"github.com/banscope/banscope/internal/jailsim"
@@ -32,7 +34,7 @@ func jailFlags() []ucli.Flag {
 }
 
 // jailSetup resolves the jails to simulate from configuration and flags.
-func jailSetup(c *ucli.Command, ps parseSettings, stderr io.Writer) ([]replay.Jail, float64, error) {
+func jailSetup(c *ucli.Command, ps parseSettings, stderr io.Writer) ([]engine.Jail, float64, error) {
 	confDir := c.String("config")
 	var specs []jailsim.JailSpec
 	hasDB, purgeAge := true, 86400.0
@@ -54,7 +56,7 @@ func jailSetup(c *ucli.Command, ps parseSettings, stderr io.Writer) ([]replay.Ja
 			return nil, 0, err
 		}
 		for _, j := range all {
-			if j.Filter != "sshd" && j.Filter != "recidive" {
+			if !filter.Known(j.Filter) {
 				if !c.IsSet("jail") {
 					fmt.Fprintf(stderr, "banscope: jail %s (filter %s) is not simulated: only sshd jails read auth.log\n", j.Name, j.Filter)
 				}
@@ -82,7 +84,7 @@ func jailSetup(c *ucli.Command, ps parseSettings, stderr io.Writer) ([]replay.Ja
 	if err != nil {
 		return nil, 0, fmt.Errorf("--counting: %w", err)
 	}
-	var out []replay.Jail
+	var out []engine.Jail
 	for _, s := range specs {
 		if c.IsSet("maxretry") {
 			s.MaxRetry, s.Origin["maxretry"] = int(c.Int("maxretry")), "--maxretry"
@@ -143,11 +145,16 @@ func jailSetup(c *ucli.Command, ps parseSettings, stderr io.Writer) ([]replay.Ja
 		if err != nil {
 			return nil, 0, fmt.Errorf("jail %s: %w", s.Name, err)
 		}
-		out = append(out, replay.Jail{
-			Recidive: s.Filter == "recidive",
+		spec := filter.Spec{Name: s.Filter, Params: map[string]string{}}
+		if s.Filter == "sshd" {
+			spec.Params["mode"], spec.Params["publickey"] = mode.String(), sshd.PublicKeyName(pk)
+		} else if v, ok := s.FilterOpts["_jailname"]; ok {
+			spec.Params["_jailname"] = v
+		}
+		out = append(out, engine.Jail{
 			Settings: jailsim.Settings{Name: s.Name, MaxRetry: s.MaxRetry, FindTime: s.FindTime, BanTime: s.BanTime,
 				Counting: counting, Ignore: ig, Increment: inc},
-			Mode: mode, PublicKey: pk, Origin: s.Origin,
+			Filter: spec, Origin: s.Origin,
 		})
 	}
 	return out, purgeAge, nil

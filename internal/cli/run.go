@@ -10,8 +10,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/banscope/banscope/internal/engine"
 	"github.com/banscope/banscope/internal/live"
-	"github.com/banscope/banscope/internal/replay"
 	ucli "github.com/urfave/cli/v3"
 )
 
@@ -91,7 +91,7 @@ func runCommand() *ucli.Command {
 				Hosts: ps.hosts, DBPurgeAge: purgeAge, Out: out, ForcePoll: c.Bool("poll"),
 				Journal: c.Bool("journal") || c.IsSet("journal-file"), JournalArgs: journalArgs(c.String("journal-file")),
 				Fail2banLog: fail2banLog(c), Fail2banDB: c.String("fail2ban-db"), Influx: influx, Geo: g, Listen: c.String("listen"), WebConfig: c.String("web-config"),
-				Reload: reload, Settings: func() ([]replay.Jail, error) {
+				Reload: reload, Settings: func() ([]engine.Jail, error) {
 					j, _, err := jailSetup(c, ps, stderr)
 					return j, err
 				},

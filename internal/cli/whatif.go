@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/banscope/banscope/internal/engine"
 	"github.com/banscope/banscope/internal/filter/sshd"
 	"github.com/banscope/banscope/internal/jailsim"
 	"github.com/banscope/banscope/internal/replay"
@@ -44,8 +45,8 @@ func isWhatIfKey(k string) bool {
 }
 
 // whatIf builds a scenario: the configured sshd jails with the settings
-// of spec changed (recidive jails stay as configured).
-func whatIf(spec string, base []replay.Jail, ps parseSettings) (replay.Scenario, error) {
+// of spec changed (jails of other filters, recidive, stay as configured).
+func whatIf(spec string, base []engine.Jail, ps parseSettings) (replay.Scenario, error) {
 	sc := replay.Scenario{Label: spec, Settings: map[string]any{}}
 	pairs, err := splitWhatIf(spec)
 	if err != nil {
@@ -61,7 +62,7 @@ func whatIf(spec string, base []replay.Jail, ps parseSettings) (replay.Scenario,
 			j.Origin[k] = v
 		}
 		j.Settings.Increment.Multipliers = append([]float64(nil), j.Settings.Increment.Multipliers...)
-		if !j.Recidive {
+		if j.Filter.Name == "sshd" {
 			if err := applySettings(&j, pairs, sc.Settings, ps); err != nil {
 				return sc, fmt.Errorf("%q: %w", spec, err)
 			}
@@ -71,7 +72,7 @@ func whatIf(spec string, base []replay.Jail, ps parseSettings) (replay.Scenario,
 	return sc, nil
 }
 
-func applySettings(j *replay.Jail, pairs [][2]string, shown map[string]any, ps parseSettings) error {
+func applySettings(j *engine.Jail, pairs [][2]string, shown map[string]any, ps parseSettings) error {
 	s := &j.Settings
 	ignore := s.Ignore.Rules()
 	self := s.Ignore.Self()
@@ -103,12 +104,13 @@ func applySettings(j *replay.Jail, pairs [][2]string, shown map[string]any, ps p
 				s.BanTime = float64(int64(d))
 			}
 		case "mode":
-			if j.Mode, err = sshd.ParseMode(v); err == nil {
-				shown[k] = v
+			if _, err = sshd.ParseMode(v); err == nil {
+				j.Filter, shown[k] = j.Filter.With("mode", v), v
 			}
 		case "publickey":
-			if j.PublicKey, err = sshd.ParsePublicKey(v); err == nil {
-				shown[k] = v
+			var pk sshd.PublicKey
+			if pk, err = sshd.ParsePublicKey(v); err == nil {
+				j.Filter, shown[k] = j.Filter.With("publickey", sshd.PublicKeyName(pk)), v
 			}
 		case "counting":
 			if s.Counting, err = jailsim.ParseCounting(v); err == nil {

@@ -9,13 +9,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/banscope/banscope/internal/engine"
+	"github.com/banscope/banscope/internal/filter"
+	"github.com/banscope/banscope/internal/filter/sshd"
 	"github.com/banscope/banscope/internal/jailsim"
-	"github.com/banscope/banscope/internal/replay"
 )
 
 func TestWhatIfSettings(t *testing.T) {
-	base := []replay.Jail{{Settings: jailsim.Settings{Name: "sshd", MaxRetry: 5, FindTime: 600, BanTime: 600},
-		Origin: map[string]string{"maxretry": "jail.local [sshd]"}}}
+	base := []engine.Jail{{Settings: jailsim.Settings{Name: "sshd", MaxRetry: 5, FindTime: 600, BanTime: 600},
+		Filter: filter.Spec{Name: "sshd", Params: map[string]string{"mode": "normal"}}, Origin: map[string]string{"maxretry": "jail.local [sshd]"}}}
 	ps := parseSettings{}
 	sc, err := whatIf("maxretry=3,findtime=1d,bantime=3d,mode=aggressive,counting=sliding,ignoreip=10.0.0.0/8,192.0.2.1,bantime.increment=true,bantime.maxtime=1w", base, ps)
 	if err != nil {
@@ -23,7 +25,8 @@ func TestWhatIfSettings(t *testing.T) {
 	}
 	j := sc.Jails[0]
 	s := j.Settings
-	got := fmt.Sprint(s.MaxRetry, s.FindTime, s.BanTime, j.Mode, s.Counting, s.Ignore.Rules(), s.Increment.Enabled, s.Increment.MaxTime, j.Origin["maxretry"])
+	mode, _ := sshd.ParseMode(j.Filter.Params["mode"])
+	got := fmt.Sprint(s.MaxRetry, s.FindTime, s.BanTime, mode, s.Counting, s.Ignore.Rules(), s.Increment.Enabled, s.Increment.MaxTime, j.Origin["maxretry"])
 	if want := "3 86400 259200 aggressive sliding [10.0.0.0/8 192.0.2.1] true 604800--what-if"; got != want {
 		t.Errorf("got %s\nwant %s", got, want)
 	}

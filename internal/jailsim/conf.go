@@ -11,7 +11,7 @@ import (
 )
 
 // fail2ban's configuration, read the way fail2ban-client reads it
-// (FAIL2BAN.md §6): jail.conf, jail.d/*.conf, jail.local, jail.d/*.local,
+// (client/configreader.py, client/jailreader.py): jail.conf, jail.d/*.conf, jail.local, jail.d/*.local,
 // each with its [INCLUDES] (before/after, each include followed by its
 // .local), merged option by option; [DEFAULT] as the fallback of every
 // section; %(name)s, %(section/option)s, %(default/option)s and
@@ -424,48 +424,6 @@ func Bool(s string) bool {
 // SplitWords splits on spaces, commas and newlines (helpers.splitwords).
 func SplitWords(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' || r == '\n' || r == '\t' })
-}
-
-// ExtractOptions parses "name[k=v, k2="v 2"]" (a jail's filter/action).
-func ExtractOptions(s string) (name string, opts map[string]string, err error) {
-	s = strings.TrimSpace(s)
-	i := strings.IndexByte(s, '[')
-	if i < 0 {
-		return s, map[string]string{}, nil
-	}
-	if !strings.HasSuffix(s, "]") {
-		return "", nil, fmt.Errorf("bad option list in %q", s)
-	}
-	name = strings.TrimSpace(s[:i])
-	opts = map[string]string{}
-	body := s[i+1 : len(s)-1]
-	for len(strings.TrimSpace(body)) > 0 {
-		body = strings.TrimLeft(body, " \t,")
-		eq := strings.IndexByte(body, '=')
-		if eq < 0 {
-			return "", nil, fmt.Errorf("bad option list in %q", s)
-		}
-		k := strings.TrimSpace(body[:eq])
-		rest := strings.TrimLeft(body[eq+1:], " \t")
-		var v string
-		if len(rest) > 0 && (rest[0] == '"' || rest[0] == '\'') {
-			q := rest[0]
-			e := strings.IndexByte(rest[1:], q)
-			if e < 0 {
-				return "", nil, fmt.Errorf("unterminated quote in %q", s)
-			}
-			v, rest = rest[1:1+e], rest[2+e:]
-		} else {
-			e := strings.IndexByte(rest, ',')
-			if e < 0 {
-				e = len(rest)
-			}
-			v, rest = strings.TrimSpace(rest[:e]), rest[e:]
-		}
-		opts[strings.ToLower(k)] = v
-		body = rest
-	}
-	return name, opts, nil
 }
 
 // atoi reads an integer option.

@@ -2,7 +2,7 @@ package jailsim
 
 import "testing"
 
-// The values fail2ban-server --str2sec prints (FAIL2BAN.md §3.5).
+// The values fail2ban-server --str2sec prints (server/mytime.py: MyTime.str2seconds).
 func TestParseDuration(t *testing.T) {
 	tests := map[string]float64{
 		"600": 600, "10m": 600, "1h": 3600, "1d": 86400, "3d": 259200, "1w": 604800,

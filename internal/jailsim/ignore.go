@@ -15,8 +15,8 @@ type Resolver interface {
 	Resolve(name string) []netip.Addr
 }
 
-// Ignore is a jail's ignore list (ignoreself and ignoreip, FAIL2BAN.md
-// §3.4), checked in fail2ban's order.
+// Ignore is a jail's ignore list (ignoreself and ignoreip,
+// server/filter.py: Filter.inIgnoreIPList), checked in fail2ban's order.
 type Ignore struct {
 	entries []string // as given
 	self    map[netip.Addr]bool
@@ -133,7 +133,7 @@ func (ig *Ignore) Match(id ident.ID) (string, bool) {
 	}
 	a, ok := id.Addr()
 	if !ok {
-		return "", false // raw IDs never match (FAIL2BAN.md §1.6)
+		return "", false // raw IDs never match (server/ipdns.py: IPAddr of invalid text)
 	}
 	if ig.self[a] {
 		return "ignoreself rule", true

@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 )
 
-// Increment is bantime.increment and its options (FAIL2BAN.md §3.6).
+// Increment is bantime.increment and its options (server/observer.py: Observer.incrBanTime).
 type Increment struct {
 	Enabled      bool
 	Factor       float64   // bantime.factor (default 1)
@@ -13,8 +13,6 @@ type Increment struct {
 	MaxTime      float64   // bantime.maxtime (0: none)
 	RndTime      float64   // bantime.rndtime (0: none); random, so outside exact comparison
 	OverallJails bool      // bantime.overalljails
-	// Rand returns a number in [0, 1) for rndtime; nil uses math/rand.
-	Rand func() float64
 }
 
 // banTime is fail2ban's evformula for the n-th ban (count = earlier bans).
@@ -41,11 +39,7 @@ func (in *Increment) banTime(t float64, count int) float64 {
 		v = math.Min(v, in.MaxTime)
 	}
 	if in.RndTime != 0 {
-		r := in.Rand
-		if r == nil {
-			r = rand.Float64
-		}
-		v += r() * in.RndTime
+		v += rand.Float64() * in.RndTime
 	}
 	return v
 }

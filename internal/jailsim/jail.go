@@ -480,12 +480,3 @@ func (j *Jail) Unban(now float64) {
 		j.emit(Event{Kind: EvUnban, ID: b.k.id(), Time: math.Floor(end) + 1, End: end})
 	}
 }
-
-// NextUnban returns the end of the earliest ban, or +Inf.
-func (j *Jail) NextUnban() float64 {
-	if len(j.bheap.items) == 0 {
-		return math.Inf(1)
-	}
-	b := j.bans[j.bheap.items[0]]
-	return j.endOf(b.start, b.bantime)
-}

@@ -36,7 +36,8 @@ func events(j *Jail) *[]string {
 	return &out
 }
 
-// The worked examples of FAIL2BAN.md §3.1 and §8.4 (maxretry 5, findtime 600).
+// Worked examples of server/failmanager.py's rate estimate (maxretry 5, findtime 600),
+// as fail2ban 1.0.2 counted them.
 func TestRateEstimate(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -69,7 +70,7 @@ func TestRateEstimate(t *testing.T) {
 	}
 }
 
-// FAIL2BAN.md §8.5: ban, already banned with prolongation, unban.
+// server/banmanager.py: ban, already banned with prolongation, unban.
 func TestBanProlongUnban(t *testing.T) {
 	j := New(Settings{Name: "sshd", MaxRetry: 3, FindTime: 600, BanTime: 600})
 	ev := events(j)

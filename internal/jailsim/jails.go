@@ -3,6 +3,8 @@ package jailsim
 import (
 	"fmt"
 	"strings"
+
+	"github.com/banscope/banscope/internal/filter"
 )
 
 // JailSpec is an enabled jail as the configuration defines it.
@@ -67,7 +69,9 @@ func (c *Config) jail(name string) (JailSpec, error) {
 	if !ok {
 		f = name
 	}
-	if j.Filter, j.FilterOpts, err = ExtractOptions(f); err != nil {
+	spec, err := filter.ParseSpec(f)
+	j.Filter, j.FilterOpts = spec.Name, spec.Params
+	if err != nil {
 		return j, fmt.Errorf("jail %s: filter: %w", name, err)
 	}
 	if v, ok, err := get("maxretry"); err != nil {
@@ -128,9 +132,6 @@ func (c *Config) jail(name string) (JailSpec, error) {
 	}
 	if err := c.increment(name, &j, get); err != nil {
 		return j, err
-	}
-	if j.Filter != "sshd" && j.Filter != "recidive" {
-		j.Unsupported = append(j.Unsupported, fmt.Sprintf("filter %s", j.Filter))
 	}
 	return j, nil
 }

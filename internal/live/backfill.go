@@ -6,9 +6,11 @@ import (
 	"os"
 	"time"
 
-	"github.com/banscope/banscope/internal/filter/sshd"
+	"github.com/banscope/banscope/internal/engine"
+	"github.com/banscope/banscope/internal/filter"
 	"github.com/banscope/banscope/internal/geo"
 	"github.com/banscope/banscope/internal/jailsim"
+	"github.com/banscope/banscope/internal/logtime"
 	"github.com/banscope/banscope/internal/pipeline"
 	"github.com/banscope/banscope/internal/replay"
 	"github.com/banscope/banscope/internal/source"
@@ -40,7 +42,7 @@ func NewBackfill(out io.Writer, step time.Duration, g *geo.Resolver) *Backfill {
 func (b *Backfill) Err() error { return b.err }
 
 // Host implements replay.Hooks.
-func (b *Backfill) Host(host string, eng *replay.Engine) {
+func (b *Backfill) Host(host string, eng *engine.Engine) {
 	name := host
 	if name == "" {
 		name = hostname()
@@ -67,7 +69,7 @@ func (b *Backfill) Advance(host string, nowNs int64) {
 
 func (b *Backfill) write(h *backfillHost, at int64) {
 	s := h.s
-	s.eng.Tick(float64(at) / 1e9)
+	s.eng.Tick(logtime.FromNanos(at))
 	s.enc.Reset()
 	s.points(&s.enc, time.Unix(0, at))
 	if err := s.enc.Err(); err != nil && b.err == nil {
@@ -98,7 +100,7 @@ func (b *Backfill) Line(host string, l *pipeline.Line, matched bool) {
 }
 
 // Failure implements replay.Hooks.
-func (b *Backfill) Failure(host string, jail int, ev *sshd.Event) {
+func (b *Backfill) Failure(host string, jail int, ev *filter.Event) {
 	b.hosts[host].s.onFailure(jail, ev.Kind)
 }
 

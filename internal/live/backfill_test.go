@@ -14,7 +14,8 @@ import (
 	"time"
 
 	"github.com/banscope/banscope/internal/authgen"
-	"github.com/banscope/banscope/internal/filter/sshd"
+	"github.com/banscope/banscope/internal/engine"
+	"github.com/banscope/banscope/internal/filter"
 	"github.com/banscope/banscope/internal/jailsim"
 	"github.com/banscope/banscope/internal/replay"
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
@@ -38,7 +39,7 @@ func backfillRun(t *testing.T) (*replay.Result, []byte) {
 	var out bytes.Buffer
 	bf := NewBackfill(&out, time.Minute, nil)
 	res, err := replay.Run(replay.Config{Files: []string{f}, Location: time.UTC, Now: now, Hooks: bf, HostOf: func(string) string { return "web1" },
-		Jails: []replay.Jail{{Settings: jailsim.Settings{Name: "sshd", MaxRetry: 3, FindTime: 600, BanTime: 300}}}})
+		Jails: []engine.Jail{{Settings: jailsim.Settings{Name: "sshd", MaxRetry: 3, FindTime: 600, BanTime: 300}, Filter: filter.Spec{Name: "sshd"}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,10 +239,14 @@ func TestBackfillIntoServers(t *testing.T) {
 // points of a jail that has seen every message kind.
 func BenchmarkPoints(b *testing.B) {
 	s := newSidecar(Config{Host: "web1", Interval: 10 * time.Second, AuthLog: "/var/log/auth.log"})
-	s.eng = replay.NewEngine([]replay.Jail{{Settings: jailsim.Settings{Name: "sshd", MaxRetry: 5, FindTime: 600, BanTime: 600}}},
-		replay.EngineOptions{Location: time.UTC})
-	for _, k := range sshd.Kinds() {
-		s.onFailure(0, k)
+	eng, err := engine.New([]engine.Jail{{Settings: jailsim.Settings{Name: "sshd", MaxRetry: 5, FindTime: 600, BanTime: 600}, Filter: filter.Spec{Name: "sshd"}}},
+		engine.Options{Filter: filter.Options{Location: time.UTC}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.eng = eng
+	for k := range eng.Jails()[0].Filter.Kinds()[1:] {
+		s.onFailure(0, filter.Kind(k+1))
 	}
 	s.c.LinesRead, s.c.BytesRead = 1000, 100000
 	now := time.Unix(1795843527, 0)

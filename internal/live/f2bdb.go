@@ -21,8 +21,8 @@ func (s *sidecar) restoreFromDB(path string) error {
 	defer db.Close()
 	now := sec(s.cfg.Now())
 	total := 0
-	for i, j := range s.eng.Jails {
-		set := j.Settings
+	for _, r := range s.eng.Jails() {
+		set := r.Jail.Settings
 		max := set.BanTime
 		if set.Increment.Enabled {
 			max = set.Increment.MaxTime
@@ -51,7 +51,7 @@ func (s *sidecar) restoreFromDB(path string) error {
 			if max != -1 && (bt == -1 || bt > max) {
 				bt = max
 			}
-			if s.eng.Sims[i].RestoreBan(ident.ParseID(ip), float64(tob), bt, now) {
+			if r.Sim.RestoreBan(ident.ParseID(ip), float64(tob), bt, now) {
 				total++
 			}
 		}

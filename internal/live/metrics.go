@@ -9,7 +9,7 @@ import (
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
 
 	"github.com/banscope/banscope/internal/f2blog"
-	"github.com/banscope/banscope/internal/filter/sshd"
+	"github.com/banscope/banscope/internal/filter"
 	"github.com/banscope/banscope/internal/ident"
 	"github.com/banscope/banscope/internal/jailsim"
 )
@@ -116,7 +116,8 @@ func (s *sidecar) points(enc *lineprotocol.Encoder, now time.Time) {
 		}
 		return d
 	}
-	for i, j := range s.eng.Sims {
+	for _, r := range s.eng.Jails() {
+		j := r.Sim
 		name := j.Settings().Name
 		st := j.Status()
 		enc.StartLine(mFail2ban)
@@ -138,16 +139,16 @@ func (s *sidecar) points(enc *lineprotocol.Encoder, now time.Time) {
 		enc.AddField("unbans", lineprotocol.IntValue(iv(b.unbans, name, s.c.Unbans[name])))
 		enc.EndLine(now)
 
-		if !s.eng.Jails[i].Recidive {
-			for _, k := range sshd.Kinds() {
-				n := s.c.ByKind[name][k.String()]
+		if r.Filter.Input() == filter.InputLog {
+			for _, k := range r.Filter.Kinds()[1:] {
+				n := s.c.ByKind[name][k]
 				if n == 0 {
 					continue
 				}
 				enc.StartLine(mKind)
 				enc.AddTag("host", host)
 				enc.AddTag("jail", name)
-				enc.AddTag("kind", k.String())
+				enc.AddTag("kind", k)
 				enc.AddField("failures_total", lineprotocol.IntValue(n))
 				enc.EndLine(now)
 			}
@@ -210,8 +211,8 @@ func (s *sidecar) points(enc *lineprotocol.Encoder, now time.Time) {
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 
 func (s *sidecar) simulated(name string) bool {
-	for _, j := range s.eng.Jails {
-		if j.Settings.Name == name {
+	for _, r := range s.eng.Jails() {
+		if r.Jail.Name() == name {
 			return true
 		}
 	}
@@ -291,9 +292,9 @@ func (s *sidecar) countryPoints(enc *lineprotocol.Encoder, now time.Time) {
 	if s.cfg.Geo == nil {
 		return
 	}
-	for _, j := range s.eng.Sims {
-		name := j.Settings().Name
-		banned := s.bannedByCountry(j.Status())
+	for _, r := range s.eng.Jails() {
+		name := r.Jail.Name()
+		banned := s.bannedByCountry(r.Sim.Status())
 		tot := s.c.Countries[name]
 		codes := map[string]bool{}
 		for c := range tot {

@@ -10,11 +10,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/banscope/banscope/internal/filter"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/exporter-toolkit/web"
-
-	"github.com/banscope/banscope/internal/filter/sshd"
 )
 
 // Prometheus metric names: the numbers of the line-protocol schema under
@@ -67,7 +66,8 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	ct := func(d *prometheus.Desc, v float64, l ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, l...)
 	}
-	for i, j := range s.eng.Sims {
+	for _, r := range s.eng.Jails() {
+		j := r.Sim
 		name := j.Settings().Name
 		st := j.Status()
 		g(pJailFailed, float64(st.CurrentlyFailed), host, name)
@@ -77,10 +77,10 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		ct(pJailUnbansTotal, float64(s.c.Unbans[name]), host, name)
 		ct(pJailIgnoredTotal, float64(st.Ignored), host, name)
 		g(pJailPeak, float64(st.PeakBanned), host, name)
-		if !s.eng.Jails[i].Recidive {
-			for _, k := range sshd.Kinds() {
-				if n := s.c.ByKind[name][k.String()]; n > 0 {
-					ct(pKindTotal, float64(n), host, name, k.String())
+		if r.Filter.Input() == filter.InputLog {
+			for _, k := range r.Filter.Kinds()[1:] {
+				if n := s.c.ByKind[name][k]; n > 0 {
+					ct(pKindTotal, float64(n), host, name, k)
 				}
 			}
 		}

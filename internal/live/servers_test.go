@@ -16,8 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/banscope/banscope/internal/engine"
+	"github.com/banscope/banscope/internal/filter"
 	"github.com/banscope/banscope/internal/jailsim"
-	"github.com/banscope/banscope/internal/replay"
 )
 
 // Tests against real servers from Debian's packages (influxdb,
@@ -134,7 +135,7 @@ func startSidecar(t *testing.T, dir string, cfg Config) *sidecarRun {
 	if cfg.Interval == 0 {
 		cfg.Interval = 200 * time.Millisecond
 	}
-	cfg.Jails = []replay.Jail{{Settings: jailsim.Settings{Name: "sshd", MaxRetry: 50, FindTime: 3600, BanTime: 3600}}}
+	cfg.Jails = []engine.Jail{{Settings: jailsim.Settings{Name: "sshd", MaxRetry: 50, FindTime: 3600, BanTime: 3600}, Filter: filter.Spec{Name: "sshd"}}}
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	go func() { r.done <- Run(ctx, cfg) }()

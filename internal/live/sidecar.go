@@ -19,12 +19,12 @@ import (
 
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
 
+	"github.com/banscope/banscope/internal/engine"
 	"github.com/banscope/banscope/internal/f2blog"
-	"github.com/banscope/banscope/internal/filter/sshd"
+	"github.com/banscope/banscope/internal/filter"
 	"github.com/banscope/banscope/internal/geo"
 	"github.com/banscope/banscope/internal/ident"
 	"github.com/banscope/banscope/internal/jailsim"
-	"github.com/banscope/banscope/internal/replay"
 	"github.com/banscope/banscope/internal/source"
 )
 
@@ -56,11 +56,11 @@ type Config struct {
 	// Reload, when it receives, re-reads the jail settings with Settings
 	// (SIGHUP): changed jails keep their tickets, bans and counters.
 	Reload     <-chan struct{}
-	Settings   func() ([]replay.Jail, error)
+	Settings   func() ([]engine.Jail, error)
 	State      string // state file; "" keeps no state
 	Interval   time.Duration
 	Host       string
-	Jails      []replay.Jail
+	Jails      []engine.Jail
 	Location   *time.Location
 	Year       int
 	MaxLine    int
@@ -83,7 +83,7 @@ type stateFile struct {
 	Cursor   string                      `json:"journal_cursor,omitempty"`
 	F2bPos   *source.Position            `json:"fail2ban_log_position,omitempty"`
 	Counters *counters                   `json:"counters,omitempty"`
-	Parsers  map[string]sshd.Snapshot    `json:"parsers"`
+	Parsers  map[string]json.RawMessage  `json:"parsers"`
 	Jails    map[string]jailsim.Snapshot `json:"jails"`
 	DB       *jailsim.DBSnapshot         `json:"db,omitempty"`
 }
@@ -91,8 +91,7 @@ type stateFile struct {
 type sidecar struct {
 	cfg       Config
 	mu        sync.Mutex
-	parsers   []*sshd.Parser
-	eng       *replay.Engine
+	eng       *engine.Engine
 	pos       *source.Position
 	cursor    string
 	f2bPos    *source.Position
@@ -137,10 +136,14 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	s := newSidecar(cfg)
 	now := cfg.Now()
-	s.eng = replay.NewEngine(cfg.Jails, replay.EngineOptions{Location: cfg.Location, Reference: now, Year: cfg.Year,
-		CurrentYear: now.Year(), Hosts: cfg.Hosts, Journal: cfg.Journal, DBPurgeAge: cfg.DBPurgeAge})
+	eng, err := engine.New(cfg.Jails, engine.Options{DBPurgeAge: cfg.DBPurgeAge, Filter: filter.Options{Location: cfg.Location,
+		Reference: now, Year: cfg.Year, CurrentYear: now.Year(), Hosts: cfg.Hosts, Journal: cfg.Journal, InOperation: true}})
+	if err != nil {
+		return err
+	}
+	s.eng = eng
 	s.eng.OnEvent = s.onEvent
-	s.eng.OnFailure = func(i int, ev *sshd.Event, _ ident.ID) { s.onFailure(i, ev.Kind) }
+	s.eng.OnFailure = func(i int, ev *filter.Event, _ ident.ID) { s.onFailure(i, ev.Kind) }
 	loaded, err := s.load()
 	if err != nil {
 		return err
@@ -273,19 +276,20 @@ func (s *sidecar) stream(ctx context.Context) error {
 }
 
 // onFailure counts a failure by message kind.
-func (s *sidecar) onFailure(i int, k sshd.Kind) {
-	name := s.eng.Jails[i].Settings.Name
+func (s *sidecar) onFailure(i int, k filter.Kind) {
+	run := s.eng.Jails()[i]
+	name := run.Jail.Name()
 	kinds := s.c.ByKind[name]
 	if kinds == nil {
 		kinds = map[string]int64{}
 		s.c.ByKind[name] = kinds
 	}
-	kinds[k.String()]++
+	kinds[run.Filter.Kinds()[k]]++
 }
 
 // onEvent feeds the unban counts and the country breakdown.
 func (s *sidecar) onEvent(i int, e jailsim.Event) {
-	name := s.eng.Jails[i].Settings.Name
+	name := s.eng.Jails()[i].Jail.Name()
 	switch e.Kind {
 	case jailsim.EvBan, jailsim.EvRestore:
 		s.geoEvent(name, e.ID, true)
@@ -296,7 +300,7 @@ func (s *sidecar) onEvent(i int, e jailsim.Event) {
 	}
 }
 
-// reload applies new jail settings (SIGHUP): see replay.Engine.Reload.
+// reload applies new jail settings (SIGHUP): see engine.Engine.Reload.
 func (s *sidecar) reload() {
 	if s.cfg.Settings == nil {
 		return
@@ -308,7 +312,10 @@ func (s *sidecar) reload() {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.eng.Reload(jails)
+	if err := s.eng.Reload(jails); err != nil {
+		s.cfg.Notice(fmt.Sprintf("reload: %v (keeping the current settings)", err))
+		return
+	}
 	s.cfg.Notice(fmt.Sprintf("reloaded the jail settings: %d jail(s)", len(jails)))
 }
 
@@ -327,7 +334,8 @@ func (s *sidecar) entry(e source.JournalEntry) error {
 // bantime), a year at most.
 func (s *sidecar) horizon() float64 {
 	back := 0.0
-	for _, j := range s.eng.Jails {
+	for _, r := range s.eng.Jails() {
+		j := r.Jail
 		back = math.Max(back, math.Max(j.Settings.FindTime, j.Settings.BanTime))
 	}
 	if back < 0 || back > 366*86400 {
@@ -398,14 +406,12 @@ func (s *sidecar) rebuild(ctx context.Context) error {
 	var clock int64
 	lines := 0
 	for _, name := range files {
-		f, err := source.OpenReplay(name)
+		f, err := source.Open(name)
 		if err != nil {
 			s.cfg.Notice(fmt.Sprintf("start-up rebuild: %v", err))
 			continue
 		}
-		for _, p := range s.eng.Parsers {
-			p.SetReference(f.ModTime)
-		}
+		s.eng.SetReference(f.ModTime)
 		lr := source.NewLines(f, s.cfg.MaxLine)
 		for {
 			b, st := lr.Next()
@@ -415,7 +421,7 @@ func (s *sidecar) rebuild(ctx context.Context) error {
 			if st != source.Line {
 				continue
 			}
-			if t, ok := s.eng.Parsers[0].Stamp(b); ok {
+			if t, ok := s.eng.Jails()[0].Filter.Stamp(b); ok {
 				if t < cutoff {
 					continue
 				}
@@ -479,19 +485,21 @@ func (s *sidecar) load() (bool, error) {
 		s.cfg.Notice(fmt.Sprintf("state %s has version %d, not %d: ignored", s.cfg.State, st.Version, stateVersion))
 		return false, nil
 	}
-	for i, j := range s.eng.Jails {
-		name := j.Settings.Name
+	for _, r := range s.eng.Jails() {
+		name := r.Jail.Name()
 		if ps, ok := st.Parsers[name]; ok {
-			s.eng.Parsers[i].Restore(ps)
+			if err := r.Filter.Restore(ps); err != nil {
+				return false, fmt.Errorf("read state %s: %w", s.cfg.State, err)
+			}
 		}
 		if js, ok := st.Jails[name]; ok {
-			if err := s.eng.Sims[i].Restore(js); err != nil {
+			if err := r.Sim.Restore(js); err != nil {
 				return false, fmt.Errorf("read state %s: %w", s.cfg.State, err)
 			}
 		}
 	}
-	if st.DB != nil && s.eng.DB != nil {
-		s.eng.DB.Restore(*st.DB)
+	if st.DB != nil && s.eng.DB() != nil {
+		s.eng.DB().Restore(*st.DB)
 	}
 	s.pos, s.cursor, s.f2bPos = st.Position, st.Cursor, st.F2bPos
 	if st.Counters != nil {
@@ -527,9 +535,7 @@ func (s *sidecar) flush() error {
 	defer s.mu.Unlock()
 	now := s.cfg.Now()
 	t := sec(now)
-	for _, j := range s.eng.Sims {
-		j.BeforeLine(t)
-	}
+	s.eng.Tick(t)
 	s.enc.Reset()
 	s.points(&s.enc, now)
 	if err := s.enc.Err(); err != nil {
@@ -551,13 +557,16 @@ func (s *sidecar) save(now time.Time) error {
 		return nil
 	}
 	st := stateFile{Version: stateVersion, SavedAt: now.UTC(), Position: s.pos, Cursor: s.cursor, F2bPos: s.f2bPos, Counters: &s.c,
-		Parsers: map[string]sshd.Snapshot{}, Jails: map[string]jailsim.Snapshot{}}
-	for i, j := range s.eng.Jails {
-		st.Parsers[j.Settings.Name] = s.eng.Parsers[i].Snapshot()
-		st.Jails[j.Settings.Name] = s.eng.Sims[i].Snapshot()
+		Jails: map[string]jailsim.Snapshot{}}
+	var err error
+	if st.Parsers, err = s.eng.Snapshot(); err != nil {
+		return fmt.Errorf("save state: %w", err)
 	}
-	if s.eng.DB != nil {
-		d := s.eng.DB.Snapshot()
+	for _, r := range s.eng.Jails() {
+		st.Jails[r.Jail.Name()] = r.Sim.Snapshot()
+	}
+	if s.eng.DB() != nil {
+		d := s.eng.DB().Snapshot()
 		st.DB = &d
 	}
 	b, err := json.Marshal(st)

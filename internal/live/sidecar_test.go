@@ -13,10 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/banscope/banscope/internal/engine"
+	"github.com/banscope/banscope/internal/filter"
 	"github.com/banscope/banscope/internal/geo"
 
 	"github.com/banscope/banscope/internal/jailsim"
-	"github.com/banscope/banscope/internal/replay"
 )
 
 type syncBuf struct {
@@ -66,7 +67,7 @@ func run(t *testing.T, dir string, out *syncBuf) func() {
 			AuthLog: filepath.Join(dir, "auth.log"), State: filepath.Join(dir, "state.json"),
 			Interval: 50 * time.Millisecond, Host: "web1", Location: time.UTC, Out: out,
 			Quiet: 100 * time.Millisecond,
-			Jails: []replay.Jail{{Settings: jailsim.Settings{Name: "sshd", MaxRetry: 5, FindTime: 3600, BanTime: 3600}}},
+			Jails: []engine.Jail{{Settings: jailsim.Settings{Name: "sshd", MaxRetry: 5, FindTime: 3600, BanTime: 3600}, Filter: filter.Spec{Name: "sshd"}}},
 		})
 	}()
 	return func() {
@@ -153,7 +154,7 @@ func TestJournalRestart(t *testing.T) {
 		go func() {
 			done <- Run(ctx, Config{Journal: true, JournalArgs: []string{"--file", jf},
 				State: filepath.Join(dir, "state.json"), Interval: 50 * time.Millisecond, Host: "web1", Out: &out,
-				Jails: []replay.Jail{{Settings: jailsim.Settings{Name: "sshd", MaxRetry: 5, FindTime: 3600, BanTime: 3600}}}})
+				Jails: []engine.Jail{{Settings: jailsim.Settings{Name: "sshd", MaxRetry: 5, FindTime: 3600, BanTime: 3600}, Filter: filter.Spec{Name: "sshd"}}}})
 		}()
 		return func() {
 			cancel()
@@ -217,7 +218,7 @@ func TestSchema(t *testing.T) {
 	go func() {
 		g, _ := geo.Open("", "", 0)
 		done <- Run(ctx, Config{AuthLog: path, Fail2banLog: f2b, Interval: 100 * time.Millisecond, Host: "web1", Location: time.UTC, Out: &out, Geo: g,
-			Jails:  []replay.Jail{{Settings: jailsim.Settings{Name: "sshd", MaxRetry: 5, FindTime: 3600, BanTime: 3600}}},
+			Jails:  []engine.Jail{{Settings: jailsim.Settings{Name: "sshd", MaxRetry: 5, FindTime: 3600, BanTime: 3600}, Filter: filter.Spec{Name: "sshd"}}},
 			Notice: func(m string) { nmu.Lock(); notices = append(notices, m); nmu.Unlock() }})
 	}()
 	waitFor(t, &out, "banned=1i,failed=0i")

@@ -713,3 +713,22 @@ func naiveSeconds(y, mo, d, h, mi, sec int) int64 {
 	days := era*146097 + doe - 719468
 	return days*86400 + int64(h)*3600 + int64(mi)*60 + int64(sec)
 }
+
+// Units. fail2ban's clock is float seconds since the epoch
+// (server/mytime.py: MyTime.time()); lines carry Unix nanoseconds.
+// Conversions between the two go through these, never a bare 1e9.
+
+// Seconds is a time or duration in fail2ban's float seconds.
+type Seconds = float64
+
+// NanosPerSecond is the number of nanoseconds in a second.
+const NanosPerSecond = 1e9
+
+// FromNanos converts Unix nanoseconds to fail2ban's seconds.
+func FromNanos(ns int64) Seconds { return float64(ns) / NanosPerSecond }
+
+// ToNanos converts fail2ban's seconds to Unix nanoseconds.
+func ToNanos(s Seconds) int64 { return int64(s * NanosPerSecond) }
+
+// FromTime converts a wall-clock time to fail2ban's seconds.
+func FromTime(t time.Time) Seconds { return FromNanos(t.UnixNano()) }

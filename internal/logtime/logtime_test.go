@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Dates as fail2ban reads them (FAIL2BAN.md §2.2, verified with dates.py).
+// Dates as fail2ban reads them (server/datedetector.py with the default templates, as fail2ban 1.0.2 printed them).
 func TestDates(t *testing.T) {
 	berlin, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {

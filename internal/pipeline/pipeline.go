@@ -1,8 +1,8 @@
 // Package pipeline reads a log in chunks of lines and prepares every line
-// for its parsers on all cores (sshd.Prepare: the date and the failregex,
+// for its filters on all cores (filter.Filter.Prepare: the date and the failregex,
 // which depend on the line alone), then hands the lines back in log order
 // on the calling goroutine, where what depends on order — the clock,
-// sshd sessions, the jails — is done (sshd.Finish).
+// sshd sessions, the jails — is done (filter.Filter.Finish).
 package pipeline
 
 import (
@@ -12,7 +12,7 @@ import (
 	"runtime"
 	"unicode/utf8"
 
-	"github.com/banscope/banscope/internal/filter/sshd"
+	"github.com/banscope/banscope/internal/filter"
 	"github.com/banscope/banscope/internal/source"
 )
 
@@ -23,15 +23,15 @@ type Line struct {
 	Status source.Status // source.Line or source.TooLong (then Text and Pre are empty)
 	// InvalidUTF8 and NUL say whether the text is malformed.
 	InvalidUTF8, NUL bool
-	// Pre holds the line prepared for each parser, in Reader.Parsers order.
-	Pre []sshd.Prepared
+	// Pre holds the line prepared for each filter, in Reader.Filters order.
+	Pre []filter.Prepared
 }
 
-// Reader prepares lines for a set of parsers.
+// Reader prepares lines for a set of filters.
 type Reader struct {
-	// Parsers are the parsers the lines are prepared for; their reference
+	// Filters are the filters the lines are prepared for; their reference
 	// time (SetReference) must be set before Run.
-	Parsers []*sshd.Parser
+	Filters []filter.Filter
 	// Workers is the number of goroutines preparing lines (default:
 	// GOMAXPROCS); with one, everything runs on the calling goroutine.
 	Workers int
@@ -67,7 +67,7 @@ type chunk struct {
 	// tooLong over-long lines, skipped by the reader, come before buf
 	tooLong int
 	spans   []span
-	pre     []sshd.Prepared
+	pre     []filter.Prepared
 	done    chan struct{}
 }
 
@@ -101,8 +101,8 @@ func (r *Reader) Run(src io.Reader, fn func(*Line)) {
 }
 
 func (r *Reader) serial(fn func(*Line)) {
-	np := len(r.Parsers)
-	l := Line{Pre: make([]sshd.Prepared, np)}
+	np := len(r.Filters)
+	l := Line{Pre: make([]filter.Prepared, np)}
 	for {
 		text, st := r.lines.Next()
 		if st == source.EOF {
@@ -113,7 +113,7 @@ func (r *Reader) serial(fn func(*Line)) {
 		if st == source.Line {
 			f := check(text)
 			l.InvalidUTF8, l.NUL = f&flagInvalid != 0, f&flagNUL != 0
-			for i, p := range r.Parsers {
+			for i, p := range r.Filters {
 				p.Prepare(text, &l.Pre[i])
 			}
 		}
@@ -122,7 +122,7 @@ func (r *Reader) serial(fn func(*Line)) {
 }
 
 func (r *Reader) parallel(src io.Reader, workers int, fn func(*Line)) {
-	np := len(r.Parsers)
+	np := len(r.Filters)
 	nchunks := 2*workers + 2
 	if r.free == nil || cap(r.free) != nchunks {
 		r.free = make(chan *chunk, nchunks)
@@ -137,8 +137,8 @@ func (r *Reader) parallel(src io.Reader, workers int, fn func(*Line)) {
 	ordered := make(chan *chunk, nchunks)
 	go r.read(src, work, ordered)
 	for w := 0; w < workers; w++ {
-		preps := make([]*sshd.Preparer, np)
-		for i, p := range r.Parsers {
+		preps := make([]filter.Preparer, np)
+		for i, p := range r.Filters {
 			preps[i] = p.Preparer()
 		}
 		go prepareChunks(work, preps, r.MaxLine)
@@ -223,8 +223,8 @@ func (r *Reader) read(src io.Reader, work, ordered chan<- *chunk) {
 				return
 			}
 		}
-		if n := chunkLinesOf(c.buf) * len(r.Parsers); cap(c.pre) < n {
-			c.pre = make([]sshd.Prepared, n)
+		if n := chunkLinesOf(c.buf) * len(r.Filters); cap(c.pre) < n {
+			c.pre = make([]filter.Prepared, n)
 		} else {
 			c.pre = c.pre[:n]
 		}
@@ -240,7 +240,7 @@ func (r *Reader) read(src io.Reader, work, ordered chan<- *chunk) {
 // chunkLinesOf counts the lines of a chunk.
 func chunkLinesOf(b []byte) int { return bytes.Count(b, []byte{'\n'}) }
 
-func prepareChunks(work <-chan *chunk, preps []*sshd.Preparer, max int) {
+func prepareChunks(work <-chan *chunk, preps []filter.Preparer, max int) {
 	np := len(preps)
 	for c := range work {
 		// split the lines (as source.Lines does: without "\n" and

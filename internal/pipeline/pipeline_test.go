@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/banscope/banscope/internal/authgen"
+	"github.com/banscope/banscope/internal/filter"
 	"github.com/banscope/banscope/internal/filter/sshd"
 	"github.com/banscope/banscope/internal/source"
 	"github.com/google/go-cmp/cmp"
@@ -37,9 +38,9 @@ func corpus(t testing.TB) []byte {
 	return b.Bytes()
 }
 
-func newParsers() []*sshd.Parser {
+func newParsers() []filter.Filter {
 	ref := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-	var ps []*sshd.Parser
+	var ps []filter.Filter
 	for _, m := range []sshd.Mode{sshd.ModeNormal, sshd.ModeAggressive} {
 		p := sshd.New(sshd.Options{Mode: m, Location: time.UTC, Reference: ref, CurrentYear: 2026, LogClock: true})
 		ps = append(ps, p)
@@ -52,7 +53,7 @@ func describe(ev *sshd.Event, host []byte) string {
 	for _, id := range ev.IDs {
 		ids = append(ids, id.String())
 	}
-	return fmt.Sprintf("%s %s %d %d %v %q %q %s", ev.Verdict, ev.Kind, ev.Time, ev.Stamp, ev.HasStamp, host, ev.User, strings.Join(ids, ","))
+	return fmt.Sprintf("%s %s %d %d %v %q %q %s", ev.Verdict, sshd.KindName(ev.Kind), ev.Time, ev.Stamp, ev.HasStamp, host, ev.User, strings.Join(ids, ","))
 }
 
 // TestSameAsSerialParse: lines prepared on several goroutines and
@@ -80,7 +81,7 @@ func TestSameAsSerialParse(t *testing.T) {
 	}
 	for _, workers := range []int{1, 2, 7} {
 		ps := newParsers()
-		r := &Reader{Parsers: ps, Workers: workers}
+		r := &Reader{Filters: ps, Workers: workers}
 		var got []string
 		r.Run(bytes.NewReader(data), func(l *Line) {
 			s := fmt.Sprintf("%v %v %v", l.Status, l.InvalidUTF8, l.NUL)
@@ -164,7 +165,7 @@ func TestSameLinesAsTailer(t *testing.T) {
 		"odd":   func() io.Reader { return &oddReader{r: bytes.NewReader(data)} },
 	}
 	for name, mk := range readers {
-		r := &Reader{Parsers: newParsers()[:1], Workers: 2, MaxLine: max}
+		r := &Reader{Filters: newParsers()[:1], Workers: 2, MaxLine: max}
 		var lines []got
 		r.Run(mk(), func(l *Line) { lines = append(lines, got{l.Status, string(l.Text)}) })
 		if len(lines) != len(want) {

@@ -197,7 +197,7 @@ func (r *Result) htmlHost(h *HostResult) htmlHost {
 		hj := htmlJail{JailResult: jr}
 		s := jr.Jail.Settings
 		vals := map[string]string{
-			"filter": filterName(jr.Jail), "mode": jr.Jail.Mode.String(), "maxretry": fmt.Sprint(s.MaxRetry),
+			"filter": filterName(jr.Jail), "mode": jr.Jail.Filter.Params["mode"], "maxretry": fmt.Sprint(s.MaxRetry),
 			"findtime": duration(s.FindTime), "bantime": duration(s.BanTime), "ignoreip": strings.Join(s.Ignore.Rules(), " "),
 			"ignoreself": fmt.Sprint(s.Ignore.Self()), "counting": s.Counting.String(), "bantime.increment": fmt.Sprint(s.Increment.Enabled),
 		}

@@ -13,7 +13,8 @@ import (
 	"time"
 
 	"github.com/banscope/banscope/internal/distinct"
-	"github.com/banscope/banscope/internal/filter/sshd"
+	"github.com/banscope/banscope/internal/engine"
+	"github.com/banscope/banscope/internal/filter"
 	"github.com/banscope/banscope/internal/geo"
 	"github.com/banscope/banscope/internal/ident"
 	"github.com/banscope/banscope/internal/jailsim"
@@ -22,25 +23,10 @@ import (
 	"github.com/banscope/banscope/internal/source"
 )
 
-// Jail is one jail to simulate: its settings and its sshd filter.
-type Jail struct {
-	Settings  jailsim.Settings
-	Mode      sshd.Mode
-	PublicKey sshd.PublicKey
-	// Origin says where each setting came from ("jail.local [sshd]",
-	// "--maxretry", "default"), for the report.
-	Origin map[string]string
-	// Recidive makes this jail read the other jails' bans (the lines
-	// "NOTICE [jail] Ban IP" of fail2ban.log) instead of auth.log, as
-	// fail2ban's recidive filter does; a ban is read at the moment it is
-	// logged.
-	Recidive bool
-}
-
 // Config is one replay.
 type Config struct {
 	Files    []string // read in this order (see source.OrderRotated)
-	Jails    []Jail
+	Jails    []engine.Jail
 	Location *time.Location
 	Year     int
 	Now      time.Time // the wall clock: bounds the years fail2ban accepts
@@ -74,19 +60,19 @@ type Config struct {
 type Scenario struct {
 	Label    string         // as given, e.g. "maxretry=3,findtime=1d,bantime=3d"
 	Settings map[string]any // the settings changed, as read
-	Jails    []Jail
+	Jails    []engine.Jail
 }
 
 // Hooks observe a replay as it runs, host by host.
 type Hooks interface {
 	// Host is called before a host's first line, with its engine.
-	Host(host string, eng *Engine)
+	Host(host string, eng *engine.Engine)
 	// Advance is called before a line moves the host's clock to nowNs.
 	Advance(host string, nowNs int64)
 	// Line is called after each line of the host.
 	Line(host string, l *pipeline.Line, matched bool)
 	// Failure is called for each failure a jail's filter finds.
-	Failure(host string, jail int, ev *sshd.Event)
+	Failure(host string, jail int, ev *filter.Event)
 	// Event is called for each jail event.
 	Event(host string, jail int, e jailsim.Event)
 	// End is called for each host at the end, with its clock.
@@ -116,9 +102,10 @@ func (s *LineStats) add(o LineStats) {
 
 // JailResult is a jail's outcome.
 type JailResult struct {
-	Jail    Jail
+	Jail    engine.Jail
+	Input   filter.Input // the log the jail's filter reads
 	Status  jailsim.Status
-	ByKind  map[sshd.Kind]int64
+	ByKind  map[string]int64 // failures by the filter's kind name
 	Outcome Outcome
 }
 
@@ -174,12 +161,13 @@ func (r *Result) single() *HostResult {
 
 type runner struct {
 	cfg    Config
-	protos []*sshd.Parser // the parsers lines are prepared for
+	protos []filter.Filter // the filters lines are prepared for, one per rule set
 	hosts  map[string]*hostRun
 	order  []*hostRun
 	cur    *hostRun // host of the file being read (nil: by field)
 	last   *hostRun // host of the previous line
 	res    *Result
+	ref    time.Time // reference time of the file being read
 	events []byte
 	evErr  error
 }
@@ -187,8 +175,8 @@ type runner struct {
 // engineRun is one set of jails (the configured one or a what-if) on a
 // host, with its outcome counters.
 type engineRun struct {
-	eng     *Engine
-	byKind  [][64]int64 // by sshd.Kind
+	eng     *engine.Engine
+	byKind  [][]int64 // per jail, by filter.Kind
 	out     []Outcome
 	attack  []distinct.Set
 	banned  []distinct.Set
@@ -222,19 +210,21 @@ func Run(cfg Config) (*Result, error) {
 	}
 	r := &runner{cfg: cfg, res: &Result{Files: cfg.Files, Location: cfg.Location}, hosts: map[string]*hostRun{}}
 	// One prototype parser per filter configuration met in any scenario.
-	all := [][]Jail{cfg.Jails}
+	all := [][]engine.Jail{cfg.Jails}
 	for _, sc := range cfg.WhatIf {
 		all = append(all, sc.Jails)
 	}
 	for _, js := range all {
 		for _, j := range js {
-			r.protoIndex(j)
+			if _, err := r.protoIndex(j); err != nil {
+				return nil, err
+			}
 		}
 	}
 	var errs []error
-	rd := &pipeline.Reader{Parsers: r.protos, Workers: cfg.Workers, MaxLine: cfg.MaxLine}
+	rd := &pipeline.Reader{Filters: r.protos, Workers: cfg.Workers, MaxLine: cfg.MaxLine}
 	for _, name := range cfg.Files {
-		f, err := source.OpenReplay(name)
+		f, err := source.Open(name)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -242,6 +232,10 @@ func Run(cfg Config) (*Result, error) {
 		for _, p := range r.protos {
 			p.SetReference(f.ModTime)
 		}
+		for _, h := range r.order {
+			h.setReference(f.ModTime)
+		}
+		r.ref = f.ModTime
 		r.cur = nil
 		if !cfg.HostFromField {
 			host := ""
@@ -288,7 +282,7 @@ func Run(cfg Config) (*Result, error) {
 // countingReader adds the bytes read from the file under a decompressor.
 type countingReader struct {
 	r   io.Reader
-	raw *source.ReplayFile
+	raw *source.File
 	n   *atomic.Int64
 	was int64
 }
@@ -302,15 +296,36 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (r *runner) protoIndex(j Jail) int {
+// protoIndex returns the prototype filter that prepares lines for jail
+// j: one per rule set met in any scenario.
+func (r *runner) protoIndex(j engine.Jail) (int, error) {
+	f, err := filter.New(j.Filter, r.filterOptions())
+	if err != nil {
+		return 0, fmt.Errorf("jail %s: %w", j.Name(), err)
+	}
 	for i, p := range r.protos {
-		if o := p.Options(); o.Mode == j.Mode && o.PublicKey == j.PublicKey {
-			return i
+		if p.Rules() == f.Rules() {
+			return i, nil
 		}
 	}
-	r.protos = append(r.protos, sshd.New(sshd.Options{Mode: j.Mode, PublicKey: j.PublicKey, Location: r.cfg.Location,
-		Reference: r.cfg.Now, Year: r.cfg.Year, CurrentYear: r.cfg.Now.Year(), Hosts: r.cfg.Hosts, InOperation: true}))
-	return len(r.protos) - 1
+	r.protos = append(r.protos, f)
+	return len(r.protos) - 1, nil
+}
+
+func (r *runner) filterOptions() filter.Options {
+	cfg := r.cfg
+	return filter.Options{Location: cfg.Location, Reference: cfg.Now, Year: cfg.Year, CurrentYear: cfg.Now.Year(),
+		Hosts: cfg.Hosts, InOperation: true}
+}
+
+// setReference gives the host's filters the reference time of the file
+// being read (they prepare a line themselves only when it was prepared by
+// other rules, see filter.Filter).
+func (h *hostRun) setReference(t time.Time) {
+	h.base.eng.SetReference(t)
+	for _, w := range h.what {
+		w.eng.SetReference(t)
+	}
 }
 
 // host returns the run of a host, starting it on first sight.
@@ -331,25 +346,35 @@ func (r *runner) host(name string) *hostRun {
 	return h
 }
 
-func (r *runner) newEngine(h *hostRun, jails []Jail, base bool) *engineRun {
+func (r *runner) newEngine(h *hostRun, jails []engine.Jail, base bool) *engineRun {
 	cfg := r.cfg
 	er := &engineRun{primary: -1}
-	jails = append([]Jail(nil), jails...) // each engine sets its own ban database in them
-	er.eng = NewEngine(jails, EngineOptions{Location: cfg.Location, Reference: cfg.Now, Year: cfg.Year,
-		CurrentYear: cfg.Now.Year(), Hosts: cfg.Hosts, DBPurgeAge: cfg.DBPurgeAge})
-	for i, j := range jails {
-		er.eng.PreIdx = append(er.eng.PreIdx, r.protoIndex(j))
-		er.byKind = append(er.byKind, [64]int64{})
-		if er.primary < 0 && !j.Recidive {
+	eng, err := engine.New(jails, engine.Options{Filter: r.filterOptions(), DBPurgeAge: cfg.DBPurgeAge})
+	if err != nil {
+		panic(err) // the prototypes were made from the same specs
+	}
+	er.eng = eng
+	if !r.ref.IsZero() {
+		eng.SetReference(r.ref)
+	}
+	var idx []int
+	for i, run := range eng.Jails() {
+		k, _ := r.protoIndex(run.Jail)
+		idx = append(idx, k)
+		er.byKind = append(er.byKind, make([]int64, len(run.Filter.Kinds())))
+		if er.primary < 0 && run.Filter.Input() == filter.InputLog {
 			er.primary = i
 		}
 	}
+	eng.SetPrepared(idx)
 	er.out = make([]Outcome, len(jails))
 	er.attack = make([]distinct.Set, len(jails))
 	er.banned = make([]distinct.Set, len(jails))
 	hooks := cfg.Hooks
-	er.eng.OnFailure = func(i int, ev *sshd.Event, id ident.ID) {
-		er.byKind[i][ev.Kind&63]++
+	er.eng.OnFailure = func(i int, ev *filter.Event, id ident.ID) {
+		if k := int(ev.Kind); k < len(er.byKind[i]) {
+			er.byKind[i][k]++
+		}
 		if base {
 			if i == er.primary {
 				h.user = ev.User
@@ -362,7 +387,7 @@ func (r *runner) newEngine(h *hostRun, jails []Jail, base bool) *engineRun {
 	er.eng.OnEvent = func(i int, e jailsim.Event) {
 		switch e.Kind {
 		case jailsim.EvFound:
-			if er.eng.Sims[i].IsBanned(e.ID) {
+			if er.eng.Jails()[i].Sim.IsBanned(e.ID) {
 				er.out[i].Blocked++
 			} else {
 				er.out[i].Through++
@@ -468,19 +493,21 @@ func (r *runner) finishHost(h *hostRun) {
 	now := sec(h.clock)
 	results := func(er *engineRun) []JailResult {
 		var out []JailResult
-		for i, j := range er.eng.Sims {
+		for i, run := range er.eng.Jails() {
+			j := run.Sim
 			j.Service(now, true)
 			o := er.out[i]
 			o.Attackers = er.attack[i].Count()
 			o.NeverBanned = max(0, o.Attackers-er.banned[i].Count())
 			o.Estimated = !er.attack[i].Exact() || !er.banned[i].Exact()
-			byKind := map[sshd.Kind]int64{}
+			byKind := map[string]int64{}
+			kinds := run.Filter.Kinds()
 			for k, n := range er.byKind[i] {
 				if n > 0 {
-					byKind[sshd.Kind(k)] = n
+					byKind[kinds[k]] = n
 				}
 			}
-			out = append(out, JailResult{Jail: er.eng.Jails[i], Status: j.Status(), ByKind: byKind, Outcome: o})
+			out = append(out, JailResult{Jail: run.Jail, Input: run.Filter.Input(), Status: j.Status(), ByKind: byKind, Outcome: o})
 		}
 		return out
 	}

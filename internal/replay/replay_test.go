@@ -13,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/banscope/banscope/internal/authgen"
+	"github.com/banscope/banscope/internal/engine"
+	"github.com/banscope/banscope/internal/filter"
 	"github.com/banscope/banscope/internal/geo"
 	"github.com/banscope/banscope/internal/jailsim"
 	"github.com/google/go-cmp/cmp"
@@ -20,8 +22,8 @@ import (
 
 var wall = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 
-func sshdJail(maxretry int, findtime, bantime float64) Jail {
-	return Jail{Settings: jailsim.Settings{Name: "sshd", MaxRetry: maxretry, FindTime: findtime, BanTime: bantime}}
+func sshdJail(maxretry int, findtime, bantime float64) engine.Jail {
+	return engine.Jail{Settings: jailsim.Settings{Name: "sshd", MaxRetry: maxretry, FindTime: findtime, BanTime: bantime}, Filter: filter.Spec{Name: "sshd", Params: map[string]string{"mode": "normal", "publickey": "nofail"}}}
 }
 
 // genFile writes generated traffic to dir/name (modification time: the
@@ -75,10 +77,10 @@ func numbers(jr JailResult) string {
 // stricter settings ban more, and the outcome adds up.
 func TestWhatIf(t *testing.T) {
 	f := genFile(t, t.TempDir(), "auth.log", traffic(3, 30000, "web1"))
-	base := []Jail{sshdJail(5, 600, 600)}
+	base := []engine.Jail{sshdJail(5, 600, 600)}
 	res := run(t, Config{Files: []string{f}, Jails: base, WhatIf: []Scenario{
-		{Label: "same", Jails: []Jail{sshdJail(5, 600, 600)}},
-		{Label: "strict", Jails: []Jail{sshdJail(2, 86400, 3*86400)}},
+		{Label: "same", Jails: []engine.Jail{sshdJail(5, 600, 600)}},
+		{Label: "strict", Jails: []engine.Jail{sshdJail(2, 86400, 3*86400)}},
 	}})
 	h := res.single()
 	if got, want := numbers(h.WhatIf[0].Jails[0]), numbers(h.Jails[0]); got != want {
@@ -122,7 +124,7 @@ func TestHosts(t *testing.T) {
 	dir := t.TempDir()
 	a := genFile(t, dir, "web1/auth.log", traffic(5, 20000, "web1"))
 	b := genFile(t, dir, "web2/auth.log", traffic(6, 20000, "web2"))
-	jails := []Jail{sshdJail(3, 3600, 1800)}
+	jails := []engine.Jail{sshdJail(3, 3600, 1800)}
 	alone := map[string]string{}
 	for _, f := range []string{a, b} {
 		h := run(t, Config{Files: []string{f}, Jails: jails}).single()
@@ -189,7 +191,7 @@ func TestReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := run(t, Config{Files: []string{f}, Jails: []Jail{sshdJail(3, 600, 300)}, Geo: g}).single()
+	h := run(t, Config{Files: []string{f}, Jails: []engine.Jail{sshdJail(3, 600, 300)}, Geo: g}).single()
 	r := h.Report
 	if r.Step != 60 || len(r.Timeline) != 10 {
 		t.Fatalf("timeline: step %d, %d points", r.Step, len(r.Timeline))
@@ -226,7 +228,7 @@ func hostileReport(t testing.TB) *Result {
 	c := traffic(9, 20000, "web1")
 	c.Hostile = 0.3
 	f := genFile(t, t.TempDir(), "auth.log", c)
-	return run(t, Config{Files: []string{f}, Jails: []Jail{sshdJail(5, 600, 600)}, TopN: 50})
+	return run(t, Config{Files: []string{f}, Jails: []engine.Jail{sshdJail(5, 600, 600)}, TopN: 50})
 }
 
 // What the logs say is shown as text: no control character reaches a

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/banscope/banscope/internal/filter/sshd"
+	"github.com/banscope/banscope/internal/engine"
 	"github.com/banscope/banscope/internal/geo"
 )
 
@@ -57,14 +57,14 @@ type jsonMulti struct {
 	Hosts     map[string]*jsonHost `json:"hosts"`
 }
 
-func settingsMap(j Jail) map[string]any {
+func settingsMap(j engine.Jail) map[string]any {
 	s := j.Settings
 	m := map[string]any{
 		"maxretry": s.MaxRetry, "findtime": s.FindTime, "bantime": s.BanTime,
 		"counting": s.Counting.String(), "filter": filterName(j),
 	}
-	if !j.Recidive {
-		m["mode"], m["publickey"] = j.Mode.String(), publicKeyName(j.PublicKey)
+	for k, v := range j.Filter.Params {
+		m[k] = v // the filter's options (sshd: mode, publickey)
 	}
 	if in := s.Increment; in.Enabled {
 		m["bantime.increment"] = map[string]any{"factor": in.Factor, "multipliers": in.Multipliers,
@@ -73,22 +73,20 @@ func settingsMap(j Jail) map[string]any {
 	return m
 }
 
-func filterName(j Jail) string {
-	if j.Recidive {
-		return "recidive"
+// filterName is the jail's filter with its mode, as jail.conf's
+// `filter = %(__name__)s[mode=%(mode)s]` writes it.
+func filterName(j engine.Jail) string {
+	if m, ok := j.Filter.Params["mode"]; ok {
+		return j.Filter.Name + "[mode=" + m + "]"
 	}
-	return "sshd[mode=" + j.Mode.String() + "]"
+	return j.Filter.Name
 }
 
-func origin(j Jail, k string) string {
+func origin(j engine.Jail, k string) string {
 	if o, ok := j.Origin[k]; ok {
 		return o
 	}
 	return "default"
-}
-
-func publicKeyName(p sshd.PublicKey) string {
-	return [...]string{"nofail", "invalid", "any", "ignore"}[p]
 }
 
 func jailsJSON(jrs []JailResult) map[string]jsonJail {
@@ -115,7 +113,7 @@ func jailsJSON(jrs []JailResult) map[string]jsonJail {
 			jj.PeakBannedAt = &s
 		}
 		for k, n := range jr.ByKind {
-			jj.FailuresByKind[k.String()] = n
+			jj.FailuresByKind[k] = n
 		}
 		out[jr.Jail.Settings.Name] = jj
 	}

@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/banscope/banscope/internal/filter"
 )
 
 // WriteText writes the incident report for a terminal or a ticket: period,
@@ -134,7 +136,7 @@ func (r *Result) writeJail(b *strings.Builder, jr JailResult) {
 		inc = "true"
 	}
 	values := map[string]string{
-		"filter": filterName(jr.Jail), "mode": jr.Jail.Mode.String(), "maxretry": fmt.Sprint(s.MaxRetry),
+		"filter": filterName(jr.Jail), "mode": jr.Jail.Filter.Params["mode"], "maxretry": fmt.Sprint(s.MaxRetry),
 		"findtime": duration(s.FindTime), "bantime": duration(s.BanTime), "ignoreip": strings.Join(s.Ignore.Rules(), " "),
 		"ignoreself": fmt.Sprint(s.Ignore.Self()), "counting": s.Counting.String(), "bantime.increment": inc,
 	}
@@ -194,7 +196,7 @@ func cell(s string, w int) string {
 
 func primaryJail(js []JailResult) int {
 	for i, j := range js {
-		if !j.Jail.Recidive {
+		if j.Input == filter.InputLog {
 			return i
 		}
 	}

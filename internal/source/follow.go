@@ -1,7 +1,6 @@
 package source
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -57,8 +56,6 @@ type FollowOptions struct {
 	// before the follower switches to the new file (default 1 s): the
 	// writer keeps appending to the old file until it reopens the path.
 	Quiet time.Duration
-	// FromEnd starts at the end of the file when there is no position.
-	FromEnd bool
 	// OnIdle is called whenever the follower has caught up, with the last
 	// position (a good moment to save it).
 	OnIdle func(pos Position) error
@@ -88,7 +85,7 @@ type follower struct {
 	said      map[string]bool
 }
 
-// Follow reads path from start (or its beginning, or its end with FromEnd)
+// Follow reads path from start (or its beginning)
 // and keeps following it across rename rotation, copytruncate, deletion and
 // re-creation, until ctx is done. Lines are never lost between
 // generations: a renamed file is drained until quiet, the part of a
@@ -300,24 +297,6 @@ func (fw *follower) begin(ctx context.Context, start *Position) error {
 		if err := fw.openPath(ctx); err != nil {
 			return err
 		}
-		if fw.o.FromEnd {
-			st, err := fw.f.Stat()
-			if err != nil {
-				return err
-			}
-			// The end of the last complete line.
-			off := st.Size()
-			if off > 0 {
-				buf := make([]byte, min64(off, 1<<20))
-				k, _ := fw.f.ReadAt(buf, off-int64(len(buf)))
-				if i := bytes.LastIndexByte(buf[:k], '\n'); i >= 0 {
-					off = off - int64(len(buf)) + int64(i) + 1
-				} else {
-					off = 0
-				}
-			}
-			fw.setReader(off)
-		}
 		return nil
 	}
 	// Is the live file still the generation we were reading?
@@ -381,7 +360,7 @@ func (fw *follower) finishElsewhere(ctx context.Context, p Position) error {
 		return nil
 	}
 	fw.notice("resume:"+found, fmt.Sprintf("%s was rotated to %s: finishing it from offset %d", fw.o.Path, found, p.Offset))
-	rf, err := OpenReplay(found)
+	rf, err := Open(found)
 	if err != nil {
 		return err
 	}
@@ -401,13 +380,7 @@ func (fw *follower) finishElsewhere(ctx context.Context, p Position) error {
 	fw.pos = p
 	fw.base = p.Offset
 	fw.lines.Reset(rf)
-	sticky := false
-	for _, c := range compressions {
-		if strings.HasSuffix(found, c) {
-			sticky = true
-		}
-	}
-	return fw.drainQuiet(ctx, sticky)
+	return fw.drainQuiet(ctx, compressionOf(found) != nil)
 }
 
 type sibling struct {
@@ -439,7 +412,7 @@ func siblings(path string) ([]sibling, error) {
 }
 
 func matchesHead(path string, id FileID) bool {
-	rf, err := OpenReplay(path)
+	rf, err := Open(path)
 	if err != nil {
 		return false
 	}
@@ -601,13 +574,13 @@ func (fw *follower) finishCopy(ctx context.Context, p Position, held []byte) err
 	sibs, _ := siblings(fw.o.Path)
 	for _, sib := range sibs {
 		full, info := sib.path, sib.info
-		if info.Size() <= p.Offset && !strings.HasSuffix(full, ".gz") {
+		if info.Size() <= p.Offset && compressionOf(full) == nil {
 			continue
 		}
 		if !matchesHead(full, p.FileID) {
 			continue
 		}
-		rf, err := OpenReplay(full)
+		rf, err := Open(full)
 		if err != nil {
 			continue
 		}

@@ -17,15 +17,10 @@ type rotation struct {
 	n     int64
 }
 
-var compressions = []string{".gz", ".xz", ".zst", ".bz2"}
-
 func rotationOf(path string) rotation {
 	p := path
-	for _, c := range compressions {
-		if strings.HasSuffix(p, c) {
-			p = strings.TrimSuffix(p, c)
-			break
-		}
+	if c := compressionOf(p); c != nil {
+		p = strings.TrimSuffix(p, c.suffix)
 	}
 	dir, name := filepath.Split(p)
 	if i := strings.LastIndexByte(name, '.'); i > 0 {
@@ -81,7 +76,3 @@ func OrderRotated(paths []string) []string {
 	}
 	return out
 }
-
-// LiveName returns the path of the live file of path's rotated set
-// (auth.log.2.gz -> auth.log).
-func LiveName(path string) string { return rotationOf(path).base }

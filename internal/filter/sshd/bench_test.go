@@ -48,11 +48,11 @@ func kindSamples(b *testing.B) map[Kind][]byte {
 	for _, l := range lines {
 		var pr Prepared
 		p.Prepare(l, &pr)
-		if pr.rule < 0 || pr.joined {
+		if pr.Rule < 0 || pr.Joined {
 			continue
 		}
-		if _, ok := out[pr.m.kind]; !ok {
-			out[pr.m.kind] = l
+		if _, ok := out[pr.Match.Kind]; !ok {
+			out[pr.Match.Kind] = l
 		}
 	}
 	return out
@@ -70,7 +70,7 @@ func BenchmarkMessage(b *testing.B) {
 		}
 		name := "none"
 		if k != KindNone {
-			name = k.String()
+			name = KindName(k)
 		}
 		b.Run(name, func(b *testing.B) {
 			p := newTestParser(ModeAggressive)
@@ -114,8 +114,8 @@ func messageContents(t *testing.T, extra ...string) [][]byte {
 	for _, l := range lines {
 		var pr Prepared
 		p.Prepare(l, &pr)
-		if pr.cs >= 0 {
-			out = append(out, append([]byte(nil), p.stripped(l, &pr)[pr.cs:]...))
+		if pr.Content >= 0 {
+			out = append(out, append([]byte(nil), p.stripped(l, &pr)[pr.Content:]...))
 		}
 	}
 	return out
@@ -155,7 +155,7 @@ func TestPlainUserShortcut(t *testing.T) {
 					}
 				}
 				var a, b match
-				a, b = match{us: -1}, match{us: -1}
+				a, b = match{UserStart: -1}, match{UserStart: -1}
 				okA, okB := userCond(content, s, inv, &a), userCondGeneral(content, s, inv, &b)
 				if okA != okB || (okA && a != b) {
 					t.Errorf("%q (inv %v): shortcut %v %+v, general %v %+v", content, inv, okA, a, okB, b)
@@ -190,7 +190,7 @@ func TestClosedShortcut(t *testing.T) {
 			if !bytes.HasPrefix(content, []byte("Connection closed by ")) {
 				continue
 			}
-			a, b := match{us: -1}, match{us: -1}
+			a, b := match{UserStart: -1}, match{UserStart: -1}
 			okA, okB := short(content, &a), general(content, &b)
 			if okA != okB || (okA && a != b) {
 				t.Errorf("%q (tail %d): shortcut %v %+v, general %v %+v", content, tail, okA, a, okB, b)

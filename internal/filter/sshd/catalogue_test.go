@@ -3,10 +3,12 @@ package sshd
 import (
 	"testing"
 	"time"
+
+	"github.com/banscope/banscope/internal/filter"
 )
 
-// TestCatalogue covers every row of the message catalogue (FAIL2BAN.md
-// §1.4), each line alone in a fresh parser, in the four modes. Codes:
+// TestCatalogue covers every failregex of filter.d/sshd.conf with its
+// message variants, each line alone in a fresh parser, in the four modes. Codes:
 // F failure (with want's address), N helper (nofail), P pending, - no match.
 func TestCatalogue(t *testing.T) {
 	tests := []struct {
@@ -67,7 +69,7 @@ func TestCatalogue(t *testing.T) {
 		{"37 session opened", "pam_unix(sshd:session): session opened for user rda by (uid=0)", "----", ""},
 		{"38 timeout", "Timeout before authentication for 203.0.113.21 port 22", "----", ""},
 	}
-	codes := map[Verdict]byte{Failure: 'F', Helper: 'N', Pending: 'P', Irrelevant: '-'}
+	codes := map[filter.Verdict]byte{Failure: 'F', Helper: 'N', Pending: 'P', Irrelevant: '-'}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for m := ModeNormal; m <= ModeAggressive; m++ {

@@ -3,6 +3,7 @@ package sshd
 import (
 	"unicode/utf8"
 
+	"github.com/banscope/banscope/internal/filter"
 	"github.com/banscope/banscope/internal/pyre"
 )
 
@@ -17,21 +18,17 @@ import (
 // matches. matchHost reproduces that order exactly, so the address fail2ban
 // picks is the address we pick, whatever an attacker puts around it.
 
-type hostKind uint8
+type hostKind = filter.HostKind
 
 const (
-	hostNone hostKind = iota
-	hostIP4
-	hostIP6
-	hostDNS
+	hostNone = filter.HostNone
+	hostIP4  = filter.HostIP4
+	hostIP6  = filter.HostIP6
+	hostDNS  = filter.HostDNS
 )
 
 // host is a <HOST> match: the captured group and the end of the whole tag.
-type host struct {
-	kind   hostKind
-	vs, ve int // value span in the content
-	end    int
-}
+type host = filter.Host
 
 type tailFunc func(p int) bool
 
@@ -60,7 +57,7 @@ func matchHost(s []byte, i int, tail tailFunc) (host, bool) {
 	e := pyre.SpanIs(s, i, pyre.DNS)
 	for e > i {
 		if pyre.PrevIs(s, e, pyre.Word) && tail(e) {
-			return host{kind: hostDNS, vs: i, ve: e, end: e}, true
+			return host{Kind: hostDNS, Start: i, End: e, TagEnd: e}, true
 		}
 		e = prevBoundary(s, i, e)
 	}
@@ -149,7 +146,7 @@ func ip4At(s []byte, j int, tail tailFunc) (host, bool) {
 	}
 	for k := n - 1; k >= 0; k-- {
 		if end, ok := closeBracket(s, ends[k], tail); ok {
-			return host{kind: hostIP4, vs: j, ve: ends[k], end: end}, true
+			return host{Kind: hostIP4, Start: j, End: ends[k], TagEnd: end}, true
 		}
 	}
 	return host{}, false
@@ -232,7 +229,7 @@ func matchIP6(s []byte, j int, tail tailFunc) (host, bool) {
 	for i := 0; i < x.nends; i++ {
 		e := j + int(x.ends[i])
 		if end, ok := closeBracket(s, e, tail); ok {
-			return host{kind: hostIP6, vs: j, ve: e, end: end}, true
+			return host{Kind: hostIP6, Start: j, End: e, TagEnd: end}, true
 		}
 	}
 	return host{}, false

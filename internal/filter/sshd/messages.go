@@ -3,6 +3,7 @@ package sshd
 import (
 	"bytes"
 
+	"github.com/banscope/banscope/internal/filter"
 	"github.com/banscope/banscope/internal/pyre"
 )
 
@@ -11,7 +12,7 @@ import (
 // (fail2ban's prefregex) and reports what the regex captures.
 
 // Kind names the sshd message a line matched: one per failregex.
-type Kind uint8
+type Kind = filter.Kind
 
 const (
 	KindNone               Kind = iota
@@ -86,8 +87,8 @@ var kindNames = [numKinds]string{
 	KindConnectionFrom:     "connection-from",
 }
 
-// String returns the kind's name as used in banscope's outputs.
-func (k Kind) String() string {
+// KindName returns the kind's name as used in banscope's outputs.
+func KindName(k Kind) string {
 	if k < numKinds {
 		return kindNames[k]
 	}
@@ -106,19 +107,7 @@ func Kinds() []Kind {
 func isDigit(b byte) bool { return b-'0' < 10 }
 
 // match is what one failregex captured.
-type match struct {
-	kind                   Kind
-	nofail, forget, gained bool
-	us, ue                 int // user span; us < 0 when the user group did not take part
-	h                      host
-}
-
-func (m *match) user(s []byte) []byte {
-	if m.us < 0 {
-		return nil
-	}
-	return s[m.us:m.ue]
-}
+type match = filter.Match
 
 // rule is one failregex: it fills m and reports whether it matched.
 type rule func(s []byte, m *match) bool
@@ -136,7 +125,7 @@ func fromHost(s []byte, start int, lazy bool, m *match, tail tailFunc) bool {
 	try := func(x int) bool {
 		h, ok := matchHost(s, x+len(sFrom), tail)
 		if ok {
-			m.us, m.ue, m.h = start, x, h
+			m.UserStart, m.UserEnd, m.Host = start, x, h
 		}
 		return ok
 	}
@@ -155,7 +144,7 @@ func tokenOrLazy(s []byte, start int, sep []byte, m *match, tail tailFunc) bool 
 		}
 		h, ok := matchHost(s, x+len(sep), tail)
 		if ok {
-			m.us, m.ue, m.h = start, x, h
+			m.UserStart, m.UserEnd, m.Host = start, x, h
 		}
 		return ok
 	}
@@ -185,7 +174,7 @@ func ruleAuthFailure(s []byte, m *match) bool {
 	if q, ok = lit(s, q, " for "); !ok {
 		return false
 	}
-	m.kind = KindAuthFailure
+	m.Kind = KindAuthFailure
 	return fromHost(s, q, false, m, func(p int) bool {
 		if pyre.HasPrefixAt(s, p, " via ") {
 			a := p + 5
@@ -205,7 +194,7 @@ func ruleUserUnknown(s []byte, m *match) bool {
 	if !ok {
 		return false
 	}
-	m.kind = KindUserUnknown
+	m.Kind = KindUserUnknown
 	return fromHost(s, p, false, m, func(p int) bool { return suffEnd(s, p) })
 }
 
@@ -226,7 +215,7 @@ func condTail(s []byte, p int, condUser bool) bool {
 // (?P<cond_user>\S+) first, then `(?:(?! from ).)*?` when inv, else `[^:]+`.
 func userCond(s []byte, start int, inv bool, m *match) bool {
 	if e, ipEnd, ok := plainUserFromIP4(s, start); ok {
-		m.us, m.ue, m.h = start, e, host{kind: hostIP4, vs: e + len(sFrom), ve: ipEnd, end: ipEnd}
+		m.UserStart, m.UserEnd, m.Host = start, e, host{Kind: hostIP4, Start: e + len(sFrom), End: ipEnd, TagEnd: ipEnd}
 		return true
 	}
 	return userCondGeneral(s, start, inv, m)
@@ -238,7 +227,7 @@ func userCondGeneral(s []byte, start int, inv bool, m *match) bool {
 	// rest of the line holds one.
 	if e := tokenEnd(s, start); e > start && pyre.HasPrefixAt(s, e, " from ") && bytes.Index(s[e+len(sFrom):], []byte(": ")) >= 0 {
 		if h, ok := matchHost(s, e+len(sFrom), func(p int) bool { return condTail(s, p, true) }); ok {
-			m.us, m.ue, m.h = start, e, h
+			m.UserStart, m.UserEnd, m.Host = start, e, h
 			return true
 		}
 	}
@@ -247,7 +236,7 @@ func userCondGeneral(s []byte, start int, inv bool, m *match) bool {
 		// The user cannot contain " from ": it ends at the first one.
 		if x := indexFrom(s, start); x >= 0 {
 			if h, ok := matchHost(s, x+len(sFrom), noCond); ok {
-				m.us, m.ue, m.h = start, x, h
+				m.UserStart, m.UserEnd, m.Host = start, x, h
 				return true
 			}
 		}
@@ -269,7 +258,7 @@ func userCondGeneral(s []byte, start int, inv bool, m *match) bool {
 		}
 		h, ok := matchHost(s, x+len(sFrom), noCond)
 		if ok {
-			m.us, m.ue, m.h = start, x, h
+			m.UserStart, m.UserEnd, m.Host = start, x, h
 		}
 		return ok
 	})
@@ -320,11 +309,11 @@ func rulePubkeyInvalid(s []byte, m *match) bool {
 	if !ok {
 		return false
 	}
-	m.kind = KindPubkeyInvalidUser
+	m.Kind = KindPubkeyInvalidUser
 	return userCond(s, p, true, m)
 }
 
-// PublicKey is the sshd filter's publickey option (FAIL2BAN.md §1.3).
+// PublicKey is the sshd filter's publickey option (filter.d/sshd.conf: publickey).
 type PublicKey uint8
 
 const (
@@ -356,7 +345,7 @@ func ruleFailed(pk PublicKey) rule {
 			}
 		}
 		q := te + len(" for ")
-		m.kind, m.nofail = KindFailed, nofail
+		m.Kind, m.NoFail = KindFailed, nofail
 		if r, ok := lit(s, q, "invalid user "); ok && userCond(s, r, true, m) {
 			return true
 		}
@@ -374,7 +363,7 @@ func ruleRootRefused(s []byte, m *match) bool {
 	if !ok {
 		return false
 	}
-	m.kind, m.us, m.ue, m.h = KindRootRefused, 0, 4, h
+	m.Kind, m.UserStart, m.UserEnd, m.Host = KindRootRefused, 0, 4, h
 	return true
 }
 
@@ -389,7 +378,7 @@ func ruleInvalidUser(s []byte, m *match) bool {
 			return false
 		}
 	}
-	m.kind = KindInvalidUser
+	m.Kind = KindInvalidUser
 	return fromHost(s, p, true, m, func(p int) bool { return suffEnd(s, p) })
 }
 
@@ -401,7 +390,7 @@ func ruleNotAllowed(kind Kind, why string) rule {
 		if !ok {
 			return false
 		}
-		m.kind = kind
+		m.Kind = kind
 		return tokenOrLazy(s, p, sFrom, m, func(p int) bool {
 			q, ok := lit(s, p, tailLit)
 			return ok && suffEnd(s, q)
@@ -423,7 +412,7 @@ func ruleRefused(s []byte, m *match) bool {
 	if !ok {
 		return false
 	}
-	m.kind, m.h = KindRefusedConnect, h
+	m.Kind, m.Host = KindRefusedConnect, h
 	return true
 }
 
@@ -457,7 +446,7 @@ func ruleDisconnectAuthFail(s []byte, m *match) bool {
 	if !ok {
 		return false
 	}
-	m.kind, m.forget, m.h = KindDisconnectAuthFail, true, h
+	m.Kind, m.Forget, m.Host = KindDisconnectAuthFail, true, h
 	return true
 }
 
@@ -536,14 +525,14 @@ func rulePAM(s []byte, m *match) bool {
 	if !ok {
 		return false
 	}
-	m.kind, m.nofail, m.h = KindPAMFailure, true, h
+	m.Kind, m.NoFail, m.Host = KindPAMFailure, true, h
 	// alt_user becomes user when user is empty or absent.
 	if ue > us {
-		m.us, m.ue = us, ue
+		m.UserStart, m.UserEnd = us, ue
 	} else if ru > q {
-		m.us, m.ue = q, ru
+		m.UserStart, m.UserEnd = q, ru
 	} else if us >= 0 {
-		m.us, m.ue = us, ue
+		m.UserStart, m.UserEnd = us, ue
 	}
 	return true
 }
@@ -554,7 +543,7 @@ func ruleMaxAuth(s []byte, m *match) bool {
 	if !ok {
 		return false
 	}
-	m.kind = KindMaxAuthAttempts
+	m.Kind = KindMaxAuthAttempts
 	return fromHost(s, p, false, m, func(p int) bool {
 		return portOn(s, p, 0, 2, false, func(q int) bool {
 			return sshOpt(s, q, func(r int) bool { return suffEnd(s, r) })
@@ -578,7 +567,7 @@ func ruleLocked(s []byte, m *match) bool {
 	if x < 0 {
 		return false
 	}
-	m.kind, m.us, m.ue = KindAccountLocked, p, x
+	m.Kind, m.UserStart, m.UserEnd = KindAccountLocked, p, x
 	return true
 }
 
@@ -620,7 +609,7 @@ func ruleChangeUser(s []byte, m *match) bool {
 	if !ok {
 		return false
 	}
-	m.kind, m.forget, m.us, m.ue, m.h = KindChangeUser, true, p, e, h
+	m.Kind, m.Forget, m.UserStart, m.UserEnd, m.Host = KindChangeUser, true, p, e, h
 	return true
 }
 
@@ -630,15 +619,15 @@ func ruleTooMany(s []byte, m *match) bool {
 	if !ok {
 		return false
 	}
-	m.kind = KindTooManyAuth
+	m.Kind = KindTooManyAuth
 	if q, ok := lit(s, p, " for "); ok {
 		if e := tokenEnd(s, q); e > q && suffEnd(s, e) {
-			m.us, m.ue = q, e
+			m.UserStart, m.UserEnd = q, e
 			return true
 		}
 		for e := q; e <= len(s); e++ {
 			if suffEnd(s, e) {
-				m.us, m.ue = q, e
+				m.UserStart, m.UserEnd = q, e
 				return true
 			}
 		}
@@ -658,7 +647,7 @@ func ruleDisconnectBye(s []byte, m *match) bool {
 	if !ok {
 		return false
 	}
-	m.kind, m.nofail, m.forget, m.h = KindDisconnectBye, true, true, h
+	m.Kind, m.NoFail, m.Forget, m.Host = KindDisconnectBye, true, true, h
 	return true
 }
 
@@ -683,8 +672,8 @@ func ruleClosed(t closedTail, nofail bool) rule {
 		// digits, and both tails accept the port and "[preauth]" at once.
 		if p, ok := lit(s, 0, "Connection closed by "); ok {
 			if ipEnd, ok := dottedQuad(s, p); ok && plainPortPreauth(s, ipEnd) {
-				m.kind, m.nofail, m.forget = KindConnectionClosed, nofail, true
-				m.us, m.h = -1, host{kind: hostIP4, vs: p, ve: ipEnd, end: ipEnd}
+				m.Kind, m.NoFail, m.Forget = KindConnectionClosed, nofail, true
+				m.UserStart, m.Host = -1, host{Kind: hostIP4, Start: p, End: ipEnd, TagEnd: ipEnd}
 				return true
 			}
 		}
@@ -770,7 +759,7 @@ func ruleClosedGeneral(t closedTail, nofail bool) rule {
 				return restSpace(s, q)
 			}
 		}
-		m.kind, m.nofail, m.forget = KindConnectionClosed, nofail, true
+		m.Kind, m.NoFail, m.Forget = KindConnectionClosed, nofail, true
 		for _, who := range [...]string{" invalid user ", " authenticating user "} {
 			if q, ok := lit(s, p, who); ok {
 				if tokenOrLazy(s, q, []byte{' '}, m, tail) {
@@ -780,7 +769,7 @@ func ruleClosedGeneral(t closedTail, nofail bool) rule {
 		}
 		if p < len(s) && s[p] == ' ' {
 			if h, ok := matchHost(s, p+1, tail); ok {
-				m.us, m.h = -1, h
+				m.UserStart, m.Host = -1, h
 				return true
 			}
 		}
@@ -801,7 +790,7 @@ func ruleDisconnectedExtra(s []byte, m *match) bool {
 			return ok && restSpace(s, a)
 		})
 	}
-	m.kind, m.forget = KindConnectionClosed, true
+	m.Kind, m.Forget = KindConnectionClosed, true
 	try := func(p int) bool {
 		for _, who := range [...]string{" invalid user ", " authenticating user "} {
 			if q, ok := lit(s, p, who); ok && tokenOrLazy(s, q, []byte{' '}, m, tail) {
@@ -837,7 +826,7 @@ func ruleAccepted(s []byte, m *match) bool {
 	if !ok {
 		return false
 	}
-	m.kind, m.nofail, m.gained, m.forget, m.us, m.ue, m.h = KindAccepted, true, true, true, p, ue, h
+	m.Kind, m.NoFail, m.Gained, m.Forget, m.UserStart, m.UserEnd, m.Host = KindAccepted, true, true, true, p, ue, h
 	return true
 }
 
@@ -850,7 +839,7 @@ func ruleNoIdent(s []byte, m *match) bool {
 		return false
 	}
 	h, ok := matchHost(s, p, anyTail)
-	m.kind, m.h = KindNoIdentification, h
+	m.Kind, m.Host = KindNoIdentification, h
 	return ok
 }
 
@@ -877,7 +866,7 @@ func ruleKex(s []byte, m *match) bool {
 	if pyre.HasPrefixAt(rest, 0, "lient sent invalid protocol identifier") ||
 		pyre.HasPrefixAt(rest, 0, "onnection closed by remote host") ||
 		pyre.HasPrefixAt(rest, 0, "onnection reset by peer") {
-		m.kind = KindKexIdentification
+		m.Kind = KindKexIdentification
 		return true
 	}
 	return false
@@ -889,10 +878,10 @@ func ruleBadProto(s []byte, m *match) bool {
 	if !ok {
 		return false
 	}
-	m.kind = KindBadProtocol
+	m.Kind = KindBadProtocol
 	return eachLast(s, p, []byte("' from "), func(x int) bool {
 		h, ok := matchHost(s, x+len("' from "), anyTail)
-		m.h = h
+		m.Host = h
 		return ok
 	})
 }
@@ -932,7 +921,7 @@ func ruleSSHServer(s []byte, m *match) bool {
 	if !ok {
 		return false
 	}
-	m.kind, m.nofail, m.h = KindSSHServer, true, h
+	m.Kind, m.NoFail, m.Host = KindSSHServer, true, h
 	return true
 }
 
@@ -941,7 +930,7 @@ func ruleReadSocket(s []byte, m *match) bool {
 	if !pyre.HasPrefixAt(s, 0, "Read from socket failed: Connection reset by peer") {
 		return false
 	}
-	m.kind, m.forget = KindReadSocket, true
+	m.Kind, m.Forget = KindReadSocket, true
 	return true
 }
 
@@ -954,7 +943,7 @@ func ruleBanner(s []byte, m *match) bool {
 	h, ok := matchHost(s, p, func(q int) bool {
 		return portOn(s, q, 0, 2, false, func(r int) bool { return pyre.HasPrefixAt(s, r, ": invalid format") })
 	})
-	m.kind, m.h = KindBannerExchange, h
+	m.Kind, m.Host = KindBannerExchange, h
 	return ok
 }
 
@@ -979,7 +968,7 @@ func ruleNoAuthMethods(s []byte, m *match) bool {
 	if !ok {
 		return false
 	}
-	m.kind, m.forget, m.h = KindNoAuthMethods, true, h
+	m.Kind, m.Forget, m.Host = KindNoAuthMethods, true, h
 	return true
 }
 
@@ -1003,7 +992,7 @@ func ruleNegotiateWith(s []byte, m *match) bool {
 			return ok && foundAfter(s, r, func(a int) bool { return a < len(s) })
 		})
 	})
-	m.kind, m.h = KindNegotiateWith, h
+	m.Kind, m.Host = KindNegotiateWith, h
 	return ok
 }
 
@@ -1013,7 +1002,7 @@ func ruleNegotiate(s []byte, m *match) bool {
 	if !ok || pyre.Is(s, p, pyre.Word) == 0 {
 		return false
 	}
-	m.kind = KindNegotiate
+	m.Kind = KindNegotiate
 	return true
 }
 
@@ -1023,7 +1012,7 @@ func ruleNoMatching(s []byte, m *match) bool {
 	if !ok {
 		return false
 	}
-	m.kind = KindNoMatching
+	m.Kind = KindNoMatching
 	return foundAfter(s, p, func(a int) bool { return a < len(s) && s[a] == ':' })
 }
 
@@ -1034,6 +1023,6 @@ func ruleConnFrom(s []byte, m *match) bool {
 		return false
 	}
 	h, ok := matchHost(s, p, anyTail)
-	m.kind, m.nofail, m.h = KindConnectionFrom, true, h
+	m.Kind, m.NoFail, m.Host = KindConnectionFrom, true, h
 	return ok
 }

@@ -7,8 +7,10 @@ package sshd
 import (
 	"fmt"
 	"net/netip"
+	"sync"
 	"time"
 
+	"github.com/banscope/banscope/internal/filter"
 	"github.com/banscope/banscope/internal/ident"
 	"github.com/banscope/banscope/internal/logtime"
 	"github.com/banscope/banscope/internal/pyre"
@@ -115,7 +117,7 @@ type Options struct {
 	// zero means Reference's year.
 	CurrentYear int
 	// Hosts resolves host names the way getaddrinfo does offline
-	// (/etc/hosts); names it lacks produce no failure. See LoadHosts.
+	// (/etc/hosts); names it lacks produce no failure.
 	Hosts *ident.Hosts
 	// LogClock makes the clock the largest stamp seen so far (check);
 	// otherwise the caller sets it with SetNow (replay and live).
@@ -128,38 +130,63 @@ type Options struct {
 	Journal bool
 }
 
-// Verdict is what fail2ban makes of a line.
-type Verdict uint8
-
+// The verdicts, as the seam names them.
 const (
-	Irrelevant Verdict = iota // no sshd failregex matched
-	Helper                    // a nofail helper: no failure
-	Pending                   // a failure waiting for its session's address
-	Unresolved                // a failure whose host name did not resolve
-	Failure                   // counted failures, one per ID
+	Irrelevant = filter.Irrelevant
+	Helper     = filter.Helper
+	Pending    = filter.Pending
+	Unresolved = filter.Unresolved
+	Failure    = filter.Failure
 )
 
-var verdictNames = [...]string{"irrelevant", "helper", "pending", "unresolved", "failure"}
+// Event is the result of parsing one line (see filter.Event).
+type Event = filter.Event
 
-func (v Verdict) String() string { return verdictNames[v] }
-
-// Event is the result of parsing one line. Its slices are valid until the
-// next call to Parse.
-type Event struct {
-	Verdict  Verdict
-	Kind     Kind
-	IDs      []ident.ID // the failure IDs (usually one)
-	Time     int64      // Unix ns: the failure time (see Parser.Parse)
-	Stamp    int64      // Unix ns: the line's own stamp, when HasStamp
-	HasStamp bool
-	User     []byte // the user name the line carries, if any
+// ruleSet is one immutable set of sshd failregexes: all that Prepare
+// reads. Parsers with the same options share one (ruleSetFor), so a line
+// prepared by one is finished by the other, and preparers on other
+// goroutines read it without locks.
+type ruleSet struct {
+	id      filter.RuleSet
+	mode    Mode
+	pk      PublicKey
+	journal bool
+	rules   []ruleSpec
+	byFirst [256]uint64 // bit i: rule i can match content starting with that byte
 }
 
-// Parser parses lines of one log stream for one sshd filter.
+type ruleKey struct {
+	mode    Mode
+	pk      PublicKey
+	journal bool
+}
+
+var (
+	ruleSetsMu sync.Mutex
+	ruleSets   = map[ruleKey]*ruleSet{}
+)
+
+func ruleSetFor(mode Mode, pk PublicKey, journal bool) *ruleSet {
+	ruleSetsMu.Lock()
+	defer ruleSetsMu.Unlock()
+	k := ruleKey{mode, pk, journal}
+	if rs, ok := ruleSets[k]; ok {
+		return rs
+	}
+	rs := &ruleSet{id: filter.NewRuleSet(), mode: mode, pk: pk, journal: journal, rules: rules(mode, pk)}
+	for i, r := range rs.rules {
+		for k := 0; k < len(r.first); k++ {
+			rs.byFirst[r.first[k]] |= 1 << i
+		}
+	}
+	ruleSets[k] = rs
+	return rs
+}
+
+// Parser is the sshd filter (filter.d/sshd.conf) for one log stream.
 type Parser struct {
 	opts     Options
-	rules    []ruleSpec
-	byFirst  [256]uint64 // bit i: rule i can match content starting with that byte
+	rs       *ruleSet
 	dates    logtime.Detector
 	sessions sessionCache
 	now      int64
@@ -180,12 +207,7 @@ func New(o Options) *Parser {
 	if cy == 0 {
 		cy = o.Reference.Year()
 	}
-	p := &Parser{opts: o, rules: rules(o.Mode, o.PublicKey)}
-	for i, r := range p.rules {
-		for k := 0; k < len(r.first); k++ {
-			p.byFirst[r.first[k]] |= 1 << i
-		}
-	}
+	p := &Parser{opts: o, rs: ruleSetFor(o.Mode, o.PublicKey, o.Journal)}
 	p.dates = logtime.NewDetector(o.Location, o.Reference, o.Year, cy)
 	p.sessions.init(sessionCap, sessionTTL)
 	return p
@@ -223,9 +245,14 @@ func (p *Parser) Parse(line []byte) *Event {
 // or one of its Preparers, with the same reference time): the clock, the
 // session logic and the resolution of the address, in log order.
 func (p *Parser) Finish(line []byte, pr *Prepared) *Event {
+	if pr.Rules != p.rs.id {
+		// prepared by other rules: their verdict would not be this filter's
+		p.Prepare(line, &p.pr)
+		pr = &p.pr
+	}
 	ev := &p.ev
 	*ev = Event{IDs: p.ids[:0]}
-	if d := pr.d; d.Valid {
+	if d := pr.Date; d.Valid {
 		ev.Stamp, ev.HasStamp = d.UnixNs, true
 		if p.opts.LogClock && d.UnixNs > p.now {
 			p.now = d.UnixNs
@@ -244,13 +271,13 @@ func (p *Parser) Finish(line []byte, pr *Prepared) *Event {
 	} else {
 		ev.Time = p.now
 	}
-	if pr.cs < 0 {
+	if pr.Content < 0 {
 		return ev
 	}
-	if pr.rule >= 0 {
+	if pr.Rule >= 0 {
 		// The regexes saw the line with the date cut out.
 		buf := p.stripped(line, pr)
-		p.merge(ev, buf[:pr.mlfidEnd], buf[pr.cs:], pr)
+		p.merge(ev, buf[:pr.KeyEnd], buf[pr.Content:], pr)
 	}
 	return ev
 }
@@ -259,8 +286,8 @@ func (p *Parser) Finish(line []byte, pr *Prepared) *Event {
 // entry's timestamp): no date is looked for in the text.
 func (p *Parser) ParseAt(line []byte, stampNs int64) *Event {
 	pr := &p.pr
-	prepareContent(p, line, pr)
-	pr.d = logtime.Result{Valid: true, UnixNs: stampNs}
+	prepareContent(p.rs, line, pr)
+	pr.Date = logtime.Result{Valid: true, UnixNs: stampNs}
 	return p.Finish(line, pr)
 }
 
@@ -284,15 +311,15 @@ func hostToken(buf []byte) []byte {
 }
 
 // merge applies fail2ban's multi-line session logic (Filter._mergeFailure
-// and findFailure, FAIL2BAN.md §1.5) to one matched line.
+// and findFailure in server/filter.py) to one matched line.
 func (p *Parser) merge(ev *Event, mlfid, s []byte, pr *Prepared) {
-	m := &pr.m
-	ev.Kind = m.kind
-	user := m.user(s)
+	m := &pr.Match
+	ev.Kind = m.Kind
+	user := m.User(s)
 	ev.User = user
-	nofail, gained, forget := m.nofail || m.gained, m.gained, m.forget
+	nofail, gained, forget := m.NoFail || m.Gained, m.Gained, m.Forget
 	var st *session
-	e, h := p.sessions.get(mlfid, pr.keyHash, p.now)
+	e, h := p.sessions.get(mlfid, pr.KeyHash, p.now)
 	if e != nil {
 		st = e
 		st.addUser(user)
@@ -321,7 +348,7 @@ func (p *Parser) merge(ev *Event, mlfid, s []byte, pr *Prepared) {
 		return
 	}
 	// The address: ip4, then ip6, then dns, from the merged session.
-	kind, text := m.h.kind, s[m.h.vs:m.h.ve]
+	kind, text := m.Host.Kind, s[m.Host.Start:m.Host.End]
 	if st != nil {
 		kind, text = st.address()
 	}
@@ -332,9 +359,9 @@ func (p *Parser) merge(ev *Event, mlfid, s []byte, pr *Prepared) {
 		}
 		return
 	}
-	if pr.addrOK && kind == hostIP4 && m.h.kind == hostIP4 && string(text) == string(s[m.h.vs:m.h.ve]) {
+	if pr.AddrOK && kind == hostIP4 && m.Host.Kind == hostIP4 && string(text) == string(s[m.Host.Start:m.Host.End]) {
 		// the line's own address, parsed when the line was prepared
-		ev.IDs = append(ev.IDs, ident.AddrID(pr.addr))
+		ev.IDs = append(ev.IDs, ident.AddrID(pr.Addr))
 	} else {
 		ev.IDs = p.resolve(ev.IDs, kind, text)
 	}
@@ -345,7 +372,8 @@ func (p *Parser) merge(ev *Event, mlfid, s []byte, pr *Prepared) {
 	ev.Verdict = Failure
 }
 
-// resolve turns a <HOST> capture into failure IDs (FAIL2BAN.md §1.6).
+// resolve turns a <HOST> capture into failure IDs (server/ipdns.py:
+// DNSUtils.textToIp with usedns=warn).
 func (p *Parser) resolve(ids []ident.ID, kind hostKind, text []byte) []ident.ID {
 	switch kind {
 	case hostIP4:

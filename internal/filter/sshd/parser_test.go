@@ -77,7 +77,7 @@ func TestSnapshotRestore(t *testing.T) {
 		for _, l := range lines[:3000] {
 			a.Parse(l)
 		}
-		raw, err := json.Marshal(a.Snapshot())
+		raw, err := json.Marshal(a.State())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +86,7 @@ func TestSnapshotRestore(t *testing.T) {
 			t.Fatal(err)
 		}
 		b := newTestParser(m)
-		b.Restore(s)
+		b.SetState(s)
 		for i, l := range lines[3000:] {
 			ea, eb := *a.Parse(l), *b.Parse(l)
 			if fmt.Sprint(ea.Verdict, ea.IDs, ea.Time) != fmt.Sprint(eb.Verdict, eb.IDs, eb.Time) {

@@ -87,11 +87,11 @@ func ourVerdicts(t testing.TB, mode Mode, pk PublicKey, data []byte, journal boo
 			for k, id := range ev.IDs {
 				ids[k] = id.String()
 			}
-			out = append(out, fmt.Sprintf("%d failure %d %d %s", n, p.pr.rule, ev.Time/1000, strings.Join(ids, ",")))
+			out = append(out, fmt.Sprintf("%d failure %d %d %s", n, p.pr.Rule, ev.Time/1000, strings.Join(ids, ",")))
 		case Irrelevant:
 			out = append(out, fmt.Sprintf("%d irrelevant -1 0 -", n))
 		default:
-			out = append(out, fmt.Sprintf("%d %s %d 0 -", n, ev.Verdict, p.pr.rule))
+			out = append(out, fmt.Sprintf("%d %s %d 0 -", n, ev.Verdict, p.pr.Rule))
 		}
 	}
 	return out

@@ -47,11 +47,11 @@ func (s *session) addUser(u []byte) {
 
 // merge overlays the line's captured address on the session's.
 func (s *session) merge(line []byte, m *match) {
-	if m.h.kind == hostNone {
+	if m.Host.Kind == hostNone {
 		return
 	}
-	i := m.h.kind - 1
-	s.addr[i] = append(s.addr[i][:0], line[m.h.vs:m.h.ve]...)
+	i := m.Host.Kind - 1
+	s.addr[i] = append(s.addr[i][:0], line[m.Host.Start:m.Host.End]...)
 	s.hasAddr[i] = true
 }
 
@@ -64,12 +64,16 @@ func (s *session) address() (hostKind, []byte) {
 	return hostNone, nil
 }
 
+// keySeed hashes session keys: one seed for the process, so that a line
+// prepared by one parser finds its session in another (replay's what-if
+// engines, a parser restored from a snapshot).
+var keySeed = maphash.MakeSeed()
+
 type sessionCache struct {
 	entries []session
 	n       int
 	seq     uint64
 	ttl     int64
-	seed    maphash.Seed
 	// byHash indexes the live entries by key hash; when two live keys
 	// ever share a hash, collided makes find scan instead.
 	byHash   map[uint64]int32
@@ -89,7 +93,6 @@ type orderRef struct {
 func (c *sessionCache) init(capacity int, ttl int64) {
 	c.entries = make([]session, capacity)
 	c.ttl = ttl
-	c.seed = maphash.MakeSeed()
 	c.byHash = make(map[uint64]int32, capacity)
 	c.order, c.head, c.n, c.collided = c.order[:0], 0, 0, false
 	c.free = c.free[:0]

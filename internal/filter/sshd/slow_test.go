@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/banscope/banscope/internal/filter"
 	"github.com/banscope/banscope/internal/ident"
 	"github.com/banscope/banscope/internal/logtime"
 	"github.com/dlclark/regexp2"
@@ -136,7 +137,7 @@ func groups(m *regexp2.Match) map[string]string {
 }
 
 // parse returns the verdict, regex index and IDs for one line.
-func (sp *slowParser) parse(line string) (Verdict, int, []string) {
+func (sp *slowParser) parse(line string) (filter.Verdict, int, []string) {
 	// The same date cut as the fast parser (dates are not what this
 	// reference checks), and the same clock.
 	d := sp.dates.Detect([]byte(line))
@@ -209,7 +210,7 @@ func (sp *slowParser) set(s *slowSession) {
 	sp.sessions = append(sp.sessions, s)
 }
 
-func (sp *slowParser) merge(fail map[string]string, idx int) (Verdict, int, []string) {
+func (sp *slowParser) merge(fail map[string]string, idx int) (filter.Verdict, int, []string) {
 	_, gained := fail["mlfgained"]
 	_, nofail := fail["nofail"]
 	nofail = nofail || gained
@@ -275,13 +276,13 @@ func (sp *slowParser) merge(fail map[string]string, idx int) (Verdict, int, []st
 	return Failure, idx, out
 }
 
-func fastVerdict(p *Parser, line string) (Verdict, int, []string) {
+func fastVerdict(p *Parser, line string) (filter.Verdict, int, []string) {
 	ev := p.Parse([]byte(line))
 	var ids []string
 	for _, id := range ev.IDs {
 		ids = append(ids, id.String())
 	}
-	return ev.Verdict, p.pr.rule, ids
+	return ev.Verdict, p.pr.Rule, ids
 }
 
 func agree(t *testing.T, mode Mode, pk string, lines []string) {

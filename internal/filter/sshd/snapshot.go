@@ -1,6 +1,8 @@
 package sshd
 
 import (
+	"encoding/json"
+	"fmt"
 	"hash/maphash"
 	"sort"
 )
@@ -27,8 +29,8 @@ type SessionState struct {
 	Pending bool      `json:"pending,omitempty"`
 }
 
-// Snapshot returns the parser's state.
-func (p *Parser) Snapshot() Snapshot {
+// State returns the parser's state.
+func (p *Parser) State() Snapshot {
 	s := Snapshot{LastDate: p.lastDate, HasLast: p.hasLast, Now: p.now}
 	var live []*session
 	for i := range p.sessions.entries {
@@ -48,19 +50,32 @@ func (p *Parser) Snapshot() Snapshot {
 	return s
 }
 
-// Restore replaces the parser's state with s.
-func (p *Parser) Restore(s Snapshot) {
+// SetState replaces the parser's state with s.
+func (p *Parser) SetState(s Snapshot) {
 	p.lastDate, p.hasLast, p.now = s.LastDate, s.HasLast, s.Now
 	p.sessions.init(sessionCap, sessionTTL)
 	for _, st := range s.Sessions {
 		if p.sessions.n >= len(p.sessions.entries) {
 			break
 		}
-		e := p.sessions.set([]byte(st.Key), maphash.Bytes(p.sessions.seed, []byte(st.Key)), 0)
+		e := p.sessions.set([]byte(st.Key), maphash.Bytes(keySeed, []byte(st.Key)), 0)
 		e.expires = st.Expires
 		e.user, e.hasUser, e.multi, e.pending = append(e.user[:0], st.User...), st.HasUser, st.Multi, st.Pending
 		for i := range e.addr {
 			e.addr[i], e.hasAddr[i] = append(e.addr[i][:0], st.Addr[i]...), st.HasAddr[i]
 		}
 	}
+}
+
+// Snapshot implements filter.Filter: the State as JSON.
+func (p *Parser) Snapshot() (json.RawMessage, error) { return json.Marshal(p.State()) }
+
+// Restore implements filter.Filter.
+func (p *Parser) Restore(b json.RawMessage) error {
+	var s Snapshot
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("sshd filter state: %w", err)
+	}
+	p.SetState(s)
+	return nil
 }

@@ -1,0 +1,63 @@
+package sshd
+
+import (
+	"github.com/banscope/banscope/internal/filter"
+)
+
+func init() { filter.Register("sshd", newFilter) }
+
+// newFilter makes the sshd filter of a jail's `filter = sshd[mode=...,
+// publickey=...]` (filter.d/sshd.conf's options; others are the jail's
+// and do not change the filter).
+func newFilter(spec filter.Spec, o filter.Options) (filter.Filter, error) {
+	mode, err := ParseMode(valueOr(spec.Params["mode"], "normal"))
+	if err != nil {
+		return nil, err
+	}
+	pk, err := ParsePublicKey(spec.Params["publickey"])
+	if err != nil {
+		return nil, err
+	}
+	return New(Options{Mode: mode, PublicKey: pk, Location: o.Location, Reference: o.Reference, Year: o.Year,
+		CurrentYear: o.CurrentYear, Hosts: o.Hosts, LogClock: o.LogClock, InOperation: o.InOperation, Journal: o.Journal}), nil
+}
+
+func valueOr(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+var _ filter.Filter = (*Parser)(nil)
+
+// Spec implements filter.Filter.
+func (p *Parser) Spec() filter.Spec {
+	s := filter.Spec{Name: "sshd", Params: map[string]string{"mode": p.rs.mode.String()}}
+	if p.rs.pk != PublicKeyNoFail {
+		s.Params["publickey"] = PublicKeyName(p.rs.pk)
+	}
+	return s
+}
+
+// Input implements filter.Filter: sshd reads auth.log or the journal.
+func (p *Parser) Input() filter.Input { return filter.InputLog }
+
+// Rules implements filter.Filter.
+func (p *Parser) Rules() filter.RuleSet { return p.rs.id }
+
+// Kinds implements filter.Filter: one kind per failregex.
+func (p *Parser) Kinds() []string { return kindNames[:] }
+
+// PublicKeyName returns the publickey option's name.
+func PublicKeyName(pk PublicKey) string {
+	switch pk {
+	case PublicKeyInvalid:
+		return "invalid"
+	case PublicKeyAny:
+		return "any"
+	case PublicKeyIgnore:
+		return "ignore"
+	}
+	return "nofail"
+}
