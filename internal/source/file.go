@@ -50,22 +50,23 @@ func (r *File) Consumed() int64 { return r.raw.n }
 // suffix (logrotate's compress with gzip, or compresscmd bzip2, xz, zstd).
 type compression struct {
 	suffix string
+	name   string // the format, for errors
 	open   func(r io.Reader) (io.Reader, io.Closer, error)
 }
 
 // compressions are every compressed form banscope reads: the one list
 // that ordering rotated sets, replay and following consult.
 var compressions = []compression{
-	{".gz", func(r io.Reader) (io.Reader, io.Closer, error) {
+	{".gz", "gzip", func(r io.Reader) (io.Reader, io.Closer, error) {
 		zr, err := gzip.NewReader(r)
 		return zr, zr, err
 	}},
-	{".bz2", func(r io.Reader) (io.Reader, io.Closer, error) { return bzip2.NewReader(r), nil, nil }},
-	{".xz", func(r io.Reader) (io.Reader, io.Closer, error) {
+	{".bz2", "bzip2", func(r io.Reader) (io.Reader, io.Closer, error) { return bzip2.NewReader(r), nil, nil }},
+	{".xz", "xz", func(r io.Reader) (io.Reader, io.Closer, error) {
 		zr, err := xz.NewReader(r)
 		return zr, nil, err
 	}},
-	{".zst", func(r io.Reader) (io.Reader, io.Closer, error) {
+	{".zst", "zstd", func(r io.Reader) (io.Reader, io.Closer, error) {
 		zr, err := zstd.NewReader(r)
 		if err != nil {
 			return nil, nil, err
@@ -107,7 +108,7 @@ func Open(name string) (*File, error) {
 		zr, closer, err := c.open(bufio.NewReaderSize(&rf.raw, 64<<10))
 		if err != nil {
 			f.Close()
-			return nil, fmt.Errorf("open %s: %s: %w", name, strings.TrimPrefix(c.suffix, "."), err)
+			return nil, fmt.Errorf("open %s: %s: %w", name, c.name, err)
 		}
 		rf.Reader, rf.closer = zr, closer
 	}
