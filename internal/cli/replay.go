@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -11,7 +12,6 @@ import (
 
 	"github.com/banscope/banscope/internal/engine"
 	"github.com/banscope/banscope/internal/filter"
-	"github.com/banscope/banscope/internal/filter/sshd"
 	"github.com/banscope/banscope/internal/ident"
 	"github.com/banscope/banscope/internal/jailsim"
 	"github.com/banscope/banscope/internal/live"
@@ -21,23 +21,36 @@ import (
 )
 
 func jailFlags() []ucli.Flag {
-	return []ucli.Flag{
+	flags := []ucli.Flag{
 		&ucli.StringFlag{Name: "config", Value: "/etc/fail2ban", Usage: "fail2ban configuration directory (\"\" for none; skipped when the default is absent)"},
-		&ucli.StringFlag{Name: "jail", Usage: "simulate only this jail (default: every enabled sshd jail, or \"sshd\" without configuration)"},
-		&ucli.IntFlag{Name: "maxretry", Usage: "override maxretry"},
-		&ucli.StringFlag{Name: "findtime", Usage: "override findtime (600, 10m, 1h30m, 1d ...)"},
-		&ucli.StringFlag{Name: "bantime", Usage: "override bantime (-1 for permanent)"},
-		&ucli.StringFlag{Name: "ignoreip", Usage: "override ignoreip (addresses, CIDR, netmasks, host names; space or comma separated)"},
-		&ucli.StringFlag{Name: "ignoreself", Usage: "override ignoreself (true or false)"},
-		&ucli.StringFlag{Name: "counting", Value: "fail2ban", Usage: "failure counting: fail2ban (>= 0.10.6), reset (older fail2ban) or sliding (textbook window)"},
+		&ucli.StringFlag{Name: "jail", Usage: "simulate only this jail (default: every enabled jail banscope can simulate, or \"sshd\" without configuration)"},
 	}
+	for _, o := range jailsim.Options {
+		if o.Flag && o.Filter == "" { // a filter's options are parseFlags (check has them too)
+			usage := "override " + o.Key + ": " + o.Usage
+			if o.Default != "" {
+				usage += "; fail2ban's default " + o.Default
+			}
+			flags = append(flags, &ucli.StringFlag{Name: o.Key, Usage: usage})
+		}
+	}
+	return flags
 }
 
-// jailSetup resolves the jails to simulate from configuration and flags.
-func jailSetup(c *ucli.Command, ps parseSettings, stderr io.Writer) ([]engine.Jail, float64, error) {
+// jailSetup resolves the jails to simulate from configuration and flags:
+// each jail as configured (for --what-if) and as it runs.
+type jailSetup struct {
+	specs    []jailsim.JailSpec
+	jails    []engine.Jail
+	hasDB    bool
+	purgeAge float64
+	ps       parseSettings
+}
+
+func newJailSetup(c *ucli.Command, ps parseSettings, stderr io.Writer) (*jailSetup, error) {
+	js := &jailSetup{hasDB: true, purgeAge: jailsim.DefaultDBPurgeAge, ps: ps}
 	confDir := c.String("config")
 	var specs []jailsim.JailSpec
-	hasDB, purgeAge := true, 86400.0
 	if confDir != "" {
 		if _, err := os.Stat(confDir); err != nil && !c.IsSet("config") {
 			confDir = "" // the default directory is absent: fail2ban's defaults
@@ -46,14 +59,14 @@ func jailSetup(c *ucli.Command, ps parseSettings, stderr io.Writer) ([]engine.Ja
 	if confDir != "" {
 		conf, err := jailsim.LoadConfig(confDir)
 		if err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 		all, err := conf.EnabledJails()
 		if err != nil {
-			return nil, 0, err
+			return nil, err
 		}
-		if hasDB, purgeAge, err = jailsim.ServerSettings(confDir); err != nil {
-			return nil, 0, err
+		if js.hasDB, js.purgeAge, err = jailsim.ServerSettings(confDir); err != nil {
+			return nil, err
 		}
 		for _, j := range all {
 			if !filter.Known(j.Filter) {
@@ -73,113 +86,64 @@ func jailSetup(c *ucli.Command, ps parseSettings, stderr io.Writer) ([]engine.Ja
 			}
 		}
 		if len(keep) == 0 {
-			keep = []jailsim.JailSpec{defaultSpec(name)}
+			keep = []jailsim.JailSpec{jailsim.NewJailSpec(name, "sshd")}
 		}
 		specs = keep
 	}
 	if len(specs) == 0 {
-		specs = []jailsim.JailSpec{defaultSpec("sshd")}
+		specs = []jailsim.JailSpec{jailsim.NewJailSpec("sshd", "sshd")}
 	}
-	counting, err := jailsim.ParseCounting(c.String("counting"))
-	if err != nil {
-		return nil, 0, fmt.Errorf("--counting: %w", err)
-	}
-	var out []engine.Jail
-	for _, s := range specs {
-		if c.IsSet("maxretry") {
-			s.MaxRetry, s.Origin["maxretry"] = int(c.Int("maxretry")), "--maxretry"
-			if s.MaxRetry < 1 {
-				return nil, 0, fmt.Errorf("--maxretry: must be at least 1")
+	for k := range specs {
+		s := &specs[k]
+		for _, o := range jailsim.Options {
+			if !o.Flag || !c.IsSet(o.Key) {
+				continue
 			}
-		}
-		for _, o := range []struct {
-			flag string
-			dst  *float64
-		}{{"findtime", &s.FindTime}, {"bantime", &s.BanTime}} {
-			if c.IsSet(o.flag) {
-				d, err := jailsim.ParseDuration(c.String(o.flag))
-				if err != nil {
-					return nil, 0, fmt.Errorf("--%s: %w", o.flag, err)
-				}
-				*o.dst, s.Origin[o.flag] = d, "--"+o.flag
+			if _, err := s.Set(o.Key, c.String(o.Key), "--"+o.Key); err != nil && !errors.Is(err, jailsim.ErrOtherFilter) {
+				return nil, fmt.Errorf("--%s: %w", o.Key, err)
 			}
-		}
-		s.BanTime = float64(int64(s.BanTime))
-		if c.IsSet("ignoreip") {
-			s.IgnoreIP, s.Origin["ignoreip"] = jailsim.SplitWords(c.String("ignoreip")), "--ignoreip"
-		}
-		if c.IsSet("ignoreself") {
-			s.IgnoreSelf, s.Origin["ignoreself"] = jailsim.Bool(c.String("ignoreself")), "--ignoreself"
-		}
-		mode := ps.mode
-		if m, ok := s.FilterOpts["mode"]; ok && !c.IsSet("mode") {
-			if mode, err = sshd.ParseMode(m); err != nil {
-				return nil, 0, fmt.Errorf("jail %s: %w", s.Name, err)
-			}
-			s.Origin["mode"] = s.Origin["filter"]
-		} else if c.IsSet("mode") {
-			s.Origin["mode"] = "--mode"
-		}
-		pk := ps.pk
-		if v, ok := s.FilterOpts["publickey"]; ok && !c.IsSet("publickey") {
-			if pk, err = sshd.ParsePublicKey(v); err != nil {
-				return nil, 0, fmt.Errorf("jail %s: %w", s.Name, err)
-			}
-		}
-		if c.IsSet("counting") {
-			s.Origin["counting"] = "--counting"
 		}
 		for _, u := range s.Unsupported {
 			fmt.Fprintf(stderr, "banscope: WARNING: jail %s sets %s, which banscope does not honour; its numbers may differ from fail2ban's\n", s.Name, u)
 		}
-		inc := s.Increment
-		if inc.Enabled && !hasDB {
+		if s.Increment.Enabled && !js.hasDB {
 			fmt.Fprintf(stderr, "banscope: jail %s: bantime.increment needs fail2ban's database (dbfile is None): not applied, as fail2ban does\n", s.Name)
-			inc.Enabled = false
 		}
-		var self []netip.Addr
-		if s.IgnoreSelf {
-			self = selfAddrs(ps.hosts)
-		}
-		ig, err := jailsim.NewIgnore(s.IgnoreIP, self, ps.hosts)
+		j, err := js.build(*s)
 		if err != nil {
-			return nil, 0, fmt.Errorf("jail %s: %w", s.Name, err)
+			return nil, err
 		}
-		spec := filter.Spec{Name: s.Filter, Params: map[string]string{}}
-		if s.Filter == "sshd" {
-			spec.Params["mode"], spec.Params["publickey"] = mode.String(), sshd.PublicKeyName(pk)
-		} else if v, ok := s.FilterOpts["_jailname"]; ok {
-			spec.Params["_jailname"] = v
-		}
-		out = append(out, engine.Jail{
-			Settings: jailsim.Settings{Name: s.Name, MaxRetry: s.MaxRetry, FindTime: s.FindTime, BanTime: s.BanTime,
-				Counting: counting, Ignore: ig, Increment: inc},
-			Filter: spec, Origin: s.Origin,
-		})
+		js.jails = append(js.jails, j)
 	}
-	return out, purgeAge, nil
+	js.specs = specs
+	return js, nil
 }
 
-func defaultSpec(name string) jailsim.JailSpec {
-	return jailsim.JailSpec{Name: name, Filter: "sshd", FilterOpts: map[string]string{}, MaxRetry: 5, FindTime: 600, BanTime: 600,
-		IgnoreSelf: true, Origin: map[string]string{"maxretry": "default", "findtime": "default", "bantime": "default"}}
-}
-
-// selfAddrs are the addresses of localhost and this host's names, as
-// fail2ban's ignoreself resolves them.
-func selfAddrs(h *ident.Hosts) []netip.Addr {
-	names := []string{"localhost"}
-	if hn, err := os.Hostname(); err == nil {
-		names = append(names, hn)
+// build makes the jail the engine runs from its settings.
+func (js *jailSetup) build(s jailsim.JailSpec) (engine.Jail, error) {
+	inc := s.Increment
+	if inc.Enabled && !js.hasDB {
+		inc.Enabled = false
 	}
-	var out []netip.Addr
-	for _, n := range names {
-		out = append(out, h.Resolve(n)...)
+	var self []netip.Addr
+	if s.IgnoreSelf {
+		self = selfAddrs(js.ps.hosts)
 	}
-	if len(out) == 0 {
-		out = append(out, netip.MustParseAddr("127.0.0.1"))
+	ig, err := jailsim.NewIgnore(s.IgnoreIP, self, js.ps.hosts)
+	if err != nil {
+		return engine.Jail{}, fmt.Errorf("jail %s: %w", s.Name, err)
 	}
-	return out
+	spec := s.FilterSpec()
+	if s.Filter != "sshd" {
+		// only the filter's own options (jail.conf's default filter line
+		// passes mode to every filter)
+		delete(spec.Params, "mode")
+	}
+	return engine.Jail{
+		Settings: jailsim.Settings{Name: s.Name, MaxRetry: s.MaxRetry, FindTime: s.FindTime, BanTime: s.BanTime,
+			Counting: s.Counting, Ignore: ig, Increment: inc},
+		Filter: spec, Origin: s.Origin,
+	}, nil
 }
 
 func replayCommand() *ucli.Command {
@@ -232,13 +196,14 @@ func replayCommand() *ucli.Command {
 				return fmt.Errorf("replay: no files given")
 			}
 			stderr := errWriter(c)
-			jails, purgeAge, err := jailSetup(c, ps, stderr)
+			setup, err := newJailSetup(c, ps, stderr)
 			if err != nil {
 				return err
 			}
+			jails, purgeAge := setup.jails, setup.purgeAge
 			var scenarios []replay.Scenario
 			for _, spec := range c.StringSlice("what-if") {
-				sc, err := whatIf(spec, jails, ps)
+				sc, err := setup.whatIf(spec)
 				if err != nil {
 					return fmt.Errorf("--what-if: %w", err)
 				}
@@ -316,4 +281,21 @@ func replayCommand() *ucli.Command {
 			return runErr
 		},
 	}
+}
+
+// selfAddrs are the addresses of localhost and this host's names, as
+// fail2ban's ignoreself resolves them.
+func selfAddrs(h *ident.Hosts) []netip.Addr {
+	names := []string{"localhost"}
+	if hn, err := os.Hostname(); err == nil {
+		names = append(names, hn)
+	}
+	var out []netip.Addr
+	for _, n := range names {
+		out = append(out, h.Resolve(n)...)
+	}
+	if len(out) == 0 {
+		out = append(out, netip.MustParseAddr("127.0.0.1"))
+	}
+	return out
 }

@@ -47,10 +47,11 @@ func runCommand() *ucli.Command {
 				return err
 			}
 			stderr := errWriter(c)
-			jails, purgeAge, err := jailSetup(c, ps, stderr)
+			setup, err := newJailSetup(c, ps, stderr)
 			if err != nil {
 				return err
 			}
+			jails, purgeAge := setup.jails, setup.purgeAge
 			var out io.Writer = c.Root().Writer
 			if o := c.String("output"); o != "" {
 				f, err := os.OpenFile(o, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
@@ -92,8 +93,11 @@ func runCommand() *ucli.Command {
 				Journal: c.Bool("journal") || c.IsSet("journal-file"), JournalArgs: journalArgs(c.String("journal-file")),
 				Fail2banLog: fail2banLog(c), Fail2banDB: c.String("fail2ban-db"), Influx: influx, Geo: g, Listen: c.String("listen"), WebConfig: c.String("web-config"),
 				Reload: reload, Settings: func() ([]engine.Jail, error) {
-					j, _, err := jailSetup(c, ps, stderr)
-					return j, err
+					s, err := newJailSetup(c, ps, stderr)
+					if err != nil {
+						return nil, err
+					}
+					return s.jails, nil
 				},
 				Notice: func(m string) { fmt.Fprintln(stderr, "banscope:", m) },
 			})

@@ -9,17 +9,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/banscope/banscope/internal/engine"
-	"github.com/banscope/banscope/internal/filter"
 	"github.com/banscope/banscope/internal/filter/sshd"
 	"github.com/banscope/banscope/internal/jailsim"
 )
 
 func TestWhatIfSettings(t *testing.T) {
-	base := []engine.Jail{{Settings: jailsim.Settings{Name: "sshd", MaxRetry: 5, FindTime: 600, BanTime: 600},
-		Filter: filter.Spec{Name: "sshd", Params: map[string]string{"mode": "normal"}}, Origin: map[string]string{"maxretry": "jail.local [sshd]"}}}
-	ps := parseSettings{}
-	sc, err := whatIf("maxretry=3,findtime=1d,bantime=3d,mode=aggressive,counting=sliding,ignoreip=10.0.0.0/8,192.0.2.1,bantime.increment=true,bantime.maxtime=1w", base, ps)
+	spec := jailsim.NewJailSpec("sshd", "sshd")
+	spec.Origin["maxretry"] = "jail.local [sshd]"
+	setup := &jailSetup{hasDB: true, specs: []jailsim.JailSpec{spec}}
+	sc, err := setup.whatIf("maxretry=3,findtime=1d,bantime=3d,mode=aggressive,counting=sliding,ignoreip=10.0.0.0/8,192.0.2.1,bantime.increment=true,bantime.maxtime=1w")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,11 +28,11 @@ func TestWhatIfSettings(t *testing.T) {
 	if want := "3 86400 259200 aggressive sliding [10.0.0.0/8 192.0.2.1] true 604800--what-if"; got != want {
 		t.Errorf("got %s\nwant %s", got, want)
 	}
-	if base[0].Settings.MaxRetry != 5 || base[0].Origin["maxretry"] != "jail.local [sshd]" {
+	if base := setup.specs[0]; base.MaxRetry != 5 || base.Origin["maxretry"] != "jail.local [sshd]" {
 		t.Error("the configured jail was changed")
 	}
-	for _, bad := range []string{"", "maxretry", "maxretry=0", "findtime=soon", "mode=paranoid", "banana=1"} {
-		if _, err := whatIf(bad, base, ps); err == nil {
+	for _, bad := range []string{"", "maxretry", "maxretry=lots", "findtime=soon", "mode=paranoid", "banana=1"} {
+		if _, err := setup.whatIf(bad); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
 	}

@@ -319,3 +319,12 @@ func New(spec Spec, o Options) (Filter, error) {
 	}
 	return c(spec, o)
 }
+
+// InputOf returns the input of the filter a spec names.
+func InputOf(spec Spec) (Input, error) {
+	f, err := New(spec, Options{})
+	if err != nil {
+		return 0, err
+	}
+	return f.Input(), nil
+}

@@ -42,9 +42,9 @@ func LoadConfig(dir string) (*Config, error) { return loadNamed(dir, "jail") }
 func ServerSettings(dir string) (hasDB bool, purgeAge float64, err error) {
 	c, err := loadNamed(dir, "fail2ban")
 	if err != nil {
-		return true, 86400, nil // fail2ban's defaults: a database, 1d
+		return true, DefaultDBPurgeAge, nil // fail2ban's defaults: a database, 1d
 	}
-	hasDB, purgeAge = true, 86400
+	hasDB, purgeAge = true, DefaultDBPurgeAge
 	if v, _, ok, err := c.Get("Definition", "dbfile"); err != nil {
 		return false, 0, err
 	} else if ok && strings.EqualFold(strings.TrimSpace(v), "none") {

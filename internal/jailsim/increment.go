@@ -63,7 +63,7 @@ type dbRec struct {
 // hourly purge does, with dbpurgeage purgeAge seconds (default 1d).
 func NewBanDB(purgeAge float64) *BanDB {
 	if purgeAge <= 0 {
-		purgeAge = 86400
+		purgeAge = DefaultDBPurgeAge
 	}
 	return &BanDB{ips: map[key]map[string]dbRec{}, purgeAge: purgeAge}
 }

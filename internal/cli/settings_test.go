@@ -1,0 +1,129 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/banscope/banscope/internal/engine"
+	"github.com/banscope/banscope/internal/jailsim"
+	ucli "github.com/urfave/cli/v3"
+)
+
+// describeJail is everything of a built jail that a setting can change.
+func describeJail(j engine.Jail) string {
+	s := j.Settings
+	return fmt.Sprintf("maxretry=%d findtime=%v bantime=%v counting=%s ignore=%v self=%v increment=%+v filter=%s",
+		s.MaxRetry, s.FindTime, s.BanTime, s.Counting, s.Ignore.Rules(), s.Ignore.Self(), s.Increment, j.Filter)
+}
+
+// setupWith runs newJailSetup as the replay command would, with args.
+func setupWith(t *testing.T, args ...string) (*jailSetup, error) {
+	t.Helper()
+	var got *jailSetup
+	var gotErr error
+	cmd := &ucli.Command{Name: "x", Flags: append(parseFlags(), jailFlags()...), Writer: io.Discard, ErrWriter: io.Discard,
+		Action: func(ctx context.Context, c *ucli.Command) error {
+			ps, err := readParseFlags(c)
+			if err != nil {
+				return err
+			}
+			got, gotErr = newJailSetup(c, ps, io.Discard)
+			return nil
+		}}
+	if err := cmd.Run(context.Background(), append([]string{"x", "--hosts-file", ""}, args...)); err != nil {
+		return nil, err
+	}
+	return got, gotErr
+}
+
+// Every setting means the same whether jail.local, a flag or --what-if
+// sets it: the same text gives the same jail, and text one path refuses
+// every path refuses.
+func TestSettingsPathsAgree(t *testing.T) {
+	values := map[string][]string{
+		"maxretry":             {"3", "0", " 7 ", "lots", "2.5"},
+		"findtime":             {"600", "1h30m", "1d", "2weeks", "1h-10m", "soon", ""},
+		"bantime":              {"-1", "10m", "86400.7", "3d", "never"},
+		"ignoreip":             {"10.0.0.0/8 192.0.2.1", "2001:db8::/32,127.0.0.1", "not/an/address"},
+		"ignoreself":           {"false", "true", "no", "on"},
+		"mode":                 {"aggressive", "ddos", "extra", "normal", "paranoid"},
+		"publickey":            {"any", "invalid", "ignore", "nofail", "some"},
+		"counting":             {"sliding", "reset", "fail2ban", "textbook"},
+		"bantime.increment":    {"true", "false", "1", "yes"},
+		"bantime.factor":       {"2", "1.5", "2*3", "1h", "x"},
+		"bantime.multipliers":  {"1 2 4 8 16 32 64", "1 5 30", "1.5 2", "two"},
+		"bantime.maxtime":      {"1w", "5d", "", "forever"},
+		"bantime.rndtime":      {"10m", "", "later"},
+		"bantime.overalljails": {"true", "false"},
+	}
+	for _, o := range jailsim.Options {
+		if len(values[o.Key]) == 0 {
+			t.Errorf("setting %s has no test values", o.Key)
+		}
+	}
+	base, err := setupWith(t, "--config", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := describeJail(base.jails[0])
+	for _, o := range jailsim.Options {
+		changed, refused := false, false
+		for _, v := range values[o.Key] {
+			name := o.Key + "=" + v
+			var results []string
+			var paths []string
+			add := func(path string, js *jailSetup, err error) {
+				paths = append(paths, path)
+				if err != nil {
+					results = append(results, "error")
+					return
+				}
+				results = append(results, describeJail(js.jails[0]))
+			}
+			if o.Config {
+				dir := t.TempDir()
+				body := "[sshd]\nenabled = true\n" + o.Key + " = " + v + "\n"
+				if o.Filter != "" {
+					body = "[sshd]\nenabled = true\nfilter = sshd[" + o.Key + "=" + v + "]\n"
+				}
+				if err := os.WriteFile(filepath.Join(dir, "jail.local"), []byte(body), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				js, err := setupWith(t, "--config", dir)
+				add("jail.local", js, err)
+			}
+			if o.Flag {
+				js, err := setupWith(t, "--config", "", "--"+o.Key, v)
+				add("--"+o.Key, js, err)
+			}
+			sc, err := base.whatIf(name)
+			if err == nil {
+				add("--what-if", &jailSetup{jails: sc.Jails}, nil)
+			} else {
+				add("--what-if", nil, err)
+			}
+			if results[0] == "error" {
+				refused = true
+			} else if results[0] != def {
+				changed = true
+			}
+			for i := 1; i < len(results); i++ {
+				if results[i] != results[0] {
+					t.Errorf("%s: %s gives\n  %s\nbut %s gives\n  %s", strings.TrimSpace(name), paths[0], results[0], paths[i], results[i])
+				}
+			}
+		}
+		// the values reach the jail, and bad text is refused
+		if !changed {
+			t.Errorf("%s: no test value changed the jail", o.Key)
+		}
+		if !refused && o.Key != "ignoreself" && o.Key != "bantime.increment" && o.Key != "bantime.overalljails" {
+			t.Errorf("%s: no test value was refused", o.Key)
+		}
+	}
+}
