@@ -28,8 +28,11 @@ func jailFlags() []ucli.Flag {
 	for _, o := range jailsim.Options {
 		if o.Flag && o.Filter == "" { // a filter's options are parseFlags (check has them too)
 			usage := "override " + o.Key + ": " + o.Usage
-			if o.Default != "" {
+			switch {
+			case o.Default != "" && o.Config:
 				usage += "; fail2ban's default " + o.Default
+			case o.Default != "":
+				usage += "; default " + o.Default
 			}
 			flags = append(flags, &ucli.StringFlag{Name: o.Key, Usage: usage})
 		}

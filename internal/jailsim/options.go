@@ -69,7 +69,7 @@ var Options = []Option{
 		set: func(j *JailSpec, v string) (any, error) { return setFilterOption(j, "mode", v) }},
 	{Key: "publickey", Default: "nofail", Config: true, Flag: true, Filter: "sshd", Usage: "sshd filter publickey option: nofail, invalid, any or ignore",
 		set: func(j *JailSpec, v string) (any, error) { return setFilterOption(j, "publickey", v) }},
-	{Key: "counting", Default: "fail2ban", Flag: true, Usage: "failure counting: fail2ban (>= 0.10.6), reset (older fail2ban) or sliding (textbook window)",
+	{Key: "counting", Default: "fail2ban", Flag: true, Usage: "fail2ban (>= 0.10.6), reset (older fail2ban) or sliding (textbook window)",
 		set: func(j *JailSpec, v string) (any, error) {
 			c, err := ParseCounting(strings.TrimSpace(v))
 			if err != nil {
