@@ -14,7 +14,7 @@ import (
 	"github.com/banscope/banscope/internal/filter"
 	"github.com/banscope/banscope/internal/ident"
 	"github.com/banscope/banscope/internal/jailsim"
-	"github.com/banscope/banscope/internal/live"
+	"github.com/banscope/banscope/internal/output/events"
 	"github.com/banscope/banscope/internal/replay"
 	"github.com/banscope/banscope/internal/source"
 	ucli "github.com/urfave/cli/v3"
@@ -236,7 +236,7 @@ func replayCommand() *ucli.Command {
 					return fmt.Errorf("--events: %w", err)
 				}
 				defer f.Close()
-				cfg.Events = f
+				cfg.Events = events.NewJSONLines(f)
 			}
 			out := w
 			var outFile *os.File
@@ -247,9 +247,9 @@ func replayCommand() *ucli.Command {
 				defer outFile.Close()
 				out = outFile
 			}
-			var lp *live.Backfill
+			var lp *replay.Backfill
 			if format == "lp" {
-				lp = live.NewBackfill(out, c.Duration("step"), g)
+				lp = replay.NewBackfill(out, c.Duration("step"), g)
 				cfg.Hooks = lp
 			}
 			showProgress := isTerminal(stderr)

@@ -12,6 +12,8 @@ import (
 
 	"github.com/banscope/banscope/internal/engine"
 	"github.com/banscope/banscope/internal/live"
+	"github.com/banscope/banscope/internal/output/events"
+	"github.com/banscope/banscope/internal/output/influxpush"
 	ucli "github.com/urfave/cli/v3"
 )
 
@@ -25,6 +27,7 @@ func runCommand() *ucli.Command {
 			&ucli.DurationFlag{Name: "interval", Value: 10 * time.Second, Usage: "how often to write the numbers and save the state"},
 			&ucli.StringFlag{Name: "host", Usage: "host tag (default: the host name)"},
 			&ucli.StringFlag{Name: "output", Usage: "append line protocol to this file instead of standard output"},
+			&ucli.StringFlag{Name: "events", Usage: "append bans and unbans as JSON lines to this file"},
 			&ucli.BoolFlag{Name: "poll", Usage: "poll the log instead of using inotify (NFS, some container mounts)"},
 			&ucli.StringFlag{Name: "fail2ban-log", Value: "/var/log/fail2ban.log", Usage: "fail2ban's log, followed beside the simulation when readable (\"\" for none)"},
 			&ucli.StringFlag{Name: "fail2ban-db", Usage: "fail2ban's database (/var/lib/fail2ban/fail2ban.sqlite3): with no state, restore the bans fail2ban restores"},
@@ -61,6 +64,15 @@ func runCommand() *ucli.Command {
 				defer f.Close()
 				out = f
 			}
+			var sink events.Sink
+			if name := c.String("events"); name != "" {
+				f, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+				if err != nil {
+					return fmt.Errorf("--events: %w", err)
+				}
+				defer f.Close()
+				sink = events.NewJSONLines(f)
+			}
 			influx, err := influxConfig(c)
 			if err != nil {
 				return err
@@ -89,7 +101,7 @@ func runCommand() *ucli.Command {
 			return live.Run(ctx, live.Config{
 				AuthLog: c.String("auth-log"), State: c.String("state"), Interval: c.Duration("interval"),
 				Host: c.String("host"), Jails: jails, Location: ps.loc, Year: ps.year, MaxLine: ps.maxLine,
-				Hosts: ps.hosts, DBPurgeAge: purgeAge, Out: out, ForcePoll: c.Bool("poll"),
+				Hosts: ps.hosts, DBPurgeAge: purgeAge, Out: out, Events: sink, ForcePoll: c.Bool("poll"),
 				Journal: c.Bool("journal") || c.IsSet("journal-file"), JournalArgs: journalArgs(c.String("journal-file")),
 				Fail2banLog: fail2banLog(c), Fail2banDB: c.String("fail2ban-db"), Influx: influx, Geo: g, Listen: c.String("listen"), WebConfig: c.String("web-config"),
 				Reload: reload, Settings: func() ([]engine.Jail, error) {
@@ -128,8 +140,8 @@ func fail2banLog(c *ucli.Command) string {
 
 // influxConfig reads the push settings; secrets come from the environment
 // or a file, never only from the command line.
-func influxConfig(c *ucli.Command) (live.Influx, error) {
-	in := live.Influx{URL: c.String("influx-url"), DB: c.String("influx-db"), RP: c.String("influx-rp"),
+func influxConfig(c *ucli.Command) (influxpush.Config, error) {
+	in := influxpush.Config{URL: c.String("influx-url"), DB: c.String("influx-db"), RP: c.String("influx-rp"),
 		User: c.String("influx-user"), Org: c.String("influx-org"), Bucket: c.String("influx-bucket"), Spool: c.String("spool")}
 	if in.URL == "" {
 		return in, nil

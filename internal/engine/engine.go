@@ -175,23 +175,29 @@ func (e *Engine) Tick(now logtime.Seconds) {
 	}
 }
 
+// Result is what the jails' filters made of a line.
+type Result struct {
+	Matched bool // some failregex matched
+	Stamped bool // the line had a usable stamp
+}
+
 // Line runs one line through every jail with the clock at nowNs. With
 // hasStamp the line's time is stamp (a journal entry's) and its text holds
-// no date. It reports whether any jail's failregex matched.
-func (e *Engine) Line(b []byte, nowNs, stamp int64, hasStamp bool) bool {
+// no date.
+func (e *Engine) Line(b []byte, nowNs, stamp int64, hasStamp bool) Result {
 	return e.process(b, nil, nowNs, stamp, hasStamp)
 }
 
 // Prepared runs a line prepared for the jails' filters (see SetPrepared
 // and pipeline.Reader) through every jail, as Line does.
-func (e *Engine) Prepared(b []byte, pre []filter.Prepared, nowNs int64) bool {
+func (e *Engine) Prepared(b []byte, pre []filter.Prepared, nowNs int64) Result {
 	return e.process(b, pre, nowNs, 0, false)
 }
 
-func (e *Engine) process(b []byte, pre []filter.Prepared, nowNs, stamp int64, hasStamp bool) bool {
+func (e *Engine) process(b []byte, pre []filter.Prepared, nowNs, stamp int64, hasStamp bool) Result {
 	now := logtime.FromNanos(nowNs)
 	e.db.Tick(now)
-	matched := false
+	var res Result
 	for i, r := range e.runs {
 		j := r.Sim
 		j.BeforeLine(now)
@@ -210,7 +216,10 @@ func (e *Engine) process(b []byte, pre []filter.Prepared, nowNs, stamp int64, ha
 			ev = f.Parse(b)
 		}
 		if ev.Verdict != filter.Irrelevant {
-			matched = true
+			res.Matched = true
+		}
+		if ev.HasStamp {
+			res.Stamped = true
 		}
 		if ev.Verdict == filter.Failure {
 			for _, id := range ev.IDs {
@@ -223,7 +232,7 @@ func (e *Engine) process(b []byte, pre []filter.Prepared, nowNs, stamp int64, ha
 		j.AfterLine(now)
 	}
 	e.fail2banLog(nowNs)
-	return matched
+	return res
 }
 
 // fail2banLog writes each ban just made as fail2ban's actions thread

@@ -17,6 +17,7 @@ import (
 	"github.com/banscope/banscope/internal/engine"
 	"github.com/banscope/banscope/internal/filter"
 	"github.com/banscope/banscope/internal/jailsim"
+	"github.com/banscope/banscope/internal/output"
 	"github.com/banscope/banscope/internal/replay"
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
 )
@@ -37,7 +38,7 @@ func backfillRun(t *testing.T) (*replay.Result, []byte) {
 	now := time.Now()
 	os.Chtimes(f, now, now)
 	var out bytes.Buffer
-	bf := NewBackfill(&out, time.Minute, nil)
+	bf := replay.NewBackfill(&out, time.Minute, nil)
 	res, err := replay.Run(replay.Config{Files: []string{f}, Location: time.UTC, Now: now, Hooks: bf, HostOf: func(string) string { return "web1" },
 		Jails: []engine.Jail{{Settings: jailsim.Settings{Name: "sshd", MaxRetry: 3, FindTime: 600, BanTime: 300}, Filter: filter.Spec{Name: "sshd"}}}})
 	if err != nil {
@@ -118,9 +119,9 @@ func TestBackfillPoints(t *testing.T) {
 	var f2b, jail []lpPoint
 	for _, p := range pts {
 		switch p.measurement {
-		case mFail2ban:
+		case output.MFail2ban:
 			f2b = append(f2b, p)
-		case mJail:
+		case output.MJail:
 			jail = append(jail, p)
 		}
 	}
@@ -156,7 +157,7 @@ func TestBackfillPoints(t *testing.T) {
 func TestBackfillIntoServers(t *testing.T) {
 	res, lp := backfillRun(t)
 	st := res.Hosts[0].Jails[0].Status
-	steps := strings.Count(string(lp), mFail2ban+",")
+	steps := strings.Count(string(lp), output.MFail2ban+",")
 	dir := t.TempDir()
 
 	base, _, query := startInfluxDB(t, dir)
@@ -232,31 +233,4 @@ func TestBackfillIntoServers(t *testing.T) {
 		t.Errorf("VictoriaMetrics holds %d points summing to %.0f failures; wrote %d steps, the replay counted %d", n, sum, steps, st.TotalFailed)
 	}
 	t.Logf("%d steps back-filled into InfluxDB and VictoriaMetrics, %d failures", steps, st.TotalFailed)
-}
-
-// BenchmarkPoints measures encoding one interval's line protocol: the
-// fail2ban, banscope_jail, banscope_kind, banscope_log and banscope_parse
-// points of a jail that has seen every message kind.
-func BenchmarkPoints(b *testing.B) {
-	s := newSidecar(Config{Host: "web1", Interval: 10 * time.Second, AuthLog: "/var/log/auth.log"})
-	eng, err := engine.New([]engine.Jail{{Settings: jailsim.Settings{Name: "sshd", MaxRetry: 5, FindTime: 600, BanTime: 600}, Filter: filter.Spec{Name: "sshd"}}},
-		engine.Options{Filter: filter.Options{Location: time.UTC}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	s.eng = eng
-	for k := range eng.Jails()[0].Filter.Kinds()[1:] {
-		s.onFailure(0, filter.Kind(k+1))
-	}
-	s.c.LinesRead, s.c.BytesRead = 1000, 100000
-	now := time.Unix(1795843527, 0)
-	b.ReportAllocs()
-	var n int
-	for b.Loop() {
-		s.enc.Reset()
-		s.points(&s.enc, now)
-		n = len(s.enc.Bytes())
-		now = now.Add(10 * time.Second)
-	}
-	b.SetBytes(int64(n))
 }

@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/banscope/banscope/internal/output/influxpush"
+	promout "github.com/banscope/banscope/internal/output/prometheus"
 )
 
 // The shipped Grafana dashboard queries only metrics banscope exports.
@@ -25,8 +28,8 @@ func TestDashboardMetrics(t *testing.T) {
 	}
 	known := map[string]bool{}
 	ch := make(chan *prometheus.Desc, 64)
-	collector{}.Describe(ch)
-	health{}.Describe(ch)
+	promout.Collector{}.Describe(ch)
+	influxpush.Health{}.Describe(ch)
 	close(ch)
 	re := regexp.MustCompile(`fqName: "([a-z0-9_]+)"`)
 	for desc := range ch {

@@ -6,6 +6,7 @@ import (
 	"net/url"
 
 	"github.com/banscope/banscope/internal/ident"
+	"github.com/banscope/banscope/internal/logtime"
 	_ "modernc.org/sqlite" // fail2ban's database is SQLite
 )
 
@@ -19,7 +20,7 @@ func (s *sidecar) restoreFromDB(path string) error {
 		return fmt.Errorf("fail2ban database %s: %w", path, err)
 	}
 	defer db.Close()
-	now := sec(s.cfg.Now())
+	now := logtime.FromTime(s.cfg.Now())
 	total := 0
 	for _, r := range s.eng.Jails() {
 		set := r.Jail.Settings

@@ -19,6 +19,7 @@ import (
 	"github.com/banscope/banscope/internal/engine"
 	"github.com/banscope/banscope/internal/filter"
 	"github.com/banscope/banscope/internal/jailsim"
+	"github.com/banscope/banscope/internal/output/influxpush"
 )
 
 // Tests against real servers from Debian's packages (influxdb,
@@ -218,7 +219,7 @@ func TestInfluxDBv1Outage(t *testing.T) {
 	query := func(s string) string { return q("banscope", s) }
 	query("CREATE DATABASE banscope")
 
-	run := startSidecar(t, dir, Config{Influx: Influx{URL: base, DB: "banscope", Spool: filepath.Join(dir, "spool")}})
+	run := startSidecar(t, dir, Config{Influx: influxpush.Config{URL: base, DB: "banscope", Spool: filepath.Join(dir, "spool")}})
 	time.Sleep(time.Second)
 	srv.stop() // the outage
 	appendFailures(t, run.path, "203.0.113.9", 3)
@@ -262,7 +263,7 @@ func versionOf(bin string) string {
 func TestVictoriaMetricsV2Outage(t *testing.T) {
 	dir := t.TempDir()
 	base, srv := startVictoriaMetrics(t, dir)
-	run := startSidecar(t, dir, Config{Influx: Influx{URL: base, Org: "banscope", Bucket: "banscope", Token: "secret", Spool: filepath.Join(dir, "spool")}})
+	run := startSidecar(t, dir, Config{Influx: influxpush.Config{URL: base, Org: "banscope", Bucket: "banscope", Token: "secret", Spool: filepath.Join(dir, "spool")}})
 	time.Sleep(time.Second)
 	srv.stop()
 	appendFailures(t, run.path, "203.0.113.9", 3)

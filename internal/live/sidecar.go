@@ -19,12 +19,19 @@ import (
 
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
 
+	"github.com/banscope/banscope/internal/output/events"
+	lpout "github.com/banscope/banscope/internal/output/lineprotocol"
+
+	"github.com/banscope/banscope/internal/atomicfile"
 	"github.com/banscope/banscope/internal/engine"
 	"github.com/banscope/banscope/internal/f2blog"
 	"github.com/banscope/banscope/internal/filter"
 	"github.com/banscope/banscope/internal/geo"
 	"github.com/banscope/banscope/internal/ident"
 	"github.com/banscope/banscope/internal/jailsim"
+	"github.com/banscope/banscope/internal/logtime"
+	"github.com/banscope/banscope/internal/numbers"
+	"github.com/banscope/banscope/internal/output/influxpush"
 	"github.com/banscope/banscope/internal/source"
 )
 
@@ -46,7 +53,7 @@ type Config struct {
 	// Geo, when set, breaks failures and bans down by country.
 	Geo *geo.Resolver
 	// Influx, when its URL is set, receives every batch of points.
-	Influx Influx
+	Influx influxpush.Config
 	// Listen serves Prometheus /metrics and /healthz ("" for none);
 	// WebConfig is an exporter-toolkit web configuration (TLS, basic auth).
 	Listen    string
@@ -67,10 +74,12 @@ type Config struct {
 	Hosts      *ident.Hosts
 	DBPurgeAge float64
 	Out        io.Writer // line protocol
-	Now        func() time.Time
-	ForcePoll  bool
-	Quiet      time.Duration
-	Notice     func(string)
+	// Events, when set, receives every ban and unban (--events).
+	Events    events.Sink
+	Now       func() time.Time
+	ForcePoll bool
+	Quiet     time.Duration
+	Notice    func(string)
 }
 
 // stateVersion changes when the state file's meaning does.
@@ -82,32 +91,29 @@ type stateFile struct {
 	Position *source.Position            `json:"position,omitempty"`
 	Cursor   string                      `json:"journal_cursor,omitempty"`
 	F2bPos   *source.Position            `json:"fail2ban_log_position,omitempty"`
-	Counters *counters                   `json:"counters,omitempty"`
+	Counters *numbers.Totals             `json:"counters,omitempty"`
 	Parsers  map[string]json.RawMessage  `json:"parsers"`
 	Jails    map[string]jailsim.Snapshot `json:"jails"`
 	DB       *jailsim.DBSnapshot         `json:"db,omitempty"`
 }
 
 type sidecar struct {
-	cfg       Config
-	mu        sync.Mutex
-	eng       *engine.Engine
-	pos       *source.Position
-	cursor    string
-	f2bPos    *source.Position
-	f2b       f2blog.Parser
-	c         counters
-	base      intervalBase
-	push      *pusher
-	health    health
-	ivCountry map[string]map[string]*countryInterval
-	enc       lineprotocol.Encoder
+	cfg      Config
+	mu       sync.Mutex
+	eng      *engine.Engine
+	pos      *source.Position
+	cursor   string
+	f2bPos   *source.Position
+	f2b      f2blog.Parser
+	tally    *numbers.Tally
+	warnedAt map[string]time.Time // jail -> last warning of a large difference from fail2ban.log
+	push     *influxpush.Pusher
+	enc      lineprotocol.Encoder
 }
 
-// newSidecar returns a sidecar with empty counters.
+// newSidecar returns a sidecar with empty counts.
 func newSidecar(cfg Config) *sidecar {
-	s := &sidecar{cfg: cfg, c: newCounters(), ivCountry: map[string]map[string]*countryInterval{}}
-	s.base = intervalBase{failed: map[string]int64{}, bans: map[string]int64{}, unbans: map[string]int64{}, warnedAt: map[string]time.Time{}}
+	s := &sidecar{cfg: cfg, tally: numbers.NewTally(cfg.Geo), warnedAt: map[string]time.Time{}}
 	s.f2b.Location = cfg.Location
 	s.enc.SetPrecision(lineprotocol.Nanosecond)
 	return s
@@ -165,22 +171,21 @@ func Run(ctx context.Context, cfg Config) error {
 	defer cancel()
 	errc := make(chan error, 3)
 	if cfg.Influx.URL != "" {
-		if s.push, err = newPusher(cfg.Influx, cfg.Notice); err != nil {
+		if s.push, err = influxpush.New(cfg.Influx, cfg.Notice); err != nil {
 			return err
 		}
-		s.health.p = s.push
 		pctx, pcancel := context.WithCancel(context.Background())
 		pdone := make(chan struct{})
-		go func() { s.push.run(pctx); close(pdone) }()
+		go func() { s.push.Run(pctx); close(pdone) }()
 		defer func() {
 			// A last chance to send, then what is left waits in the spool.
 			deadline := time.Now().Add(3 * time.Second)
-			for time.Now().Before(deadline) && s.push.pending() > 0 {
+			for time.Now().Before(deadline) && s.push.Pending() > 0 {
 				time.Sleep(20 * time.Millisecond)
 			}
 			pcancel()
 			<-pdone
-			s.push.drainQueue()
+			s.push.DrainQueue()
 		}()
 	}
 	if cfg.Listen != "" {
@@ -214,7 +219,7 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		errc <- source.Follow(fctx, source.FollowOptions{
 			Path: cfg.AuthLog, MaxLine: cfg.MaxLine, ForcePoll: cfg.ForcePoll, Quiet: cfg.Quiet, Notice: cfg.Notice,
-			OnRotate: func(string) { s.mu.Lock(); s.c.Rotations++; s.mu.Unlock() },
+			OnRotate: func(string) { s.mu.Lock(); s.tally.Rotation(); s.mu.Unlock() },
 		}, s.pos, s.line)
 	}()
 	tick := time.NewTicker(time.Second)
@@ -238,7 +243,7 @@ func Run(ctx context.Context, cfg Config) error {
 			return s.flush()
 		case <-tick.C:
 			s.mu.Lock()
-			t := sec(cfg.Now())
+			t := logtime.FromTime(cfg.Now())
 			s.eng.Tick(t)
 			s.mu.Unlock()
 		case <-emit.C:
@@ -250,8 +255,6 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 	}
 }
-
-func sec(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
 
 // stream reads standard input to its end.
 func (s *sidecar) stream(ctx context.Context) error {
@@ -278,25 +281,14 @@ func (s *sidecar) stream(ctx context.Context) error {
 // onFailure counts a failure by message kind.
 func (s *sidecar) onFailure(i int, k filter.Kind) {
 	run := s.eng.Jails()[i]
-	name := run.Jail.Name()
-	kinds := s.c.ByKind[name]
-	if kinds == nil {
-		kinds = map[string]int64{}
-		s.c.ByKind[name] = kinds
-	}
-	kinds[run.Filter.Kinds()[k]]++
+	s.tally.Failure(run.Jail.Name(), run.Filter.Kinds()[k])
 }
 
 // onEvent feeds the unban counts and the country breakdown.
 func (s *sidecar) onEvent(i int, e jailsim.Event) {
-	name := s.eng.Jails()[i].Jail.Name()
-	switch e.Kind {
-	case jailsim.EvBan, jailsim.EvRestore:
-		s.geoEvent(name, e.ID, true)
-	case jailsim.EvUnban:
-		s.c.Unbans[name]++
-	case jailsim.EvFound:
-		s.geoEvent(name, e.ID, false)
+	s.tally.Event(s.eng.Jails()[i].Jail.Name(), e)
+	if s.cfg.Events != nil {
+		s.cfg.Events.Event("", e)
 	}
 }
 
@@ -324,9 +316,7 @@ func (s *sidecar) entry(e source.JournalEntry) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.cursor = e.Cursor
-	s.c.LinesRead++
-	s.c.BytesRead += int64(len(e.Line)) + 1
-	s.processAt(e.Line, s.cfg.Now().UnixNano(), e.Time, true)
+	s.process(e.Line, s.cfg.Now().UnixNano(), e.Time, true)
 	return nil
 }
 
@@ -350,17 +340,11 @@ func (s *sidecar) line(b []byte, st source.Status, pos source.Position) error {
 	defer s.mu.Unlock()
 	p := pos
 	s.pos = &p
-	s.c.LinesRead++
-	s.c.BytesRead += int64(len(b)) + 1
 	if st != source.Line {
-		s.c.Malformed++
-		if st == source.TooLong {
-			s.c.TooLong++
-		}
+		s.tally.Line(len(b)+1, numbers.LineState{TooLong: st == source.TooLong, Cut: st == source.Cut})
 		return nil
 	}
-	now := s.cfg.Now()
-	s.process(b, now.UnixNano())
+	s.process(b, s.cfg.Now().UnixNano(), 0, false)
 	return nil
 }
 
@@ -374,19 +358,17 @@ func (s *sidecar) f2bLine(b []byte, st source.Status, pos source.Position) error
 		return nil
 	}
 	if ev, ok := s.f2b.Parse(b); ok {
-		s.c.f2bEvent(ev)
+		s.tally.Fail2banLog(ev)
 	}
 	return nil
 }
 
-// process runs one line through every jail with the clock at nowNs.
-func (s *sidecar) process(b []byte, nowNs int64) { s.processAt(b, nowNs, 0, false) }
-
-// processAt is process for a line whose stamp comes from elsewhere.
-func (s *sidecar) processAt(b []byte, nowNs, stamp int64, hasStamp bool) {
-	if s.eng.Line(b, nowNs, stamp, hasStamp) {
-		s.c.Matched++
-	}
+// process runs one complete line through every jail with the clock at
+// nowNs (with hasStamp, its time is stamp: a journal entry's) and counts it.
+func (s *sidecar) process(b []byte, nowNs, stamp int64, hasStamp bool) {
+	res := s.eng.Line(b, nowNs, stamp, hasStamp)
+	s.tally.Line(len(b)+1, numbers.LineState{Matched: res.Matched, NoStamp: !res.Stamped && len(b) > 0,
+		InvalidUTF8: source.Suspect(b) != 0})
 }
 
 // rebuild reconstructs, with no saved state, what a fail2ban running all
@@ -394,7 +376,7 @@ func (s *sidecar) processAt(b []byte, nowNs, stamp int64, hasStamp bool) {
 // replayed from max(findtime, bantime) before now.
 func (s *sidecar) rebuild(ctx context.Context) error {
 	now := s.cfg.Now()
-	cutoff := now.UnixNano() - int64(s.horizon()*1e9)
+	cutoff := now.UnixNano() - logtime.ToNanos(s.horizon())
 	files := predecessors(s.cfg.AuthLog)
 	if _, err := os.Stat(s.cfg.AuthLog); err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
@@ -431,9 +413,7 @@ func (s *sidecar) rebuild(ctx context.Context) error {
 			} else if clock == 0 {
 				continue
 			}
-			s.c.LinesRead++
-			s.c.BytesRead += int64(len(b)) + 1
-			s.process(b, clock)
+			s.process(b, clock, 0, false)
 			lines++
 		}
 		if name == s.cfg.AuthLog {
@@ -503,27 +483,7 @@ func (s *sidecar) load() (bool, error) {
 	}
 	s.pos, s.cursor, s.f2bPos = st.Position, st.Cursor, st.F2bPos
 	if st.Counters != nil {
-		s.c = *st.Counters
-		if s.c.Unbans == nil || s.c.ByKind == nil || s.c.Observed == nil {
-			n := newCounters()
-			if s.c.Unbans == nil {
-				s.c.Unbans = n.Unbans
-			}
-			if s.c.ByKind == nil {
-				s.c.ByKind = n.ByKind
-			}
-			if s.c.Observed == nil {
-				s.c.Observed = n.Observed
-			}
-		}
-		if s.c.Countries == nil {
-			s.c.Countries = map[string]map[string]*countryTotals{}
-		}
-		for _, o := range s.c.Observed {
-			if o.Banned == nil {
-				o.Banned = map[ident.ID]struct{}{}
-			}
-		}
+		s.tally.Restore(*st.Counters)
 	}
 	return true, nil
 }
@@ -534,10 +494,11 @@ func (s *sidecar) flush() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.cfg.Now()
-	t := sec(now)
-	s.eng.Tick(t)
+	s.eng.Tick(logtime.FromTime(now))
+	snap := s.tally.Snapshot(s.eng, s.cfg.Host, s.fileTag(), now, s.cfg.Interval, true)
+	s.warnDifferences(snap)
 	s.enc.Reset()
-	s.points(&s.enc, now)
+	lpout.Append(&s.enc, snap)
 	if err := s.enc.Err(); err != nil {
 		return fmt.Errorf("line protocol: %w", err)
 	}
@@ -547,7 +508,12 @@ func (s *sidecar) flush() error {
 		}
 	}
 	if s.push != nil {
-		s.push.enqueue(s.enc.Bytes())
+		s.push.Enqueue(s.enc.Bytes())
+	}
+	if s.cfg.Events != nil {
+		if err := s.cfg.Events.Flush(); err != nil {
+			return fmt.Errorf("write events: %w", err)
+		}
 	}
 	return s.save(now)
 }
@@ -556,7 +522,7 @@ func (s *sidecar) save(now time.Time) error {
 	if s.cfg.State == "" {
 		return nil
 	}
-	st := stateFile{Version: stateVersion, SavedAt: now.UTC(), Position: s.pos, Cursor: s.cursor, F2bPos: s.f2bPos, Counters: &s.c,
+	st := stateFile{Version: stateVersion, SavedAt: now.UTC(), Position: s.pos, Cursor: s.cursor, F2bPos: s.f2bPos, Counters: s.tally.Totals(),
 		Jails: map[string]jailsim.Snapshot{}}
 	var err error
 	if st.Parsers, err = s.eng.Snapshot(); err != nil {
@@ -573,33 +539,8 @@ func (s *sidecar) save(now time.Time) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(s.cfg.State, b)
-}
-
-// writeAtomic replaces path with b: a crash leaves the old or the new file.
-func writeAtomic(path string, b []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
+	if err := atomicfile.Write(s.cfg.State, b); err != nil {
 		return fmt.Errorf("save state: %w", err)
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return fmt.Errorf("save state: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("save state: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("save state: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("save state: %w", err)
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

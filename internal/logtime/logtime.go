@@ -6,6 +6,7 @@ package logtime
 // It knows no log format beyond the stamp.
 import (
 	"bytes"
+	"math"
 	"time"
 
 	"github.com/banscope/banscope/internal/pyre"
@@ -732,3 +733,14 @@ func ToNanos(s Seconds) int64 { return int64(s * NanosPerSecond) }
 
 // FromTime converts a wall-clock time to fail2ban's seconds.
 func FromTime(t time.Time) Seconds { return FromNanos(t.UnixNano()) }
+
+// AppendRFC3339 appends a time in fail2ban's seconds as RFC 3339 UTC
+// (microseconds, as fail2ban keeps them); a permanent ban's end is
+// 9999-12-31T23:59:59Z.
+func AppendRFC3339(b []byte, t Seconds) []byte {
+	if math.IsInf(t, 0) || t >= 0x7FFFFFFFFFFF {
+		return append(b, "9999-12-31T23:59:59Z"...)
+	}
+	s, f := math.Modf(t)
+	return time.Unix(int64(s), int64(math.Round(f*1e6))*1000).UTC().AppendFormat(b, time.RFC3339Nano)
+}

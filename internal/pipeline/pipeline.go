@@ -7,10 +7,8 @@ package pipeline
 
 import (
 	"bytes"
-	"encoding/binary"
 	"io"
 	"runtime"
-	"unicode/utf8"
 
 	"github.com/banscope/banscope/internal/filter"
 	"github.com/banscope/banscope/internal/source"
@@ -54,13 +52,8 @@ type span struct {
 	s, e  int32 // the line's text
 	nl    int32 // its newline
 	st    source.Status
-	flags uint8
+	flags source.TextFlags
 }
-
-const (
-	flagInvalid = 1 << iota
-	flagNUL
-)
 
 type chunk struct {
 	buf []byte // whole lines, each ending in '\n'
@@ -111,8 +104,8 @@ func (r *Reader) serial(fn func(*Line)) {
 		l.Text, l.Status = text, st
 		l.InvalidUTF8, l.NUL = false, false
 		if st == source.Line {
-			f := check(text)
-			l.InvalidUTF8, l.NUL = f&flagInvalid != 0, f&flagNUL != 0
+			f := source.Suspect(text)
+			l.InvalidUTF8, l.NUL = f&source.InvalidUTF8 != 0, f&source.NUL != 0
 			for i, p := range r.Filters {
 				p.Prepare(text, &l.Pre[i])
 			}
@@ -151,7 +144,7 @@ func (r *Reader) parallel(src io.Reader, workers int, fn func(*Line)) {
 		}
 		for k, sp := range c.spans {
 			l.Text, l.Status = c.buf[sp.s:sp.e], sp.st
-			l.InvalidUTF8, l.NUL = sp.flags&flagInvalid != 0, sp.flags&flagNUL != 0
+			l.InvalidUTF8, l.NUL = sp.flags&source.InvalidUTF8 != 0, sp.flags&source.NUL != 0
 			l.Pre = c.pre[k*np : (k+1)*np]
 			fn(&l)
 		}
@@ -243,19 +236,12 @@ func chunkLinesOf(b []byte) int { return bytes.Count(b, []byte{'\n'}) }
 func prepareChunks(work <-chan *chunk, preps []filter.Preparer, max int) {
 	np := len(preps)
 	for c := range work {
-		// split the lines (as source.Lines does: without "\n" and
-		// trailing "\r"s; longer than max: TooLong)
+		// split the lines, framed as every source frames them
 		c.spans = c.spans[:0]
 		for p := 0; p < len(c.buf); {
 			e := p + bytes.IndexByte(c.buf[p:], '\n')
-			sp := span{s: int32(p), e: int32(e), nl: int32(e), st: source.Line}
-			if e-p > max {
-				sp.st, sp.e = source.TooLong, int32(p)
-			} else {
-				for sp.e > sp.s && c.buf[sp.e-1] == '\r' {
-					sp.e--
-				}
-			}
+			text, st := source.Frame(c.buf[p:e], max)
+			sp := span{s: int32(p), e: int32(p + len(text)), nl: int32(e), st: st}
 			c.spans = append(c.spans, sp)
 			p = e + 1
 		}
@@ -279,7 +265,7 @@ func prepareChunks(work <-chan *chunk, preps []filter.Preparer, max int) {
 func flagLines(buf []byte, spans []span) {
 	k := 0
 	for i := 0; ; {
-		j := i + firstSuspect(buf[i:])
+		j := i + source.FirstSuspect(buf[i:])
 		if j >= len(buf) {
 			return
 		}
@@ -291,48 +277,9 @@ func flagLines(buf []byte, spans []span) {
 		}
 		sp := &spans[k]
 		if sp.st == source.Line {
-			sp.flags = check(buf[sp.s:sp.e])
+			sp.flags = source.Suspect(buf[sp.s:sp.e])
 		}
 		i = int(sp.nl) + 1
 		k++
 	}
-}
-
-// firstSuspect returns the index of the first NUL or non-ASCII byte of b,
-// or len(b).
-func firstSuspect(b []byte) int {
-	const hi, lo = 0x8080808080808080, 0x0101010101010101
-	i := 0
-	for ; i+32 <= len(b); i += 32 {
-		v0 := binary.LittleEndian.Uint64(b[i:])
-		v1 := binary.LittleEndian.Uint64(b[i+8:])
-		v2 := binary.LittleEndian.Uint64(b[i+16:])
-		v3 := binary.LittleEndian.Uint64(b[i+24:])
-		if (v0|v1|v2|v3)&hi != 0 || ((v0-lo)&^v0|(v1-lo)&^v1|(v2-lo)&^v2|(v3-lo)&^v3)&hi != 0 {
-			break
-		}
-	}
-	for ; i < len(b); i++ {
-		if c := b[i]; c == 0 || c >= utf8.RuneSelf {
-			return i
-		}
-	}
-	return i
-}
-
-// check returns flagInvalid for invalid UTF-8 and flagNUL for a NUL byte.
-// Up to the first suspect byte the text is ASCII without NUL.
-func check(b []byte) uint8 {
-	rest := b[firstSuspect(b):]
-	if len(rest) == 0 {
-		return 0
-	}
-	var f uint8
-	if bytes.IndexByte(rest, 0) >= 0 {
-		f |= flagNUL
-	}
-	if !utf8.Valid(rest) {
-		f |= flagInvalid
-	}
-	return f
 }

@@ -101,29 +101,6 @@ func TestSameAsSerialParse(t *testing.T) {
 	}
 }
 
-func TestCheck(t *testing.T) {
-	cases := []string{"", "plain ascii line", "exactly8", "nul\x00here and more text", "12345678\x00",
-		"caf\xc3\xa9 valid", "bad \xff byte", "\xe2\x82", "long ascii prefix then bad \xc0\xaf", "é\x00", "\x00é\xff"}
-	for _, c := range cases {
-		b := []byte(c)
-		f := check(b)
-		if got, want := f&flagInvalid != 0, !utf8.Valid(b); got != want {
-			t.Errorf("%q: invalid %v, want %v", c, got, want)
-		}
-		if got, want := f&flagNUL != 0, bytes.IndexByte(b, 0) >= 0; got != want {
-			t.Errorf("%q: NUL %v, want %v", c, got, want)
-		}
-	}
-}
-
-func BenchmarkCheck(b *testing.B) {
-	line := []byte("Nov 27 00:00:02 web1 sshd[1034]: Failed password for root from 216.8.188.65 port 61201 ssh2")
-	b.SetBytes(int64(len(line)))
-	for b.Loop() {
-		check(line)
-	}
-}
-
 // The block reader cuts lines exactly as source.Lines does, whatever the
 // read sizes: over-long lines (alone, in a row, across blocks), "\r\n",
 // empty lines, an unterminated end.

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"sync/atomic"
 	"time"
 
@@ -18,7 +17,8 @@ import (
 	"github.com/banscope/banscope/internal/geo"
 	"github.com/banscope/banscope/internal/ident"
 	"github.com/banscope/banscope/internal/jailsim"
-	"github.com/banscope/banscope/internal/jsonw"
+	"github.com/banscope/banscope/internal/numbers"
+	"github.com/banscope/banscope/internal/output/events"
 	"github.com/banscope/banscope/internal/pipeline"
 	"github.com/banscope/banscope/internal/source"
 )
@@ -32,7 +32,7 @@ type Config struct {
 	Now      time.Time // the wall clock: bounds the years fail2ban accepts
 	MaxLine  int
 	Hosts    *ident.Hosts
-	Events   io.Writer // JSON lines of bans and unbans, if set
+	Events   events.Sink // receives the bans and unbans, if set
 	// Geo, when set, breaks failures and bans down by country (and ASN).
 	Geo *geo.Resolver
 	// DBPurgeAge is fail2ban's dbpurgeage (default 1d): how long the ban
@@ -69,8 +69,9 @@ type Hooks interface {
 	Host(host string, eng *engine.Engine)
 	// Advance is called before a line moves the host's clock to nowNs.
 	Advance(host string, nowNs int64)
-	// Line is called after each line of the host.
-	Line(host string, l *pipeline.Line, matched bool)
+	// Line is called after each line of the host: n bytes (with the
+	// newline) and what it was.
+	Line(host string, n int, st numbers.LineState)
 	// Failure is called for each failure a jail's filter finds.
 	Failure(host string, jail int, ev *filter.Event)
 	// Event is called for each jail event.
@@ -86,8 +87,28 @@ type LineStats struct {
 	Malformed   int64 `json:"malformed"`
 	TooLong     int64 `json:"too_long"`
 	NoTimestamp int64 `json:"no_timestamp"`
-	InvalidUTF8 int64 `json:"invalid_utf8"`
+	InvalidUTF8 int64 `json:"invalid_utf8"` // invalid UTF-8 or NUL bytes
 	Partial     int64 `json:"unterminated"`
+}
+
+// count adds one line.
+func (s *LineStats) count(st numbers.LineState) {
+	s.Read++
+	if st.Matched {
+		s.Matched++
+	}
+	if st.Malformed() {
+		s.Malformed++
+	}
+	if st.TooLong {
+		s.TooLong++
+	}
+	if st.NoStamp {
+		s.NoTimestamp++
+	}
+	if st.InvalidUTF8 {
+		s.InvalidUTF8++
+	}
 }
 
 func (s *LineStats) add(o LineStats) {
@@ -168,8 +189,6 @@ type runner struct {
 	last   *hostRun // host of the previous line
 	res    *Result
 	ref    time.Time // reference time of the file being read
-	events []byte
-	evErr  error
 }
 
 // engineRun is one set of jails (the configured one or a what-if) on a
@@ -272,9 +291,10 @@ func Run(cfg Config) (*Result, error) {
 	if cfg.Geo != nil {
 		r.res.GeoSource, r.res.HasASN = cfg.Geo.Source, cfg.Geo.HasASN()
 	}
-	r.flushEvents()
-	if r.evErr != nil {
-		errs = append(errs, fmt.Errorf("write events: %w", r.evErr))
+	if cfg.Events != nil {
+		if err := cfg.Events.Flush(); err != nil {
+			errs = append(errs, fmt.Errorf("write events: %w", err))
+		}
 	}
 	return r.res, errors.Join(errs...)
 }
@@ -412,7 +432,9 @@ func (r *runner) newEngine(h *hostRun, jails []engine.Jail, base bool) *engineRu
 		if hooks != nil {
 			hooks.Event(h.name, i, e)
 		}
-		r.onEvent(h, e)
+		if cfg.Events != nil {
+			cfg.Events.Event(h.name, e)
+		}
 	}
 	return er
 }
@@ -423,52 +445,31 @@ func (r *runner) line(l *pipeline.Line) {
 		h = r.fieldHost(l)
 	}
 	r.last = h
-	st := &h.res.Lines
-	st.Read++
-	if l.Status == source.TooLong {
-		st.TooLong++
-		st.Malformed++
-		if r.cfg.Hooks != nil {
-			r.cfg.Hooks.Line(h.name, l, false)
-		}
-		return
-	}
-	bad := false
-	if l.InvalidUTF8 {
-		st.InvalidUTF8++
-		bad = true
-	}
-	if t, ok := l.Pre[0].Stamp(); ok {
-		if t > h.clock {
-			if r.cfg.Hooks != nil {
-				r.cfg.Hooks.Advance(h.name, t)
+	st := numbers.LineState{TooLong: l.Status == source.TooLong, InvalidUTF8: l.InvalidUTF8 || l.NUL}
+	if !st.TooLong {
+		if t, ok := l.Pre[0].Stamp(); ok {
+			if t > h.clock {
+				if r.cfg.Hooks != nil {
+					r.cfg.Hooks.Advance(h.name, t)
+				}
+				h.clock = t
 			}
-			h.clock = t
+			if h.res.First == 0 {
+				h.res.First = h.clock
+			}
+			h.res.Last = h.clock
+		} else if len(l.Text) > 0 {
+			st.NoStamp = true
 		}
-		if h.res.First == 0 {
-			h.res.First = h.clock
+		h.user = nil
+		st.Matched = h.base.eng.Prepared(l.Text, l.Pre, h.clock).Matched
+		for _, w := range h.what {
+			w.eng.Prepared(l.Text, l.Pre, h.clock)
 		}
-		h.res.Last = h.clock
-	} else if len(l.Text) > 0 {
-		st.NoTimestamp++
-		bad = true
 	}
-	if bad {
-		st.Malformed++
-	}
-	h.user = nil
-	matched := h.base.eng.Prepared(l.Text, l.Pre, h.clock)
-	for _, w := range h.what {
-		w.eng.Prepared(l.Text, l.Pre, h.clock)
-	}
-	if matched {
-		st.Matched++
-	}
+	h.res.Lines.count(st)
 	if r.cfg.Hooks != nil {
-		r.cfg.Hooks.Line(h.name, l, matched)
-	}
-	if len(r.events) > 64<<10 {
-		r.flushEvents()
+		r.cfg.Hooks.Line(h.name, len(l.Text)+1, st)
 	}
 }
 
@@ -526,44 +527,3 @@ func (r *runner) finishHost(h *hostRun) {
 }
 
 func sec(ns int64) float64 { return float64(ns) / 1e9 }
-
-func (r *runner) onEvent(h *hostRun, e jailsim.Event) {
-	if r.cfg.Events == nil || (e.Kind != jailsim.EvBan && e.Kind != jailsim.EvUnban) {
-		return
-	}
-	b := r.events
-	b = append(b, `{"event":"`...)
-	if e.Kind == jailsim.EvBan {
-		b = append(b, "ban"...)
-	} else {
-		b = append(b, "unban"...)
-	}
-	b = append(b, `","jail":`...)
-	b = jsonw.AppendString(b, e.Jail)
-	if len(r.hosts) > 1 || h.name != "" {
-		b = append(b, `,"host":`...)
-		b = jsonw.AppendString(b, h.name)
-	}
-	b = append(b, `,"ip":`...)
-	b = jsonw.AppendString(b, e.ID.String())
-	b = append(b, `,"time":"`...)
-	b = AppendTime(b, e.Time)
-	b = append(b, "\"}\n"...)
-	r.events = b
-}
-
-func (r *runner) flushEvents() {
-	if r.cfg.Events != nil && len(r.events) > 0 && r.evErr == nil {
-		_, r.evErr = r.cfg.Events.Write(r.events)
-	}
-	r.events = r.events[:0]
-}
-
-// AppendTime appends a time in float seconds as RFC 3339 UTC.
-func AppendTime(b []byte, t float64) []byte {
-	if math.IsInf(t, 0) || t >= 0x7FFFFFFFFFFF {
-		return append(b, "9999-12-31T23:59:59Z"...)
-	}
-	s, f := math.Modf(t)
-	return time.Unix(int64(s), int64(math.Round(f*1e6))*1000).UTC().AppendFormat(b, time.RFC3339Nano)
-}

@@ -66,8 +66,8 @@ func run(t testing.TB, cfg Config) *Result {
 	return res
 }
 
-// numbers are the comparable outcome of a jail.
-func numbers(jr JailResult) string {
+// outcome is the comparable outcome of a jail.
+func outcome(jr JailResult) string {
 	st := jr.Status
 	return fmt.Sprintf("failed %d/%d banned %d/%d peak %d %v", st.TotalFailed, st.CurrentlyFailed, st.TotalBanned, st.CurrentlyBanned,
 		st.PeakBanned, jr.Outcome)
@@ -83,17 +83,17 @@ func TestWhatIf(t *testing.T) {
 		{Label: "strict", Jails: []engine.Jail{sshdJail(2, 86400, 3*86400)}},
 	}})
 	h := res.single()
-	if got, want := numbers(h.WhatIf[0].Jails[0]), numbers(h.Jails[0]); got != want {
+	if got, want := outcome(h.WhatIf[0].Jails[0]), outcome(h.Jails[0]); got != want {
 		t.Errorf("same settings: %s, configured %s", got, want)
 	}
 	b, s := h.Jails[0], h.WhatIf[1].Jails[0]
 	if s.Status.TotalBanned <= b.Status.TotalBanned || s.Outcome.NeverBanned >= b.Outcome.NeverBanned || s.Outcome.Through >= b.Outcome.Through {
 		t.Errorf("strict settings should ban more, let fewer failures through and leave fewer attackers unbanned:\nconfigured %s\nstrict     %s",
-			numbers(b), numbers(s))
+			outcome(b), outcome(s))
 	}
 	for _, jr := range []JailResult{b, s} {
 		if o := jr.Outcome; o.Through+o.Blocked != jr.Status.TotalFailed || o.NeverBanned > o.Attackers {
-			t.Errorf("outcome does not add up: %s", numbers(jr))
+			t.Errorf("outcome does not add up: %s", outcome(jr))
 		}
 	}
 	// the comparison in JSON: a what_if array with settings and jails
@@ -128,7 +128,7 @@ func TestHosts(t *testing.T) {
 	alone := map[string]string{}
 	for _, f := range []string{a, b} {
 		h := run(t, Config{Files: []string{f}, Jails: jails}).single()
-		alone[filepath.Base(filepath.Dir(f))] = numbers(h.Jails[0]) + fmt.Sprint(h.Report.TopIPs[:3])
+		alone[filepath.Base(filepath.Dir(f))] = outcome(h.Jails[0]) + fmt.Sprint(h.Report.TopIPs[:3])
 	}
 	byDir := run(t, Config{Files: []string{a, b}, Jails: jails, HostOf: func(f string) string { return filepath.Base(filepath.Dir(f)) }})
 	// one central file: both hosts' lines merged in time order
@@ -146,7 +146,7 @@ func TestHosts(t *testing.T) {
 	for _, res := range []*Result{byDir, byField} {
 		got := map[string]string{}
 		for _, h := range res.Hosts {
-			got[h.Host] = numbers(h.Jails[0]) + fmt.Sprint(h.Report.TopIPs[:3])
+			got[h.Host] = outcome(h.Jails[0]) + fmt.Sprint(h.Report.TopIPs[:3])
 		}
 		if d := cmp.Diff(alone, got); d != "" {
 			t.Errorf("hosts differ from their logs replayed alone (-alone +together):\n%s", d)

@@ -10,9 +10,10 @@ import (
 
 	"github.com/banscope/banscope/internal/engine"
 	"github.com/banscope/banscope/internal/geo"
+	"github.com/banscope/banscope/internal/logtime"
 )
 
-func rfc3339(t float64) string { return string(AppendTime(nil, t)) }
+func rfc3339(t float64) string { return string(logtime.AppendRFC3339(nil, t)) }
 
 type jsonJail struct {
 	TotalFailed     int64             `json:"total_failed"`

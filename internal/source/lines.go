@@ -5,7 +5,9 @@ package source
 
 import (
 	"bytes"
+	"encoding/binary"
 	"io"
+	"unicode/utf8"
 )
 
 // DefaultMaxLine is the longest line parsed; longer lines are skipped.
@@ -63,13 +65,7 @@ func (l *Lines) Next() ([]byte, Status) {
 				l.skipping = false
 				return nil, TooLong
 			}
-			if len(line) > l.Max {
-				return nil, TooLong
-			}
-			for len(line) > 0 && line[len(line)-1] == '\r' {
-				line = line[:len(line)-1]
-			}
-			return line, Line
+			return Frame(line, l.Max)
 		}
 		if l.err != nil {
 			return nil, EOF
@@ -98,6 +94,19 @@ func (l *Lines) Next() ([]byte, Status) {
 	}
 }
 
+// Frame is the one rule for a complete line (its "\n" removed), for every
+// source and the parallel pipeline: trailing "\r"s go (fail2ban strips
+// them); a line longer than max is TooLong, never split into fake lines.
+func Frame(line []byte, max int) ([]byte, Status) {
+	if len(line) > max {
+		return nil, TooLong
+	}
+	for len(line) > 0 && line[len(line)-1] == '\r' {
+		line = line[:len(line)-1]
+	}
+	return line, Line
+}
+
 // Partial returns the bytes after the last newline (an unterminated line).
 func (l *Lines) Partial() []byte { return l.buf[l.start:l.end] }
 
@@ -114,4 +123,51 @@ func (l *Lines) clearEOF() {
 	if l.err == io.EOF {
 		l.err = nil
 	}
+}
+
+// FirstSuspect returns the index of the first NUL or non-ASCII byte of b,
+// or len(b).
+func FirstSuspect(b []byte) int {
+	const hi, lo = 0x8080808080808080, 0x0101010101010101
+	i := 0
+	for ; i+32 <= len(b); i += 32 {
+		v0 := binary.LittleEndian.Uint64(b[i:])
+		v1 := binary.LittleEndian.Uint64(b[i+8:])
+		v2 := binary.LittleEndian.Uint64(b[i+16:])
+		v3 := binary.LittleEndian.Uint64(b[i+24:])
+		if (v0|v1|v2|v3)&hi != 0 || ((v0-lo)&^v0|(v1-lo)&^v1|(v2-lo)&^v2|(v3-lo)&^v3)&hi != 0 {
+			break
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; c == 0 || c >= utf8.RuneSelf {
+			return i
+		}
+	}
+	return i
+}
+
+// TextFlags say what is wrong with a line's text.
+type TextFlags uint8
+
+const (
+	InvalidUTF8 TextFlags = 1 << iota // bytes that are not UTF-8
+	NUL                               // a NUL byte
+)
+
+// Suspect returns the text flags of a line: invalid UTF-8 and NUL bytes
+// are parsed, as fail2ban parses them, and counted as malformed.
+func Suspect(b []byte) TextFlags {
+	rest := b[FirstSuspect(b):]
+	if len(rest) == 0 {
+		return 0
+	}
+	var f TextFlags
+	if bytes.IndexByte(rest, 0) >= 0 {
+		f |= NUL
+	}
+	if !utf8.Valid(rest) {
+		f |= InvalidUTF8
+	}
+	return f
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -99,4 +100,28 @@ func FuzzLines(f *testing.F) {
 			t.Fatalf("offset %d + partial %d != %d", l.Offset, len(l.Partial()), len(in))
 		}
 	})
+}
+
+// Suspect agrees with the standard library on every kind of text.
+func TestSuspect(t *testing.T) {
+	cases := []string{"", "plain ascii line", "exactly8", "nul\x00here and more text", "12345678\x00",
+		"caf\xc3\xa9 valid", "bad \xff byte", "\xe2\x82", "long ascii prefix then bad \xc0\xaf", "é\x00", "\x00é\xff"}
+	for _, c := range cases {
+		b := []byte(c)
+		f := Suspect(b)
+		if got, want := f&InvalidUTF8 != 0, !utf8.Valid(b); got != want {
+			t.Errorf("%q: invalid %v, want %v", c, got, want)
+		}
+		if got, want := f&NUL != 0, bytes.IndexByte(b, 0) >= 0; got != want {
+			t.Errorf("%q: NUL %v, want %v", c, got, want)
+		}
+	}
+}
+
+func BenchmarkSuspect(b *testing.B) {
+	line := []byte("Nov 27 00:00:02 web1 sshd[1034]: Failed password for root from 216.8.188.65 port 61201 ssh2")
+	b.SetBytes(int64(len(line)))
+	for b.Loop() {
+		Suspect(line)
+	}
 }

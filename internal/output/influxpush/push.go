@@ -1,4 +1,8 @@
-package live
+// Package influxpush sends line-protocol batches to InfluxDB 1.x (/write)
+// or the v2 API (/api/v2/write: InfluxDB 2, VictoriaMetrics): gzip, retry
+// with backoff, a bounded on-disk spool while the server is away, never
+// blocking the caller. It knows nothing of what the points mean.
+package influxpush
 
 import (
 	"bytes"
@@ -16,13 +20,16 @@ import (
 	"sync"
 	"time"
 
+	"github.com/banscope/banscope/internal/atomicfile"
+	"github.com/banscope/banscope/internal/logtime"
+	"github.com/banscope/banscope/internal/output"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Influx is where points are pushed: InfluxDB 1.x /write (DB, RP, user and
+// Config is where points are pushed: InfluxDB 1.x /write (DB, RP, user and
 // password) or the v2 API /api/v2/write (Org, Bucket, Token), which
 // InfluxDB 2, VictoriaMetrics and others accept.
-type Influx struct {
+type Config struct {
 	URL      string
 	DB, RP   string
 	User     string
@@ -39,10 +46,10 @@ type Influx struct {
 	Timeout  time.Duration
 }
 
-func (in Influx) v2() bool { return in.Bucket != "" }
+func (in Config) v2() bool { return in.Bucket != "" }
 
 // endpoint returns the write URL.
-func (in Influx) endpoint() (string, error) {
+func (in Config) endpoint() (string, error) {
 	u, err := url.Parse(strings.TrimRight(in.URL, "/"))
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return "", fmt.Errorf("influx URL %q: want http(s)://host:port", in.URL)
@@ -67,9 +74,9 @@ func (in Influx) endpoint() (string, error) {
 	return u.String(), nil
 }
 
-// pusher sends batches in order without ever blocking the caller.
-type pusher struct {
-	in       Influx
+// Pusher sends batches in order without ever blocking the caller.
+type Pusher struct {
+	in       Config
 	url      string
 	client   *http.Client
 	queue    chan []byte
@@ -82,11 +89,12 @@ type pusher struct {
 	drops    float64
 	lastOK   time.Time
 	wake     chan struct{}
-	busy     int // batches handed to enqueue and not parked yet
+	busy     int // batches handed to Enqueue and not parked yet
 	inflight sync.WaitGroup
 }
 
-func newPusher(in Influx, notice func(string)) (*pusher, error) {
+// New returns a pusher for in; notice receives what a user should know.
+func New(in Config, notice func(string)) (*Pusher, error) {
 	u, err := in.endpoint()
 	if err != nil {
 		return nil, err
@@ -97,7 +105,7 @@ func newPusher(in Influx, notice func(string)) (*pusher, error) {
 	if in.SpoolMax <= 0 {
 		in.SpoolMax = 64 << 20
 	}
-	p := &pusher{in: in, url: u, client: &http.Client{Timeout: in.Timeout}, queue: make(chan []byte, 64),
+	p := &Pusher{in: in, url: u, client: &http.Client{Timeout: in.Timeout}, queue: make(chan []byte, 64),
 		notice: notice, wake: make(chan struct{}, 1)}
 	if in.Spool != "" {
 		if err := os.MkdirAll(in.Spool, 0o700); err != nil {
@@ -120,8 +128,8 @@ func newPusher(in Influx, notice func(string)) (*pusher, error) {
 	return p, nil
 }
 
-// enqueue hands a batch to the sender; it never blocks.
-func (p *pusher) enqueue(batch []byte) {
+// Enqueue hands a batch to the sender; it never blocks.
+func (p *Pusher) Enqueue(batch []byte) {
 	b := append([]byte(nil), batch...)
 	p.mu.Lock()
 	p.busy++ // counted from here until it is parked or sent
@@ -137,7 +145,7 @@ func (p *pusher) enqueue(batch []byte) {
 }
 
 // park keeps a batch for later, on disk when there is a spool.
-func (p *pusher) park(b []byte) {
+func (p *Pusher) park(b []byte) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.in.Spool == "" {
@@ -150,7 +158,7 @@ func (p *pusher) park(b []byte) {
 	}
 	p.seq++
 	name := filepath.Join(p.in.Spool, fmt.Sprintf("%020d.lp", p.seq))
-	if err := writeAtomic(name, b); err != nil {
+	if err := atomicfile.Write(name, b); err != nil {
 		p.drops++
 		p.notice(fmt.Sprintf("spool: %v (batch dropped)", err))
 		return
@@ -173,8 +181,8 @@ func (p *pusher) park(b []byte) {
 	}
 }
 
-// run sends batches until ctx is done; waiting batches go to the spool.
-func (p *pusher) run(ctx context.Context) {
+// Run sends batches until ctx is done; waiting batches go to the spool.
+func (p *Pusher) Run(ctx context.Context) {
 	backoff := time.Second
 	for {
 		// Waiting batches first, oldest first, so order is kept.
@@ -210,8 +218,8 @@ func (p *pusher) run(ctx context.Context) {
 	}
 }
 
-// drainQueue moves queued batches to the spool (at shutdown).
-func (p *pusher) drainQueue() {
+// DrainQueue moves queued batches to the spool (at shutdown).
+func (p *Pusher) DrainQueue() {
 	for {
 		select {
 		case b := <-p.queue:
@@ -225,7 +233,7 @@ func (p *pusher) drainQueue() {
 	}
 }
 
-func (p *pusher) oldest() ([]byte, string, bool) {
+func (p *Pusher) oldest() ([]byte, string, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.in.Spool == "" {
@@ -244,7 +252,7 @@ func (p *pusher) oldest() ([]byte, string, bool) {
 	return nil, "", false
 }
 
-func (p *pusher) done(from string) {
+func (p *Pusher) done(from string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.lastOK = time.Now()
@@ -256,7 +264,7 @@ func (p *pusher) done(from string) {
 	p.spooled = p.spooled[1:]
 }
 
-func (p *pusher) fail(err error) {
+func (p *Pusher) fail(err error) {
 	p.mu.Lock()
 	p.errors++
 	p.mu.Unlock()
@@ -265,7 +273,7 @@ func (p *pusher) fail(err error) {
 
 type permanentError struct{ error }
 
-func (p *pusher) send(ctx context.Context, b []byte) error {
+func (p *Pusher) send(ctx context.Context, b []byte) error {
 	var z bytes.Buffer
 	zw := gzip.NewWriter(&z)
 	zw.Write(b)
@@ -303,40 +311,45 @@ func (p *pusher) send(ctx context.Context, b []byte) error {
 	return fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(msg)))
 }
 
-// health exports the pusher's own state.
+// health exports the Pusher's own state.
+func desc(m output.Metric) *prometheus.Desc { return prometheus.NewDesc(m.Name, m.Help, m.Labels, nil) }
+
 var (
-	pPushErrors = prometheus.NewDesc("banscope_push_errors_total", "Failed pushes to the time-series database (each is retried).", nil, nil)
-	pSpoolDepth = prometheus.NewDesc("banscope_spool_batches", "Batches waiting to be pushed.", nil, nil)
-	pSpoolDrops = prometheus.NewDesc("banscope_spool_dropped_total", "Batches dropped (spool full or rejected by the server).", nil, nil)
-	pLastPush   = prometheus.NewDesc("banscope_last_push_timestamp_seconds", "When the last push succeeded.", nil, nil)
+	pPushErrors = desc(output.PPushErrors)
+	pSpoolDepth = desc(output.PSpoolDepth)
+	pSpoolDrops = desc(output.PSpoolDrops)
+	pLastPush   = desc(output.PLastPush)
 )
 
-type health struct{ p *pusher }
+// Health is a Prometheus collector of the pusher's own state (nil: none).
+type Health struct{ P *Pusher }
 
-func (h health) Describe(ch chan<- *prometheus.Desc) {
+// Describe implements prometheus.Collector.
+func (h Health) Describe(ch chan<- *prometheus.Desc) {
 	ch <- pPushErrors
 	ch <- pSpoolDepth
 	ch <- pSpoolDrops
 	ch <- pLastPush
 }
 
-func (h health) Collect(ch chan<- prometheus.Metric) {
-	if h.p == nil {
+// Collect implements prometheus.Collector.
+func (h Health) Collect(ch chan<- prometheus.Metric) {
+	if h.P == nil {
 		return
 	}
-	p := h.p
+	p := h.P
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	ch <- prometheus.MustNewConstMetric(pPushErrors, prometheus.CounterValue, p.errors)
 	ch <- prometheus.MustNewConstMetric(pSpoolDepth, prometheus.GaugeValue, float64(len(p.spooled)+len(p.memory)+len(p.queue)))
 	ch <- prometheus.MustNewConstMetric(pSpoolDrops, prometheus.CounterValue, p.drops)
 	if !p.lastOK.IsZero() {
-		ch <- prometheus.MustNewConstMetric(pLastPush, prometheus.GaugeValue, float64(p.lastOK.UnixNano())/1e9)
+		ch <- prometheus.MustNewConstMetric(pLastPush, prometheus.GaugeValue, logtime.FromTime(p.lastOK))
 	}
 }
 
-// pending counts batches not sent yet.
-func (p *pusher) pending() int {
+// Pending counts batches not sent yet.
+func (p *Pusher) Pending() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return len(p.spooled) + len(p.memory) + p.busy

@@ -1,4 +1,4 @@
-package live
+package influxpush
 
 import (
 	"compress/gzip"
@@ -38,25 +38,25 @@ func TestPushRequests(t *testing.T) {
 	}))
 	defer srv.Close()
 	for _, tt := range []struct {
-		in   Influx
+		in   Config
 		want req
 	}{
-		{Influx{URL: srv.URL, Org: "acme", Bucket: "f2b", Token: "s3cret"},
+		{Config{URL: srv.URL, Org: "acme", Bucket: "f2b", Token: "s3cret"},
 			req{"/api/v2/write", "bucket=f2b&org=acme&precision=ns", "Token s3cret", "gzip", "fail2ban,host=h,jail=sshd banned=0i,failed=1i 1\n"}},
-		{Influx{URL: srv.URL + "/", DB: "metrics", RP: "autogen", User: "u", Password: "pw"},
+		{Config{URL: srv.URL + "/", DB: "metrics", RP: "autogen", User: "u", Password: "pw"},
 			req{"/write", "db=metrics&precision=ns&rp=autogen", "basic u:pw", "gzip", "fail2ban,host=h,jail=sshd banned=0i,failed=1i 1\n"}},
 	} {
 		got = nil
-		p, err := newPusher(tt.in, func(string) {})
+		p, err := New(tt.in, func(string) {})
 		if err != nil {
 			t.Fatal(err)
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
-		go func() { p.run(ctx); close(done) }()
-		p.enqueue([]byte(tt.want.body))
+		go func() { p.Run(ctx); close(done) }()
+		p.Enqueue([]byte(tt.want.body))
 		deadline := time.Now().Add(5 * time.Second)
-		for time.Now().Before(deadline) && p.pending() > 0 {
+		for time.Now().Before(deadline) && p.Pending() > 0 {
 			time.Sleep(10 * time.Millisecond)
 		}
 		cancel()
@@ -67,10 +67,10 @@ func TestPushRequests(t *testing.T) {
 		}
 		mu.Unlock()
 	}
-	if _, err := newPusher(Influx{URL: "localhost:8086"}, nil); err == nil {
+	if _, err := New(Config{URL: "localhost:8086"}, nil); err == nil {
 		t.Error("a URL without scheme was accepted")
 	}
-	if _, err := newPusher(Influx{URL: "http://h:8086"}, nil); err == nil {
+	if _, err := New(Config{URL: "http://h:8086"}, nil); err == nil {
 		t.Error("no database or bucket was accepted")
 	}
 }

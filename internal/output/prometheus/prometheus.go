@@ -1,0 +1,103 @@
+// Package prometheus serves a numbers.Snapshot as Prometheus metrics
+// (names in package output), taken at each scrape.
+package prometheus
+
+import (
+	prom "github.com/prometheus/client_golang/prometheus"
+
+	"github.com/banscope/banscope/internal/numbers"
+	"github.com/banscope/banscope/internal/output"
+)
+
+func desc(m output.Metric) *prom.Desc { return prom.NewDesc(m.Name, m.Help, m.Labels, nil) }
+
+var (
+	dJailFailed       = desc(output.PJailFailed)
+	dJailBanned       = desc(output.PJailBanned)
+	dJailFailedTotal  = desc(output.PJailFailedTotal)
+	dJailBannedTotal  = desc(output.PJailBannedTotal)
+	dJailUnbansTotal  = desc(output.PJailUnbansTotal)
+	dJailIgnoredTotal = desc(output.PJailIgnoredTotal)
+	dJailPeak         = desc(output.PJailPeak)
+	dKindTotal        = desc(output.PKindTotal)
+	dLogBytes         = desc(output.PLogBytes)
+	dLogLines         = desc(output.PLogLines)
+	dLogRotations     = desc(output.PLogRotations)
+	dLogLag           = desc(output.PLogLag)
+	dParseMatched     = desc(output.PParseMatched)
+	dParseMalformed   = desc(output.PParseMalformed)
+	dParseTooLong     = desc(output.PParseTooLong)
+	dF2bBans          = desc(output.PF2bBans)
+	dF2bRestores      = desc(output.PF2bRestores)
+	dF2bUnbans        = desc(output.PF2bUnbans)
+	dF2bBanned        = desc(output.PF2bBanned)
+	dF2bDifference    = desc(output.PF2bDifference)
+	dCountryFailures  = desc(output.PCountryFailures)
+	dCountryBans      = desc(output.PCountryBans)
+	dCountryBanned    = desc(output.PCountryBanned)
+)
+
+// Collector is a prometheus.Collector of the snapshots Snapshot takes
+// (one per scrape).
+type Collector struct {
+	Snapshot func() *numbers.Snapshot
+}
+
+// Describe implements prometheus.Collector.
+func (c Collector) Describe(ch chan<- *prom.Desc) {
+	for _, d := range []*prom.Desc{dJailFailed, dJailBanned, dJailFailedTotal, dJailBannedTotal, dJailUnbansTotal,
+		dJailIgnoredTotal, dJailPeak, dKindTotal, dLogBytes, dLogLines, dLogRotations, dLogLag, dParseMatched,
+		dParseMalformed, dParseTooLong, dF2bBans, dF2bRestores, dF2bUnbans, dF2bBanned, dF2bDifference,
+		dCountryFailures, dCountryBans, dCountryBanned} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c Collector) Collect(ch chan<- prom.Metric) {
+	s := c.Snapshot()
+	host := s.Host
+	g := func(d *prom.Desc, v float64, l ...string) {
+		ch <- prom.MustNewConstMetric(d, prom.GaugeValue, v, l...)
+	}
+	ct := func(d *prom.Desc, v float64, l ...string) {
+		ch <- prom.MustNewConstMetric(d, prom.CounterValue, v, l...)
+	}
+	for _, j := range s.Jails {
+		st := j.Status
+		g(dJailFailed, float64(st.CurrentlyFailed), host, j.Name)
+		g(dJailBanned, float64(st.CurrentlyBanned), host, j.Name)
+		ct(dJailFailedTotal, float64(st.TotalFailed), host, j.Name)
+		ct(dJailBannedTotal, float64(st.TotalBanned), host, j.Name)
+		ct(dJailUnbansTotal, float64(j.Unbans), host, j.Name)
+		ct(dJailIgnoredTotal, float64(st.Ignored), host, j.Name)
+		g(dJailPeak, float64(st.PeakBanned), host, j.Name)
+		for _, k := range j.Kinds {
+			ct(dKindTotal, float64(k.Total), host, j.Name, k.Name)
+		}
+	}
+	for _, x := range s.Countries {
+		ct(dCountryFailures, float64(x.FailuresTotal), host, x.Jail, x.Code)
+		ct(dCountryBans, float64(x.BansTotal), host, x.Jail, x.Code)
+		g(dCountryBanned, float64(x.Banned), host, x.Jail, x.Code)
+	}
+	for _, o := range s.Observed {
+		if o.Simulated {
+			g(dF2bDifference, float64(o.Difference()), host, o.Jail)
+		}
+		ct(dF2bBans, float64(o.Bans), host, o.Jail)
+		ct(dF2bRestores, float64(o.Restores), host, o.Jail)
+		ct(dF2bUnbans, float64(o.Unbans), host, o.Jail)
+		g(dF2bBanned, float64(o.Banned), host, o.Jail)
+	}
+	l := s.Log
+	ct(dLogBytes, float64(l.BytesTotal), host, l.File)
+	ct(dLogLines, float64(l.LinesTotal), host, l.File)
+	ct(dLogRotations, float64(l.Rotations), host, l.File)
+	if l.HasLag {
+		g(dLogLag, float64(l.Lag), host, l.File)
+	}
+	ct(dParseMatched, float64(s.Parse.Matched), host)
+	ct(dParseMalformed, float64(s.Parse.Malformed), host)
+	ct(dParseTooLong, float64(s.Parse.TooLong), host)
+}

@@ -1,0 +1,66 @@
+// Package output names everything banscope writes: the measurements and
+// fields of its line protocol and its Prometheus metrics (README
+// "Metrics"). Each output is a subpackage that encodes a numbers.Snapshot
+// (lineprotocol, prometheus) or carries what one encoded (influxpush), or
+// receives the engine's ban events (events). Tags and labels come only
+// from bounded sets: host, jail, kind, country, file.
+package output
+
+// Line-protocol measurements.
+const (
+	// Telegraf's inputs.fail2ban shape, for the InfluxDB fail2ban template:
+	// banned, failed = currently banned / currently failed.
+	MFail2ban = "fail2ban"
+	MJail     = "banscope_jail"    // per jail: totals, this interval's failures/bans/unbans, peak
+	MKind     = "banscope_kind"    // per jail and message kind: failures_total
+	MLog      = "banscope_log"     // the followed log: growth and rotations
+	MParse    = "banscope_parse"   // parse health
+	MF2bLog   = "banscope_f2blog"  // what fail2ban.log says happened, beside the simulation
+	MCountry  = "banscope_country" // per jail and country: failures, distinct IPs, bans, currently banned
+)
+
+// Metric is a Prometheus metric: name, help and labels.
+type Metric struct {
+	Name, Help string
+	Labels     []string
+}
+
+// Prometheus metrics: the numbers of the line protocol under one prefix,
+// in base units, counters ending in _total.
+var (
+	PJailFailed       = Metric{"banscope_jail_failed", "Currently failed: addresses with an open failure ticket (fail2ban's number).", []string{"host", "jail"}}
+	PJailBanned       = Metric{"banscope_jail_banned", "Currently banned (fail2ban's number).", []string{"host", "jail"}}
+	PJailFailedTotal  = Metric{"banscope_jail_failed_total", "Failures counted (fail2ban's Total failed).", []string{"host", "jail"}}
+	PJailBannedTotal  = Metric{"banscope_jail_banned_total", "Bans (fail2ban's Total banned).", []string{"host", "jail"}}
+	PJailUnbansTotal  = Metric{"banscope_jail_unbans_total", "Bans that ended.", []string{"host", "jail"}}
+	PJailIgnoredTotal = Metric{"banscope_jail_ignored_total", "Failures of ignored addresses (ignoreip, ignoreself).", []string{"host", "jail"}}
+	PJailPeak         = Metric{"banscope_jail_peak_banned", "Most bans at once (firewall rules).", []string{"host", "jail"}}
+	PKindTotal        = Metric{"banscope_failures_by_kind_total", "Failures by message kind of the jail's filter.", []string{"host", "jail", "kind"}}
+	PLogBytes         = Metric{"banscope_log_read_bytes_total", "Bytes read from the followed log.", []string{"host", "file"}}
+	PLogLines         = Metric{"banscope_log_read_lines_total", "Lines read from the followed log.", []string{"host", "file"}}
+	PLogRotations     = Metric{"banscope_log_rotations_total", "Rotations (rename or truncation) of the followed log.", []string{"host", "file"}}
+	PLogLag           = Metric{"banscope_tailer_lag_bytes", "Bytes of the followed log not read yet.", []string{"host", "file"}}
+	PParseMatched     = Metric{"banscope_parse_matched_total", "Lines a failregex matched.", []string{"host"}}
+	PParseMalformed   = Metric{"banscope_parse_malformed_total", "Malformed lines: too long or cut by a truncation (skipped), without a timestamp or with invalid UTF-8 or NUL (parsed).", []string{"host"}}
+	PParseTooLong     = Metric{"banscope_parse_too_long_total", "Lines over --max-line, skipped.", []string{"host"}}
+	PF2bBans          = Metric{"banscope_fail2ban_log_bans_total", "Ban lines in fail2ban.log.", []string{"host", "jail"}}
+	PF2bRestores      = Metric{"banscope_fail2ban_log_restores_total", "Restore Ban lines in fail2ban.log.", []string{"host", "jail"}}
+	PF2bUnbans        = Metric{"banscope_fail2ban_log_unbans_total", "Unban and Repeal Ban lines in fail2ban.log.", []string{"host", "jail"}}
+	PF2bBanned        = Metric{"banscope_fail2ban_log_banned", "Currently banned according to fail2ban.log.", []string{"host", "jail"}}
+	PF2bDifference    = Metric{"banscope_fail2ban_log_difference", "fail2ban.log's currently banned minus the simulation's.", []string{"host", "jail"}}
+	PCountryFailures  = Metric{"banscope_country_failures_total", "Failures by the attacker's country.", []string{"host", "jail", "country"}}
+	PCountryBans      = Metric{"banscope_country_bans_total", "Bans by the attacker's country.", []string{"host", "jail", "country"}}
+	PCountryBanned    = Metric{"banscope_country_banned", "Currently banned by country.", []string{"host", "jail", "country"}}
+
+	// banscope's own health (the InfluxDB push).
+	PPushErrors = Metric{"banscope_push_errors_total", "Failed pushes to the time-series database (each is retried).", nil}
+	PSpoolDepth = Metric{"banscope_spool_batches", "Batches waiting to be pushed.", nil}
+	PSpoolDrops = Metric{"banscope_spool_dropped_total", "Batches dropped (spool full or rejected by the server).", nil}
+	PLastPush   = Metric{"banscope_last_push_timestamp_seconds", "When the last push succeeded.", nil}
+)
+
+// Metrics lists every Prometheus metric, for documentation checks.
+var Metrics = []Metric{PJailFailed, PJailBanned, PJailFailedTotal, PJailBannedTotal, PJailUnbansTotal, PJailIgnoredTotal,
+	PJailPeak, PKindTotal, PLogBytes, PLogLines, PLogRotations, PLogLag, PParseMatched, PParseMalformed, PParseTooLong,
+	PF2bBans, PF2bRestores, PF2bUnbans, PF2bBanned, PF2bDifference, PCountryFailures, PCountryBans, PCountryBanned,
+	PPushErrors, PSpoolDepth, PSpoolDrops, PLastPush}
