@@ -67,6 +67,12 @@ type Filter interface {
 	Restore(json.RawMessage) error
 }
 
+// JournalMatcher is a filter that reads the journal: its journalmatch, as
+// journalctl matches ("+" between alternatives).
+type JournalMatcher interface {
+	JournalMatch() []string
+}
+
 // Preparer prepares lines for one filter on one goroutine.
 type Preparer interface {
 	Prepare(line []byte, pr *Prepared)

@@ -196,32 +196,17 @@ func Run(ctx context.Context, cfg Config) error {
 		}()
 	}
 	if cfg.Fail2banLog != "" {
+		f2b := &source.FileSource{Start: s.f2bPos,
+			Options: source.FollowOptions{Path: cfg.Fail2banLog, ForcePoll: cfg.ForcePoll, Quiet: cfg.Quiet, Notice: cfg.Notice}}
 		go func() {
-			err := source.Follow(fctx, source.FollowOptions{Path: cfg.Fail2banLog, ForcePoll: cfg.ForcePoll, Quiet: cfg.Quiet, Notice: cfg.Notice},
-				s.f2bPos, s.f2bLine)
+			err := f2b.Read(fctx, s.f2bLine)
 			if err != nil && !errors.Is(err, context.Canceled) {
 				errc <- fmt.Errorf("fail2ban log: %w", err)
 			}
 		}()
 	}
-	go func() {
-		if cfg.AuthLog == "-" {
-			errc <- s.stream(fctx)
-			return
-		}
-		if cfg.Journal {
-			o := source.JournalOptions{Args: cfg.JournalArgs, Cursor: s.cursor, Notice: cfg.Notice}
-			if s.cursor == "" {
-				o.Since = now.Add(-time.Duration(s.horizon() * float64(time.Second)))
-			}
-			errc <- source.FollowJournal(fctx, o, s.entry)
-			return
-		}
-		errc <- source.Follow(fctx, source.FollowOptions{
-			Path: cfg.AuthLog, MaxLine: cfg.MaxLine, ForcePoll: cfg.ForcePoll, Quiet: cfg.Quiet, Notice: cfg.Notice,
-			OnRotate: func(string) { s.mu.Lock(); s.tally.Rotation(); s.mu.Unlock() },
-		}, s.pos, s.line)
-	}()
+	src := s.source(now)
+	go func() { errc <- src.Read(fctx, s.line) }()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	emit := time.NewTicker(cfg.Interval)
@@ -256,26 +241,29 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 }
 
-// stream reads standard input to its end.
-func (s *sidecar) stream(ctx context.Context) error {
-	in := s.cfg.Stdin
-	if in == nil {
-		in = os.Stdin
-	}
-	lr := source.NewLines(in, s.cfg.MaxLine)
-	for ctx.Err() == nil {
-		b, st := lr.Next()
-		if st == source.EOF {
-			if err := lr.Err(); err != nil {
-				return fmt.Errorf("read standard input: %w", err)
-			}
-			return nil
+// source is where the log's lines come from: standard input, the journal
+// (from the saved cursor, or from the horizon back), or the followed file
+// (from the saved position).
+func (s *sidecar) source(now time.Time) source.Source {
+	cfg := s.cfg
+	switch {
+	case cfg.AuthLog == "-":
+		in := cfg.Stdin
+		if in == nil {
+			in = os.Stdin
 		}
-		if err := s.line(b, st, source.Position{Offset: lr.Offset}); err != nil {
-			return err
+		return &source.StreamSource{R: in, MaxLine: cfg.MaxLine, Label: "stdin"}
+	case cfg.Journal:
+		o := source.JournalOptions{Args: cfg.JournalArgs, Cursor: s.cursor, Notice: cfg.Notice, Matches: s.journalMatch()}
+		if s.cursor == "" {
+			o.Since = now.Add(-time.Duration(logtime.ToNanos(s.horizon())))
 		}
+		return &source.JournalSource{Options: o}
 	}
-	return ctx.Err()
+	return &source.FileSource{Start: s.pos, Options: source.FollowOptions{
+		Path: cfg.AuthLog, MaxLine: cfg.MaxLine, ForcePoll: cfg.ForcePoll, Quiet: cfg.Quiet, Notice: cfg.Notice,
+		OnRotate: func(string) { s.mu.Lock(); s.tally.Rotation(); s.mu.Unlock() },
+	}}
 }
 
 // onFailure counts a failure by message kind.
@@ -311,12 +299,14 @@ func (s *sidecar) reload() {
 	s.cfg.Notice(fmt.Sprintf("reloaded the jail settings: %d jail(s)", len(jails)))
 }
 
-// entry processes one journal entry at the wall clock.
-func (s *sidecar) entry(e source.JournalEntry) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.cursor = e.Cursor
-	s.process(e.Line, s.cfg.Now().UnixNano(), e.Time, true)
+// journalMatch is the journal match of the jails' filters: the first
+// that has one (the jails of one host read one sshd).
+func (s *sidecar) journalMatch() []string {
+	for _, r := range s.eng.Jails() {
+		if m, ok := r.Filter.(filter.JournalMatcher); ok {
+			return m.JournalMatch()
+		}
+	}
 	return nil
 }
 
@@ -335,29 +325,33 @@ func (s *sidecar) horizon() float64 {
 }
 
 // line processes one line of the live log at the wall clock.
-func (s *sidecar) line(b []byte, st source.Status, pos source.Position) error {
+func (s *sidecar) line(e *source.Entry) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p := pos
-	s.pos = &p
-	if st != source.Line {
-		s.tally.Line(len(b)+1, numbers.LineState{TooLong: st == source.TooLong, Cut: st == source.Cut})
+	if e.Cursor != "" {
+		s.cursor = e.Cursor
+	} else {
+		p := e.Pos
+		s.pos = &p
+	}
+	if e.Status != source.Line {
+		s.tally.Line(len(e.Text)+1, numbers.LineState{TooLong: e.Status == source.TooLong, Cut: e.Status == source.Cut})
 		return nil
 	}
-	s.process(b, s.cfg.Now().UnixNano(), 0, false)
+	s.process(e.Text, s.cfg.Now().UnixNano(), e.Stamp, e.HasStamp)
 	return nil
 }
 
 // f2bLine records one line of fail2ban.log.
-func (s *sidecar) f2bLine(b []byte, st source.Status, pos source.Position) error {
+func (s *sidecar) f2bLine(e *source.Entry) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p := pos
+	p := e.Pos
 	s.f2bPos = &p
-	if st != source.Line {
+	if e.Status != source.Line {
 		return nil
 	}
-	if ev, ok := s.f2b.Parse(b); ok {
+	if ev, ok := s.f2b.Parse(e.Text); ok {
 		s.tally.Fail2banLog(ev)
 	}
 	return nil

@@ -16,6 +16,7 @@ import (
 	"github.com/banscope/banscope/internal/engine"
 	"github.com/banscope/banscope/internal/filter"
 	"github.com/banscope/banscope/internal/geo"
+	"github.com/banscope/banscope/internal/output/events"
 
 	"github.com/banscope/banscope/internal/jailsim"
 )
@@ -269,5 +270,34 @@ func TestSchema(t *testing.T) {
 	}
 	if !strings.Contains(points["banscope_jail,jail=sshd"], "banned_total=1i failed_total=5i") {
 		t.Errorf("banscope_jail: %s", points["banscope_jail,jail=sshd"])
+	}
+}
+
+// run's --events sink gets the ban a live failure triggers, in the same
+// JSON lines replay writes.
+func TestRunEvents(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "auth.log")
+	appendFailures(t, path, "203.0.113.10", 1)
+	var out, evs syncBuf
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Config{AuthLog: path, Interval: 50 * time.Millisecond, Host: "web1", Location: time.UTC, Out: &out,
+			Events: events.NewJSONLines(&evs), Quiet: 100 * time.Millisecond,
+			Jails: []engine.Jail{{Settings: jailsim.Settings{Name: "sshd", MaxRetry: 3, FindTime: 3600, BanTime: 3600}, Filter: filter.Spec{Name: "sshd"}}}})
+	}()
+	waitFor(t, &out, "banned=0i,failed=1i")
+	appendFailures(t, path, "203.0.113.10", 2)
+	waitFor(t, &out, "banned=1i,failed=0i")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	evs.mu.Lock()
+	got := evs.b.String()
+	evs.mu.Unlock()
+	if !strings.HasPrefix(got, `{"event":"ban","jail":"sshd","ip":"203.0.113.10","time":"`) || strings.Count(got, "\n") != 1 {
+		t.Fatalf("events %q", got)
 	}
 }

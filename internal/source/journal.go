@@ -12,17 +12,11 @@ import (
 	"time"
 )
 
-// DefaultJournalMatches select sshd's entries: fail2ban's journalmatch for
-// sshd (_SYSTEMD_UNIT=sshd.service + _COMM=sshd), plus Debian's unit name
-// and OpenSSH >= 9.8's per-session process.
-var DefaultJournalMatches = []string{"_SYSTEMD_UNIT=sshd.service", "+", "_SYSTEMD_UNIT=ssh.service",
-	"+", "_COMM=sshd", "+", "_COMM=sshd-session"}
-
 // JournalOptions configure FollowJournal.
 type JournalOptions struct {
 	Journalctl string   // default "journalctl"
 	Args       []string // extra arguments, e.g. --file F or --directory D
-	Matches    []string // default DefaultJournalMatches
+	Matches    []string // journalctl matches (the filter's journalmatch); none: every entry
 	Cursor     string   // resume after this entry
 	Since      time.Time
 	Notice     func(string)
@@ -42,9 +36,6 @@ type JournalEntry struct {
 func FollowJournal(ctx context.Context, o JournalOptions, h func(JournalEntry) error) error {
 	if o.Journalctl == "" {
 		o.Journalctl = "journalctl"
-	}
-	if o.Matches == nil {
-		o.Matches = DefaultJournalMatches
 	}
 	backoff := time.Second
 	cursor := o.Cursor

@@ -58,7 +58,7 @@ func TestFollowJournal(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		var got []JournalEntry
-		err := FollowJournal(ctx, JournalOptions{Args: []string{"--file", jf}, Cursor: cursor, Since: time.Unix(1, 0)},
+		err := FollowJournal(ctx, JournalOptions{Args: []string{"--file", jf}, Cursor: cursor, Since: time.Unix(1, 0), Matches: sshdMatches},
 			func(e JournalEntry) error {
 				got = append(got, e)
 				if len(got) == n {
@@ -103,3 +103,6 @@ func TestJournalLine(t *testing.T) {
 		t.Error("an entry without a time was accepted")
 	}
 }
+
+// sshdMatches select sshd's entries as the sshd filter's journal match does.
+var sshdMatches = []string{"_SYSTEMD_UNIT=sshd.service", "+", "_SYSTEMD_UNIT=ssh.service", "+", "_COMM=sshd", "+", "_COMM=sshd-session"}

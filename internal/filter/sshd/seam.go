@@ -61,3 +61,12 @@ func PublicKeyName(pk PublicKey) string {
 	}
 	return "nofail"
 }
+
+// journalMatch is filter.d/sshd.conf's journalmatch (_SYSTEMD_UNIT=sshd.service
+// + _COMM=sshd), with Debian's unit name (ssh.service) and OpenSSH ≥ 9.8's
+// per-session process (sshd-session).
+var journalMatch = []string{"_SYSTEMD_UNIT=sshd.service", "+", "_SYSTEMD_UNIT=ssh.service",
+	"+", "_COMM=sshd", "+", "_COMM=sshd-session"}
+
+// JournalMatch implements filter.JournalMatcher.
+func (p *Parser) JournalMatch() []string { return journalMatch }
