@@ -206,5 +206,5 @@ func (f *Parser) asctime(b []byte, loc *time.Location) (int64, bool) {
 	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) || mo < 1 || mo > 12 || d < 1 || d > logtime.DaysIn(y, mo) || h > 23 || mi > 59 || s > 59 {
 		return 0, false
 	}
-	return f.cache.Unix(loc, y, mo, d, h, mi, s)*1e9 + int64(ms)*1e6, true
+	return f.cache.Unix(loc, y, mo, d, h, mi, s)*logtime.NanosPerSecond + int64(ms)*(logtime.NanosPerSecond/1000), true
 }

@@ -8,6 +8,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/banscope/banscope/internal/logtime"
 )
 
 // The HTML report is one self-contained page: inline CSS, charts drawn as
@@ -143,7 +145,7 @@ func f1(x float64) string { return fmt.Sprintf("%.1f", x) }
 func (r *Result) htmlHost(h *HostResult) htmlHost {
 	out := htmlHost{Name: h.Host, Res: h, GeoSource: r.GeoSource}
 	if h.First != 0 {
-		out.Period = fmt.Sprintf("%s – %s (%s)", r.when(h.First), r.when(h.Last), duration(float64((h.Last-h.First)/1e9)))
+		out.Period = fmt.Sprintf("%s – %s (%s)", r.when(h.First), r.when(h.Last), duration(float64((h.Last-h.First)/logtime.NanosPerSecond)))
 	} else {
 		out.Period = "no stamped line"
 	}
@@ -274,7 +276,7 @@ func (r *Result) barChart(ts []int64, step int64, bars, line []float64, what str
 			continue
 		}
 		c.Bars = append(c.Bars, svgBar{X: f1(padL + float64(i)*bw), Y: f1(y(v)), W: f1(math.Max(bw-0.5, 0.6)), H: f1(padT + plotH - y(v)),
-			Title: fmt.Sprintf("%s: %.0f %s", r.when(ts[i]*1e9), v, what)})
+			Title: fmt.Sprintf("%s: %.0f %s", r.when(ts[i]*logtime.NanosPerSecond), v, what)})
 	}
 	if line != nil {
 		var pts []string

@@ -17,6 +17,7 @@ import (
 	"github.com/banscope/banscope/internal/geo"
 	"github.com/banscope/banscope/internal/ident"
 	"github.com/banscope/banscope/internal/jailsim"
+	"github.com/banscope/banscope/internal/logtime"
 	"github.com/banscope/banscope/internal/numbers"
 	"github.com/banscope/banscope/internal/output/events"
 	"github.com/banscope/banscope/internal/pipeline"
@@ -491,7 +492,7 @@ func (r *runner) fieldHost(l *pipeline.Line) *hostRun {
 }
 
 func (r *runner) finishHost(h *hostRun) {
-	now := sec(h.clock)
+	now := logtime.FromNanos(h.clock)
 	results := func(er *engineRun) []JailResult {
 		var out []JailResult
 		for i, run := range er.eng.Jails() {
@@ -525,5 +526,3 @@ func (r *runner) finishHost(h *hostRun) {
 		h.res.Countries = h.stats.geo.Rows(5)
 	}
 }
-
-func sec(ns int64) float64 { return float64(ns) / 1e9 }

@@ -134,7 +134,7 @@ func (h *HostResult) toJSON() *jsonHost {
 		}
 	}
 	if h.First != 0 {
-		f, l := rfc3339(sec(h.First)), rfc3339(sec(h.Last))
+		f, l := rfc3339(logtime.FromNanos(h.First)), rfc3339(logtime.FromNanos(h.Last))
 		out.Period["first"], out.Period["last"] = &f, &l
 	}
 	for _, w := range h.WhatIf {

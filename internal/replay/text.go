@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/banscope/banscope/internal/filter"
+	"github.com/banscope/banscope/internal/logtime"
 )
 
 // WriteText writes the incident report for a terminal or a ticket: period,
@@ -35,14 +36,14 @@ func (r *Result) when(ns int64) string {
 	return time.Unix(0, ns).In(r.Location).Format("2006-01-02 15:04:05 MST")
 }
 
-func (r *Result) whenSec(s float64) string { return r.when(int64(s * 1e9)) }
+func (r *Result) whenSec(s float64) string { return r.when(logtime.ToNanos(s)) }
 
 func (r *Result) writeHost(b *strings.Builder, h *HostResult) {
 	if h.Host != "" {
 		fmt.Fprintf(b, "\n══ host %s ══\n", terminalSafe(h.Host))
 	}
 	if h.First != 0 {
-		fmt.Fprintf(b, "period:     %s .. %s (%s)\n", r.when(h.First), r.when(h.Last), duration(float64((h.Last-h.First)/1e9)))
+		fmt.Fprintf(b, "period:     %s .. %s (%s)\n", r.when(h.First), r.when(h.Last), duration(float64((h.Last-h.First)/logtime.NanosPerSecond)))
 	} else {
 		fmt.Fprintf(b, "period:     no stamped line\n")
 	}

@@ -260,13 +260,13 @@ func (p *Parser) Finish(line []byte, pr *Prepared) *Event {
 		t := d.UnixNs
 		if p.opts.InOperation {
 			// delta = int(date - now); abs(delta) > 60 -> now
-			if delta := (t - p.now) / 1e9; delta > 60 || delta < -60 {
+			if delta := (t - p.now) / logtime.NanosPerSecond; delta > 60 || delta < -60 {
 				t = p.now
 			}
 		}
 		ev.Time = t
 		p.lastDate, p.hasLast = t, true
-	} else if p.hasLast && p.lastDate > p.now-60e9 {
+	} else if p.hasLast && p.lastDate > p.now-60*logtime.NanosPerSecond {
 		ev.Time = p.lastDate
 	} else {
 		ev.Time = p.now

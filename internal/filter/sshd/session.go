@@ -3,6 +3,8 @@ package sshd
 import (
 	"bytes"
 	"hash/maphash"
+
+	"github.com/banscope/banscope/internal/logtime"
 )
 
 // The session cache is fail2ban's Filter.mlfidCache, a Utils.Cache with
@@ -10,7 +12,7 @@ import (
 // (host + daemon[pid]), expiring 300 s after creation, evicted FIFO.
 const (
 	sessionCap = 100
-	sessionTTL = 300e9
+	sessionTTL = 300 * logtime.NanosPerSecond
 )
 
 // session is the merged failure data of one connection.
