@@ -37,8 +37,8 @@ type Config struct {
 	Workers int
 }
 
-// Summary counts what was read.
-type Summary struct {
+// summary counts what was read.
+type summary struct {
 	Files       int
 	Lines       int64 // lines read (complete lines, over-long ones included)
 	Bytes       int64
@@ -72,7 +72,7 @@ func Run(cfg Config, w io.Writer) error {
 		Reference: cfg.Now, Year: cfg.Year, CurrentYear: cfg.Now.Year(),
 		Hosts: cfg.Hosts, LogClock: true,
 	})
-	sum := &Summary{IPs: map[ident.ID]struct{}{}, ByKind: make([]int64, len(p.Kinds()))}
+	sum := &summary{IPs: map[ident.ID]struct{}{}, ByKind: make([]int64, len(p.Kinds()))}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	defer bw.Flush()
 	var out []byte
@@ -176,7 +176,7 @@ func appendJSONL(b []byte, n int64, ev *filter.Event, id ident.ID) []byte {
 	return append(b, "}\n"...)
 }
 
-func writeText(w io.Writer, cfg Config, s *Summary) {
+func writeText(w io.Writer, cfg Config, s *summary) {
 	fmt.Fprintf(w, "banscope check: sshd filter, mode %s\n", cfg.Mode)
 	fmt.Fprintf(w, "files:              %d\n", s.Files)
 	fmt.Fprintf(w, "lines read:         %d\n", s.Lines)

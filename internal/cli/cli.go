@@ -116,7 +116,7 @@ func readParseFlags(c *ucli.Command) (parseSettings, error) {
 	if s.pk, err = sshd.ParsePublicKey(c.String("publickey")); err != nil {
 		return s, fmt.Errorf("--publickey: %w", err)
 	}
-	if s.loc, err = ParseTimezone(c.String("timezone")); err != nil {
+	if s.loc, err = parseTimezone(c.String("timezone")); err != nil {
 		return s, fmt.Errorf("--timezone: %w", err)
 	}
 	s.year = int(c.Int("year"))
@@ -161,9 +161,9 @@ func openGeo(c *ucli.Command) (*geo.Resolver, error) {
 	return geo.Open(c.String("geoip-db"), c.String("asn-db"), 0)
 }
 
-// ParseTimezone reads "local", "UTC", an IANA zone name, or a fixed offset
+// parseTimezone reads "local", "UTC", an IANA zone name, or a fixed offset
 // (+01:00, -0500, UTC+0100) as fail2ban's logtimezone accepts.
-func ParseTimezone(s string) (*time.Location, error) {
+func parseTimezone(s string) (*time.Location, error) {
 	switch strings.ToLower(s) {
 	case "", "local":
 		return time.Local, nil

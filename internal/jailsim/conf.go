@@ -421,8 +421,8 @@ func Bool(s string) bool {
 	return false
 }
 
-// SplitWords splits on spaces, commas and newlines (helpers.splitwords).
-func SplitWords(s string) []string {
+// splitWords splits on spaces, commas and newlines (helpers.splitwords).
+func splitWords(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' || r == '\n' || r == '\t' })
 }
 

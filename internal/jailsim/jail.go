@@ -206,7 +206,7 @@ func (j *Jail) AfterLine(now float64) {
 	if j.lines%100 == 0 {
 		j.Service(now, false)
 	}
-	j.CheckBans(now)
+	j.checkBans(now)
 }
 
 // Service is fail2ban's Filter.performSvc: at most once per 5 s unless
@@ -367,8 +367,8 @@ func (j *Jail) dropTicket(i int32) {
 	j.free = append(j.free, i)
 }
 
-// CheckBans is fail2ban's Actions.__checkBan: queued tickets become bans.
-func (j *Jail) CheckBans(now float64) {
+// checkBans is fail2ban's Actions.__checkBan: queued tickets become bans.
+func (j *Jail) checkBans(now float64) {
 	for _, i := range j.queue {
 		t := j.tk[i]
 		j.free = append(j.free, i)

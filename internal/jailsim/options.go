@@ -60,7 +60,7 @@ var Options = []Option{
 		}},
 	{Key: "ignoreip", Config: true, Flag: true, Usage: "addresses, CIDR, netmasks, host names never banned (space or comma separated)",
 		set: func(j *JailSpec, v string) (any, error) {
-			j.IgnoreIP = SplitWords(v)
+			j.IgnoreIP = splitWords(v)
 			return v, nil
 		}},
 	{Key: "ignoreself", Default: "true", Config: true, Flag: true, Usage: "never ban this host's own addresses (true or false)",

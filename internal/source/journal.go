@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// JournalOptions configure FollowJournal.
+// JournalOptions configure a JournalSource.
 type JournalOptions struct {
 	Journalctl string   // default "journalctl"
 	Args       []string // extra arguments, e.g. --file F or --directory D
@@ -30,10 +30,10 @@ type JournalEntry struct {
 	Cursor string
 }
 
-// FollowJournal runs `journalctl --follow -o json` and hands out each
+// followJournal runs `journalctl --follow -o json` and hands out each
 // entry, restarting journalctl (after the last cursor, with backoff) when
 // it exits, until ctx is done.
-func FollowJournal(ctx context.Context, o JournalOptions, h func(JournalEntry) error) error {
+func followJournal(ctx context.Context, o JournalOptions, h func(JournalEntry) error) error {
 	if o.Journalctl == "" {
 		o.Journalctl = "journalctl"
 	}

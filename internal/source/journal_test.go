@@ -58,7 +58,7 @@ func TestFollowJournal(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		var got []JournalEntry
-		err := FollowJournal(ctx, JournalOptions{Args: []string{"--file", jf}, Cursor: cursor, Since: time.Unix(1, 0), Matches: sshdMatches},
+		err := followJournal(ctx, JournalOptions{Args: []string{"--file", jf}, Cursor: cursor, Since: time.Unix(1, 0), Matches: sshdMatches},
 			func(e JournalEntry) error {
 				got = append(got, e)
 				if len(got) == n {

@@ -84,7 +84,7 @@ func (s *StreamSource) Read(ctx context.Context, fn func(*Entry) error) error {
 	return ctx.Err()
 }
 
-// JournalSource follows the systemd journal (FollowJournal).
+// JournalSource follows the systemd journal (followJournal).
 type JournalSource struct {
 	Options JournalOptions
 }
@@ -95,7 +95,7 @@ func (j *JournalSource) Name() string { return "journal" }
 // Read implements Source.
 func (j *JournalSource) Read(ctx context.Context, fn func(*Entry) error) error {
 	var e Entry
-	return FollowJournal(ctx, j.Options, func(je JournalEntry) error {
+	return followJournal(ctx, j.Options, func(je JournalEntry) error {
 		e = Entry{Text: je.Line, Status: Line, Cursor: je.Cursor, Stamp: je.Time, HasStamp: true}
 		return fn(&e)
 	})

@@ -1,0 +1,27 @@
+package output
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// The README documents every measurement and every metric banscope
+// writes (a new one without its line there fails here).
+func TestREADMENamesEveryMetric(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	for _, m := range []string{MFail2ban, MJail, MKind, MLog, MParse, MF2bLog, MCountry} {
+		if !strings.Contains(readme, "`"+m+"`") {
+			t.Errorf("README does not name measurement %s", m)
+		}
+	}
+	for _, m := range Metrics {
+		if !strings.Contains(readme, m.Name) {
+			t.Errorf("README does not name metric %s", m.Name)
+		}
+	}
+}
