@@ -67,11 +67,7 @@ func Run(cfg Config, w io.Writer) error {
 	if cfg.Stdin == nil {
 		cfg.Stdin = os.Stdin
 	}
-	p := sshd.New(sshd.Options{
-		Mode: cfg.Mode, PublicKey: cfg.PublicKey, Location: cfg.Location,
-		Reference: cfg.Now, Year: cfg.Year, CurrentYear: cfg.Now.Year(),
-		Hosts: cfg.Hosts, LogClock: true,
-	})
+	p := sshd.New(sshd.Options{Mode: cfg.Mode, PublicKey: cfg.PublicKey, Options: filter.Options{Location: cfg.Location, Reference: cfg.Now, Year: cfg.Year, CurrentYear: cfg.Now.Year(), Hosts: cfg.Hosts, LogClock: true}})
 	sum := &summary{IPs: map[ident.ID]struct{}{}, ByKind: make([]int64, len(p.Kinds()))}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	defer bw.Flush()

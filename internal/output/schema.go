@@ -6,6 +6,8 @@
 // from bounded sets: host, jail, kind, country, file.
 package output
 
+import "github.com/prometheus/client_golang/prometheus"
+
 // Line-protocol measurements.
 const (
 	// Telegraf's inputs.fail2ban shape, for the InfluxDB fail2ban template:
@@ -24,6 +26,9 @@ type Metric struct {
 	Name, Help string
 	Labels     []string
 }
+
+// Desc is the metric's Prometheus description.
+func (m Metric) Desc() *prometheus.Desc { return prometheus.NewDesc(m.Name, m.Help, m.Labels, nil) }
 
 // Prometheus metrics: the numbers of the line protocol under one prefix,
 // in base units, counters ending in _total.

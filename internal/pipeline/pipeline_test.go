@@ -42,7 +42,7 @@ func newParsers() []filter.Filter {
 	ref := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	var ps []filter.Filter
 	for _, m := range []sshd.Mode{sshd.ModeNormal, sshd.ModeAggressive} {
-		p := sshd.New(sshd.Options{Mode: m, Location: time.UTC, Reference: ref, CurrentYear: 2026, LogClock: true})
+		p := sshd.New(sshd.Options{Mode: m, Options: filter.Options{Location: time.UTC, Reference: ref, CurrentYear: 2026, LogClock: true}})
 		ps = append(ps, p)
 	}
 	return ps

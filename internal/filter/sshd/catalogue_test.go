@@ -73,7 +73,7 @@ func TestCatalogue(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for m := ModeNormal; m <= ModeAggressive; m++ {
-				p := New(Options{Mode: m, Location: time.UTC, Reference: refTime, LogClock: true})
+				p := New(Options{Mode: m, Options: filter.Options{Location: time.UTC, Reference: refTime, LogClock: true}})
 				ev := p.Parse([]byte("Nov 27 10:00:01 host sshd[1234]: " + tt.msg))
 				got := codes[ev.Verdict]
 				if want := tt.modes[m]; got != want {
@@ -102,7 +102,7 @@ func TestInjection(t *testing.T) {
 		{"Disconnecting invalid user x 203.0.113.38 198.51.100.38 port 22: Change of username or service not allowed: (a,b) -> (c,d) [preauth]", ""},
 	}
 	for _, tt := range tests {
-		p := New(Options{Location: time.UTC, Reference: refTime, LogClock: true})
+		p := New(Options{Options: filter.Options{Location: time.UTC, Reference: refTime, LogClock: true}})
 		ev := p.Parse([]byte("Nov 27 10:00:01 host sshd[1]: " + tt.msg))
 		got := ""
 		if ev.Verdict == Failure {

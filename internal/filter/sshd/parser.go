@@ -104,30 +104,12 @@ func rules(mode Mode, pk PublicKey) []ruleSpec {
 	return append(rs, ruleSpec{ruleConnFrom, "C"})
 }
 
-// Options configure a Parser.
+// Options configure a Parser: the sshd filter's options and how time and
+// names are read (filter.Options).
 type Options struct {
 	Mode      Mode
 	PublicKey PublicKey
-	// Location reads stamps without a zone (fail2ban: local time).
-	Location *time.Location
-	// Reference is "now" for year-less stamps; Year, when set, forces it.
-	Reference time.Time
-	Year      int
-	// CurrentYear bounds the four-digit years fail2ban accepts (%ExY);
-	// zero means Reference's year.
-	CurrentYear int
-	// Hosts resolves host names the way getaddrinfo does offline
-	// (/etc/hosts); names it lacks produce no failure.
-	Hosts *ident.Hosts
-	// LogClock makes the clock the largest stamp seen so far (check);
-	// otherwise the caller sets it with SetNow (replay and live).
-	LogClock bool
-	// InOperation applies fail2ban's rule for a running jail: a stamp more
-	// than 60 s away from the clock is replaced by the clock.
-	InOperation bool
-	// Journal reads lines as fail2ban's systemd backend synthesises them
-	// ("host ident[pid]: message", logtype=journal); see ParseAt.
-	Journal bool
+	filter.Options
 }
 
 // The verdicts, as the seam names them.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/banscope/banscope/internal/authgen"
+	"github.com/banscope/banscope/internal/filter"
 	"github.com/banscope/banscope/internal/ident"
 )
 
@@ -24,8 +25,7 @@ func genLines(tb testing.TB, n int, hostile float64) [][]byte {
 }
 
 func newTestParser(m Mode) *Parser {
-	return New(Options{Mode: m, Location: time.UTC, Reference: refTime, LogClock: true,
-		Hosts: ident.ParseHosts([]byte("127.0.0.1 localhost\n"))})
+	return New(Options{Mode: m, Options: filter.Options{Location: time.UTC, Reference: refTime, LogClock: true, Hosts: ident.ParseHosts([]byte("127.0.0.1 localhost\n"))}})
 }
 
 // TestNoAllocs enforces the zero-allocation contract on realistic traffic,

@@ -104,6 +104,3 @@ func (p *Parser) HostField(line []byte, pr *Prepared) []byte {
 	}
 	return hostToken(p.stripped(line, pr))
 }
-
-// Options returns the parser's options.
-func (p *Parser) Options() Options { return p.opts }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/banscope/banscope/internal/authgen"
+	"github.com/banscope/banscope/internal/filter"
 	"github.com/banscope/banscope/internal/ident"
 )
 
@@ -68,8 +69,7 @@ func hostsTable(t testing.TB) *ident.Hosts {
 
 // ourVerdicts formats this parser's verdicts like verdicts.py does.
 func ourVerdicts(t testing.TB, mode Mode, pk PublicKey, data []byte, journal bool) []string {
-	p := New(Options{Mode: mode, PublicKey: pk, Location: time.UTC, Reference: refTime,
-		CurrentYear: time.Now().Year(), Hosts: hostsTable(t), LogClock: true, Journal: journal})
+	p := New(Options{Mode: mode, PublicKey: pk, Options: filter.Options{Location: time.UTC, Reference: refTime, CurrentYear: time.Now().Year(), Hosts: hostsTable(t), LogClock: true, Journal: journal}})
 	var out []string
 	n := 0
 	for len(data) > 0 {

@@ -18,8 +18,7 @@ func newFilter(spec filter.Spec, o filter.Options) (filter.Filter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return New(Options{Mode: mode, PublicKey: pk, Location: o.Location, Reference: o.Reference, Year: o.Year,
-		CurrentYear: o.CurrentYear, Hosts: o.Hosts, LogClock: o.LogClock, InOperation: o.InOperation, Journal: o.Journal}), nil
+	return New(Options{Mode: mode, PublicKey: pk, Options: o}), nil
 }
 
 func valueOr(v, def string) string {

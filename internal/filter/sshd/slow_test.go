@@ -288,8 +288,7 @@ func fastVerdict(p *Parser, line string) (filter.Verdict, int, []string) {
 func agree(t *testing.T, mode Mode, pk string, lines []string) {
 	t.Helper()
 	pkv, _ := ParsePublicKey(pk)
-	fast := New(Options{Mode: mode, PublicKey: pkv, Location: time.UTC, Reference: refTime,
-		CurrentYear: 2026, Hosts: ident.ParseHosts([]byte("127.0.0.1 localhost\n")), LogClock: true})
+	fast := New(Options{Mode: mode, PublicKey: pkv, Options: filter.Options{Location: time.UTC, Reference: refTime, CurrentYear: 2026, Hosts: ident.ParseHosts([]byte("127.0.0.1 localhost\n")), LogClock: true}})
 	slow := loadSlow(t, mode, pk)
 	for _, l := range lines {
 		v1, r1, id1 := fastVerdict(fast, l)
@@ -361,8 +360,7 @@ func FuzzParse(f *testing.F) {
 		}
 		lines := []string{"Nov 27 10:00:01 " + prefix + a, "Nov 27 10:00:02 " + prefix + b}
 		for m := ModeNormal; m <= ModeAggressive; m++ {
-			fast := New(Options{Mode: m, Location: time.UTC, Reference: refTime, CurrentYear: 2026,
-				Hosts: ident.ParseHosts([]byte("127.0.0.1 localhost\n")), LogClock: true})
+			fast := New(Options{Mode: m, Options: filter.Options{Location: time.UTC, Reference: refTime, CurrentYear: 2026, Hosts: ident.ParseHosts([]byte("127.0.0.1 localhost\n")), LogClock: true}})
 			key := m.String()
 			if slows[key] == nil {
 				slows[key] = loadSlow(t, m, "nofail")

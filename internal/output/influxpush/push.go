@@ -312,13 +312,12 @@ func (p *Pusher) send(ctx context.Context, b []byte) error {
 }
 
 // health exports the Pusher's own state.
-func desc(m output.Metric) *prometheus.Desc { return prometheus.NewDesc(m.Name, m.Help, m.Labels, nil) }
 
 var (
-	pPushErrors = desc(output.PPushErrors)
-	pSpoolDepth = desc(output.PSpoolDepth)
-	pSpoolDrops = desc(output.PSpoolDrops)
-	pLastPush   = desc(output.PLastPush)
+	pPushErrors = output.PPushErrors.Desc()
+	pSpoolDepth = output.PSpoolDepth.Desc()
+	pSpoolDrops = output.PSpoolDrops.Desc()
+	pLastPush   = output.PLastPush.Desc()
 )
 
 // Health is a Prometheus collector of the pusher's own state (nil: none).
