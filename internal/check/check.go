@@ -1,6 +1,7 @@
-// Package check runs banscope's fast equivalent of fail2ban-regex: every
-// line of the given files gets the verdict of fail2ban's sshd filter with
-// server semantics, summarised as text or listed as JSON lines.
+// Package check is `banscope check`, the fast equivalent of
+// fail2ban-regex: every line of the given files gets the verdict of
+// fail2ban's sshd filter with server semantics, summarised as text or
+// listed as JSON lines.
 package check
 
 import (

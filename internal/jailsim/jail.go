@@ -1,7 +1,9 @@
 // Package jailsim is fail2ban's jail arithmetic in event time: failure
 // tickets with fail2ban's rate estimate, bans, unbans, ignore lists, and the
-// status numbers of `fail2ban-client status`. It never reads the clock: the
-// caller passes "now" with every call.
+// status numbers of `fail2ban-client status`; and fail2ban's jail
+// configuration (conf.go: jail.conf and its includes; options.go: every
+// jail setting as fail2ban reads it). It never reads the clock: the caller
+// passes "now" with every call.
 package jailsim
 
 import (

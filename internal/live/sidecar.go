@@ -1,7 +1,8 @@
-// Package sidecar is `banscope run`: it follows the live auth.log, keeps
-// the simulated jails current on the wall clock, writes the numbers every
-// interval, and saves its position together with the jail state so that a
-// restart, even after SIGKILL, continues exactly where it stopped.
+// Package live is `banscope run`, the sidecar: it follows the live log (a
+// source.Source), keeps the simulated jails current on the wall clock,
+// writes the numbers every interval and serves them, and saves its
+// position together with the jail state so that a restart, even after
+// SIGKILL, continues exactly where it stopped.
 package live
 
 import (

@@ -1,9 +1,9 @@
-package logtime
-
 // Package logtime finds and converts the stamp at the start of a log line
 // as fail2ban's DateDetector does (server/datedetector.py,
 // server/strptime.py), and holds the named time units the project uses.
 // It knows no log format beyond the stamp.
+package logtime
+
 import (
 	"bytes"
 	"math"

@@ -1,7 +1,8 @@
-// Package replay reads historical logs through the parser and the jail
-// simulator with banscope's replay time model: the clock is the largest
+// Package replay reads historical logs through the engine (filters and
+// jails) with banscope's replay time model — the clock is the largest
 // stamp so far, and every line is processed as a running fail2ban would
-// have processed it at that moment.
+// have processed it at that moment — for several hosts and what-if
+// scenarios at once, and gives the report and the line-protocol back-fill.
 package replay
 
 import (

@@ -1,6 +1,7 @@
-// Package tailer turns files and streams into complete lines: block reads
-// cut at the last newline, a held partial line, a cap on line length, and
-// (for replay) compressed and rotated files.
+// Package source is where lines come from: the Source seam (a file
+// followed across rotation, a stream, the journal), finished files for
+// replay (plain or compressed, rotated sets in order), and the one framing
+// of a complete line. It knows no filter, jail or output.
 package source
 
 import (

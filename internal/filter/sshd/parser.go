@@ -1,7 +1,8 @@
-// Package parser turns auth.log lines into fail2ban verdicts without
-// regular expressions: each line gets the answer fail2ban's sshd filter
-// (filter.d/sshd.conf, server semantics) would give it, including the
-// multi-line session logic, with no allocation per line.
+// Package sshd is fail2ban's sshd filter (filter.d/sshd.conf, server
+// semantics) without regular expressions: every line of auth.log or the
+// journal gets the answer fail2ban gives it, including the multi-line
+// session logic, with no allocation per line. It implements filter.Filter
+// and registers as "sshd"; it knows no source, jail or output.
 package sshd
 
 import (
