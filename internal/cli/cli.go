@@ -23,10 +23,12 @@ import (
 
 // Command returns the banscope command tree.
 func Command() *ucli.Command {
-	return &ucli.Command{
-		Name:  "banscope",
-		Usage: "rebuild fail2ban's metrics from auth.log and fail2ban.log",
+	return withUsage(&ucli.Command{
+		Name:        "banscope",
+		Usage:       "rebuild fail2ban's metrics from auth.log and fail2ban.log",
+		HideVersion: true,
 		Flags: []ucli.Flag{
+			&ucli.BoolFlag{Name: "version", Aliases: []string{"V"}, Usage: "print the version (as banscope version does)"},
 			&ucli.StringFlag{Name: "cpuprofile", Usage: "write a Go CPU profile of the command to `FILE`"},
 			&ucli.StringFlag{Name: "memprofile", Usage: "write a Go heap profile at the end of the command to `FILE`"},
 		},
@@ -36,8 +38,22 @@ func Command() *ucli.Command {
 			checkCommand(),
 			replayCommand(),
 			runCommand(),
+			versionCommand(),
 		},
-	}
+		// Nothing below main exits: the library's exit codes come back as
+		// errors.
+		ExitErrHandler: func(context.Context, *ucli.Command, error) {},
+		Action: func(ctx context.Context, c *ucli.Command) error {
+			if c.Bool("version") {
+				writeVersion(c.Root().Writer)
+				return nil
+			}
+			if c.Args().Present() {
+				return usage(c, fmt.Errorf("unknown command %q", c.Args().First()))
+			}
+			return ucli.ShowRootCommandHelp(c)
+		},
+	})
 }
 
 // startProfiles starts the CPU profile --cpuprofile asks for.
@@ -111,21 +127,21 @@ func readParseFlags(c *ucli.Command) (parseSettings, error) {
 	var s parseSettings
 	var err error
 	if s.mode, err = sshd.ParseMode(c.String("mode")); err != nil {
-		return s, fmt.Errorf("--mode: %w", err)
+		return s, usage(c, fmt.Errorf("--mode: %w", err))
 	}
 	if s.pk, err = sshd.ParsePublicKey(c.String("publickey")); err != nil {
-		return s, fmt.Errorf("--publickey: %w", err)
+		return s, usage(c, fmt.Errorf("--publickey: %w", err))
 	}
 	if s.loc, err = parseTimezone(c.String("timezone")); err != nil {
-		return s, fmt.Errorf("--timezone: %w", err)
+		return s, usage(c, fmt.Errorf("--timezone: %w", err))
 	}
 	s.year = int(c.Int("year"))
 	if s.year != 0 && (s.year < 1970 || s.year > 9999) {
-		return s, fmt.Errorf("--year: %d is out of range", s.year)
+		return s, usage(c, fmt.Errorf("--year: %d is out of range", s.year))
 	}
 	s.maxLine = int(c.Int("max-line"))
 	if s.maxLine <= 0 {
-		return s, fmt.Errorf("--max-line: must be positive")
+		return s, usage(c, fmt.Errorf("--max-line: must be positive"))
 	}
 	if hf := c.String("hosts-file"); hf != "" {
 		b, err := os.ReadFile(hf)
@@ -207,11 +223,11 @@ func checkCommand() *ucli.Command {
 			}
 			f := c.String("format")
 			if f != "text" && f != "jsonl" {
-				return fmt.Errorf("--format: want text or jsonl, not %q", f)
+				return usage(c, fmt.Errorf("--format: want text or jsonl, not %q", f))
 			}
 			files := c.Args().Slice()
 			if len(files) == 0 {
-				return fmt.Errorf("check: no files given (use - for standard input)")
+				return usage(c, fmt.Errorf("check: no files given (use - for standard input)"))
 			}
 			return check.Run(check.Config{
 				Files: files, Mode: s.mode, PublicKey: s.pk, Format: f, Location: s.loc,

@@ -103,7 +103,7 @@ func newJailSetup(c *ucli.Command, ps parseSettings, stderr io.Writer) (*jailSet
 				continue
 			}
 			if _, err := s.Set(o.Key, c.String(o.Key), "--"+o.Key); err != nil && !errors.Is(err, jailsim.ErrOtherFilter) {
-				return nil, fmt.Errorf("--%s: %w", o.Key, err)
+				return nil, usage(c, fmt.Errorf("--%s: %w", o.Key, err))
 			}
 		}
 		for _, u := range s.Unsupported {
@@ -183,20 +183,20 @@ func replayCommand() *ucli.Command {
 			switch format {
 			case "text", "json", "html", "lp":
 			default:
-				return fmt.Errorf("--format: want text, json, html or lp, not %q", format)
+				return usage(c, fmt.Errorf("--format: want text, json, html or lp, not %q", format))
 			}
 			if c.IsSet("step") && format != "lp" {
-				return fmt.Errorf("--step: only with --format lp")
+				return usage(c, fmt.Errorf("--step: only with --format lp"))
 			}
 			if c.Duration("step") < time.Second {
-				return fmt.Errorf("--step: at least 1s")
+				return usage(c, fmt.Errorf("--step: at least 1s"))
 			}
 			if c.Bool("host-from-path") && c.Bool("host-from-field") {
-				return fmt.Errorf("--host-from-path and --host-from-field: choose one")
+				return usage(c, fmt.Errorf("--host-from-path and --host-from-field: choose one"))
 			}
 			files := c.Args().Slice()
 			if len(files) == 0 {
-				return fmt.Errorf("replay: no files given")
+				return usage(c, fmt.Errorf("replay: no files given"))
 			}
 			stderr := errWriter(c)
 			setup, err := newJailSetup(c, ps, stderr)
@@ -208,7 +208,7 @@ func replayCommand() *ucli.Command {
 			for _, spec := range c.StringSlice("what-if") {
 				sc, err := setup.whatIf(spec)
 				if err != nil {
-					return fmt.Errorf("--what-if: %w", err)
+					return usage(c, fmt.Errorf("--what-if: %w", err))
 				}
 				scenarios = append(scenarios, sc)
 			}

@@ -90,7 +90,7 @@ func compressionOf(name string) *compression {
 func Open(name string) (*File, error) {
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", name, err)
+		return nil, err // "open NAME: ..." already
 	}
 	st, err := f.Stat()
 	if err != nil {
