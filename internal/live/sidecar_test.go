@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -300,4 +302,67 @@ func TestRunEvents(t *testing.T) {
 	if !strings.HasPrefix(got, `{"event":"ban","jail":"sshd","ip":"203.0.113.10","time":"`) || strings.Count(got, "\n") != 1 {
 		t.Fatalf("events %q", got)
 	}
+}
+
+// fail2ban.log jail names that line protocol and Prometheus cannot carry
+// as they are ([], a trailing backslash, control characters, invalid
+// UTF-8) are replaced, never fatal: the points are written, the state is
+// saved, /metrics answers.
+func TestHostileJailNames(t *testing.T) {
+	dir := t.TempDir()
+	auth, f2b, state := filepath.Join(dir, "auth.log"), filepath.Join(dir, "fail2ban.log"), filepath.Join(dir, "state.json")
+	appendFailures(t, auth, "203.0.113.11", 1)
+	var b strings.Builder
+	for _, jail := range []string{"", `ss\`, "a\x1b[31mb", "bad\xffname", "tab\there"} {
+		fmt.Fprintf(&b, "2026-11-28 03:08:34,454 fail2ban.actions        [1234]: NOTICE  [%s] Ban 203.0.113.12\n", jail)
+	}
+	if err := os.WriteFile(f2b, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out syncBuf
+	ready := make(chan string, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Config{AuthLog: auth, Fail2banLog: f2b, State: state, Interval: 50 * time.Millisecond, Host: "web1",
+			Location: time.UTC, Out: &out, Quiet: 100 * time.Millisecond, Listen: "127.0.0.1:0", Ready: ready,
+			Jails: []engine.Jail{{Settings: jailsim.Settings{Name: "sshd", MaxRetry: 5, FindTime: 3600, BanTime: 3600}, Filter: filter.Spec{Name: "sshd"}}}})
+	}()
+	addr := <-ready
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), "banscope_f2blog,host=web1,jail=tab\uFFFDhere") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `banscope_fail2ban_log_bans_total{host="web1",jail="(empty)"} 1`) {
+		t.Fatalf("/metrics %d:\n%s", resp.StatusCode, body)
+	}
+	for _, c := range []string{"\x1b", "\t", "\xff"} {
+		if strings.Contains(string(body), c) || strings.Contains(out.String(), c) {
+			t.Errorf("raw %q served", c)
+		}
+	}
+	for _, want := range []string{"jail=(empty)", `jail=ss\` + "\uFFFD", "jail=a\uFFFD[31mb", "jail=bad\uFFFDname"} {
+		if !strings.Contains(out.String(), "banscope_f2blog,host=web1,"+want+" ") {
+			t.Errorf("no banscope_f2blog point for %s in\n%s", want, out.String())
+		}
+	}
+	if _, err := os.Stat(state); err != nil {
+		t.Errorf("state not saved: %v", err)
+	}
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -6,7 +6,12 @@
 // from bounded sets: host, jail, kind, country, file.
 package output
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"strings"
+	"unicode/utf8"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // Line-protocol measurements.
 const (
@@ -20,6 +25,41 @@ const (
 	MF2bLog   = "banscope_f2blog"  // what fail2ban.log says happened, beside the simulation
 	MCountry  = "banscope_country" // per jail and country: failures, distinct IPs, bans, currently banned
 )
+
+// TagValue makes a tag or label value of text that may come from a log
+// (a jail name in fail2ban.log, a syslog host field): invalid UTF-8 and
+// control characters become U+FFFD, a trailing backslash (which line
+// protocol cannot carry) is followed by U+FFFD, and an empty value is
+// "(empty)" — never an error, never raw control characters.
+func TagValue(s string) string {
+	ok := s != "" && s[len(s)-1] != '\\' && utf8.ValidString(s)
+	for _, r := range s {
+		if control(r) {
+			ok = false
+			break
+		}
+	}
+	if ok {
+		return s
+	}
+	if s == "" {
+		return "(empty)"
+	}
+	var b strings.Builder
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		if control(r) {
+			r = utf8.RuneError
+		}
+		b.WriteRune(r)
+	}
+	if strings.HasSuffix(b.String(), "\\") {
+		b.WriteRune(utf8.RuneError)
+	}
+	return b.String()
+}
+
+// control reports C0 and C1 control characters and DEL.
+func control(r rune) bool { return r < 0x20 || r >= 0x7f && r < 0xa0 }
 
 // Metric is a Prometheus metric: name, help and labels.
 type Metric struct {

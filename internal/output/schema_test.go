@@ -25,3 +25,21 @@ func TestREADMENamesEveryMetric(t *testing.T) {
 		}
 	}
 }
+
+func TestTagValue(t *testing.T) {
+	for in, want := range map[string]string{
+		"sshd":          "sshd",
+		"":              "(empty)",
+		"ss\\":          "ss\\\uFFFD",
+		"a\x1b[31mb":    "a\uFFFD[31mb",
+		"bad\xffutf8":   "bad\uFFFDutf8",
+		"del\x7f":       "del\uFFFD",
+		"c1\u0085x":     "c1\uFFFDx",
+		"web-1.example": "web-1.example",
+		"späť":          "späť",
+	} {
+		if got := TagValue(in); got != want {
+			t.Errorf("TagValue(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -24,15 +24,15 @@ func Append(enc *lp.Encoder, s *numbers.Snapshot) {
 	for _, j := range s.Jails {
 		st := j.Status
 		enc.StartLine(output.MFail2ban)
-		enc.AddTag("host", host)
-		enc.AddTag("jail", j.Name)
+		enc.AddTag("host", output.TagValue(host))
+		enc.AddTag("jail", output.TagValue(j.Name))
 		enc.AddField("banned", i(int64(st.CurrentlyBanned)))
 		enc.AddField("failed", i(int64(st.CurrentlyFailed)))
 		enc.EndLine(now)
 
 		enc.StartLine(output.MJail)
-		enc.AddTag("host", host)
-		enc.AddTag("jail", j.Name)
+		enc.AddTag("host", output.TagValue(host))
+		enc.AddTag("jail", output.TagValue(j.Name))
 		enc.AddField("bans", i(j.Interval.Bans))
 		enc.AddField("banned_total", i(st.TotalBanned))
 		enc.AddField("failed_total", i(st.TotalFailed))
@@ -44,16 +44,16 @@ func Append(enc *lp.Encoder, s *numbers.Snapshot) {
 
 		for _, k := range j.Kinds {
 			enc.StartLine(output.MKind)
-			enc.AddTag("host", host)
-			enc.AddTag("jail", j.Name)
-			enc.AddTag("kind", k.Name)
+			enc.AddTag("host", output.TagValue(host))
+			enc.AddTag("jail", output.TagValue(j.Name))
+			enc.AddTag("kind", output.TagValue(k.Name))
 			enc.AddField("failures_total", i(k.Total))
 			enc.EndLine(now)
 		}
 		if o := observed[j.Name]; o != nil {
 			enc.StartLine(output.MF2bLog)
-			enc.AddTag("host", host)
-			enc.AddTag("jail", j.Name)
+			enc.AddTag("host", output.TagValue(host))
+			enc.AddTag("jail", output.TagValue(j.Name))
 			enc.AddField("banned", i(int64(o.Banned)))
 			enc.AddField("bans_total", i(o.Bans))
 			enc.AddField("difference", i(int64(o.Difference())))
@@ -65,9 +65,9 @@ func Append(enc *lp.Encoder, s *numbers.Snapshot) {
 	}
 	for _, c := range s.Countries {
 		enc.StartLine(output.MCountry)
-		enc.AddTag("country", c.Code)
-		enc.AddTag("host", host)
-		enc.AddTag("jail", c.Jail)
+		enc.AddTag("country", output.TagValue(c.Code))
+		enc.AddTag("host", output.TagValue(host))
+		enc.AddTag("jail", output.TagValue(c.Jail))
 		enc.AddField("banned", i(c.Banned))
 		enc.AddField("bans", i(c.Bans))
 		enc.AddField("bans_total", i(c.BansTotal))
@@ -82,8 +82,8 @@ func Append(enc *lp.Encoder, s *numbers.Snapshot) {
 			continue
 		}
 		enc.StartLine(output.MF2bLog)
-		enc.AddTag("host", host)
-		enc.AddTag("jail", o.Jail)
+		enc.AddTag("host", output.TagValue(host))
+		enc.AddTag("jail", output.TagValue(o.Jail))
 		enc.AddField("banned", i(int64(o.Banned)))
 		enc.AddField("bans_total", i(o.Bans))
 		enc.AddField("restores_total", i(o.Restores))
@@ -92,8 +92,8 @@ func Append(enc *lp.Encoder, s *numbers.Snapshot) {
 	}
 	l := s.Log
 	enc.StartLine(output.MLog)
-	enc.AddTag("file", l.File)
-	enc.AddTag("host", host)
+	enc.AddTag("file", output.TagValue(l.File))
+	enc.AddTag("host", output.TagValue(host))
 	enc.AddField("bytes", i(l.Bytes))
 	enc.AddField("bytes_per_second", lp.MustNewValue(round3(l.BytesPerSecond)))
 	enc.AddField("bytes_total", i(l.BytesTotal))
@@ -105,7 +105,7 @@ func Append(enc *lp.Encoder, s *numbers.Snapshot) {
 
 	p := s.Parse
 	enc.StartLine(output.MParse)
-	enc.AddTag("host", host)
+	enc.AddTag("host", output.TagValue(host))
 	enc.AddField("malformed_total", i(p.Malformed))
 	enc.AddField("matched_total", i(p.Matched))
 	enc.AddField("read_total", i(p.Read))

@@ -55,12 +55,14 @@ func (c Collector) Describe(ch chan<- *prom.Desc) {
 func (c Collector) Collect(ch chan<- prom.Metric) {
 	s := c.Snapshot()
 	host := s.Host
-	g := func(d *prom.Desc, v float64, l ...string) {
-		ch <- prom.MustNewConstMetric(d, prom.GaugeValue, v, l...)
+	metric := func(d *prom.Desc, t prom.ValueType, v float64, l []string) {
+		for i := range l {
+			l[i] = output.TagValue(l[i])
+		}
+		ch <- prom.MustNewConstMetric(d, t, v, l...)
 	}
-	ct := func(d *prom.Desc, v float64, l ...string) {
-		ch <- prom.MustNewConstMetric(d, prom.CounterValue, v, l...)
-	}
+	g := func(d *prom.Desc, v float64, l ...string) { metric(d, prom.GaugeValue, v, l) }
+	ct := func(d *prom.Desc, v float64, l ...string) { metric(d, prom.CounterValue, v, l) }
 	for _, j := range s.Jails {
 		st := j.Status
 		g(dJailFailed, float64(st.CurrentlyFailed), host, j.Name)
