@@ -59,9 +59,10 @@ func newJailSetup(c *ucli.Command, ps parseSettings, stderr io.Writer) (*jailSet
 			confDir = "" // the default directory is absent: fail2ban's defaults
 		}
 	}
+	var conf *jailsim.Config
 	if confDir != "" {
-		conf, err := jailsim.LoadConfig(confDir)
-		if err != nil {
+		var err error
+		if conf, err = jailsim.LoadConfig(confDir); err != nil {
 			return nil, err
 		}
 		all, err := conf.EnabledJails()
@@ -88,12 +89,31 @@ func newJailSetup(c *ucli.Command, ps parseSettings, stderr io.Writer) (*jailSet
 				keep = append(keep, j)
 			}
 		}
+		if len(keep) == 0 && conf != nil {
+			// named but not enabled: simulate it as configured, and say so
+			j, ok, err := conf.Jail(name)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				if !filter.Known(j.Filter) {
+					return nil, usage(c, fmt.Errorf("--jail %s: its filter %s is not simulated", name, j.Filter))
+				}
+				fmt.Fprintf(stderr, "banscope: jail %s is not enabled in %s; simulating it as configured because --jail names it\n", name, confDir)
+				keep = append(keep, j)
+			}
+		}
 		if len(keep) == 0 {
 			keep = []jailsim.JailSpec{jailsim.NewJailSpec(name, "sshd")}
 		}
 		specs = keep
 	}
 	if len(specs) == 0 {
+		if conf != nil {
+			// fail2ban with this configuration runs no jail banscope can
+			// simulate and bans nothing: say so rather than invent one
+			return nil, fmt.Errorf("%s enables no jail banscope simulates (fail2ban would ban nothing from auth.log); enable one, name one with --jail, or use --config '' for fail2ban's defaults", confDir)
+		}
 		specs = []jailsim.JailSpec{jailsim.NewJailSpec("sshd", "sshd")}
 	}
 	for k := range specs {

@@ -127,3 +127,26 @@ func TestSettingsPathsAgree(t *testing.T) {
 		}
 	}
 }
+
+// A configuration whose jails are disabled (enabled = false, or a value
+// fail2ban reads as false) runs no jail: banscope says so instead of
+// simulating a default sshd jail; --jail names a disabled jail explicitly.
+func TestDisabledJail(t *testing.T) {
+	for _, enabled := range []string{"false", "maybe"} {
+		dir := t.TempDir()
+		body := "[sshd]\nenabled = " + enabled + "\nmaxretry = 2\n"
+		if err := os.WriteFile(filepath.Join(dir, "jail.local"), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := setupWith(t, "--config", dir); err == nil || !strings.Contains(err.Error(), "enables no jail") {
+			t.Errorf("enabled = %s: %v, want an error saying no jail is enabled", enabled, err)
+		}
+		js, err := setupWith(t, "--config", dir, "--jail", "sshd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(js.jails) != 1 || js.jails[0].Settings.MaxRetry != 2 {
+			t.Errorf("enabled = %s, --jail sshd: %+v, want the configured jail (maxretry 2)", enabled, js.jails)
+		}
+	}
+}

@@ -313,7 +313,8 @@ func (c *Config) Get(section, option string) (v, origin string, ok bool, err err
 	if !ok {
 		return "", "", false, nil
 	}
-	v, err = c.interpolate(section, raw.v, 0)
+	budget := maxInterpolated
+	v, err = c.interpolate(section, raw.v, 0, &budget)
 	if err != nil {
 		return "", "", true, fmt.Errorf("%s:%d: [%s] %s: %w", raw.file, raw.line, section, option, err)
 	}
@@ -332,7 +333,17 @@ func (c *Config) lookup(section, option string) (value, bool) {
 
 var injected = map[string]string{"fail2ban_version": "1.0.2"}
 
-func (c *Config) interpolate(section, s string, depth int) (string, error) {
+// maxInterpolated bounds the text one option's interpolation may write,
+// at every level together: `a = %(b)s%(b)s`, `b = %(c)s%(c)s`, … grows
+// exponentially, and a few hundred bytes of configuration must not take
+// gigabytes.
+const maxInterpolated = 1 << 20
+
+// interpolate expands s; budget is what may still be written.
+func (c *Config) interpolate(section, s string, depth int, budget *int) (string, error) {
+	if *budget -= len(s); *budget < 0 {
+		return "", fmt.Errorf("interpolation grows beyond %d bytes (an exponential %%(name)s expansion?)", maxInterpolated)
+	}
 	if !strings.Contains(s, "%") {
 		return s, nil
 	}
@@ -403,7 +414,7 @@ func (c *Config) interpolate(section, s string, depth int) (string, error) {
 		if !ok {
 			return "", fmt.Errorf("no option %q to interpolate", name)
 		}
-		v, err := c.interpolate(sec, raw.v, depth+1)
+		v, err := c.interpolate(sec, raw.v, depth+1, budget)
 		if err != nil {
 			return "", err
 		}

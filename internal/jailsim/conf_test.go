@@ -1,8 +1,10 @@
 package jailsim
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -147,5 +149,32 @@ func TestDebianConfig(t *testing.T) {
 	}
 	if sshd.MaxRetry != 5 || sshd.FindTime != 600 || sshd.BanTime != 600 || sshd.FilterOpts["mode"] != "normal" {
 		t.Errorf("sshd %+v", sshd)
+	}
+}
+
+// An exponential %(x)s expansion (ten levels of ten references: 10^10
+// copies of a few bytes) is refused, naming the file and line, without
+// taking the memory it asks for.
+func TestInterpolationBound(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("[DEFAULT]\nv0 = xxxxxxxx\n")
+	for i := 1; i <= 10; i++ {
+		fmt.Fprintf(&b, "v%d = %s\n", i, strings.Repeat(fmt.Sprintf("%%(v%d)s", i-1), 10))
+	}
+	b.WriteString("[sshd]\nenabled = true\nignoreip = %(v10)s\n")
+	dir := writeConf(t, map[string]string{"jail.local": b.String()})
+	c, err := LoadConfig(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err = c.EnabledJails()
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "jail.local:15") || !strings.Contains(err.Error(), "interpolation grows beyond") {
+		t.Fatalf("error %v, want the bound and jail.local:15", err)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 256<<20 {
+		t.Errorf("%d MiB allocated", grew>>20)
 	}
 }

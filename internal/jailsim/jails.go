@@ -52,6 +52,18 @@ func (c *Config) EnabledJails() ([]JailSpec, error) {
 	return out, nil
 }
 
+// Jail returns the jail of a section whether it is enabled or not; ok is
+// false when the configuration has no such section.
+func (c *Config) Jail(name string) (j JailSpec, ok bool, err error) {
+	for _, s := range c.Sections() {
+		if s == name {
+			j, err = c.jail(name)
+			return j, true, err
+		}
+	}
+	return JailSpec{}, false, nil
+}
+
 func (c *Config) jail(name string) (JailSpec, error) {
 	origins := map[string]string{}
 	get := func(opt string) (string, bool, error) {
