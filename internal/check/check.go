@@ -18,6 +18,7 @@ import (
 	"github.com/banscope/banscope/internal/filter/sshd"
 	"github.com/banscope/banscope/internal/ident"
 	"github.com/banscope/banscope/internal/jsonw"
+	"github.com/banscope/banscope/internal/numbers"
 	"github.com/banscope/banscope/internal/pipeline"
 	"github.com/banscope/banscope/internal/source"
 )
@@ -46,6 +47,7 @@ type summary struct {
 	TooLong     int64 // over the cap: skipped
 	NoTimestamp int64 // non-empty lines without a recognisable stamp
 	InvalidUTF8 int64 // lines with invalid UTF-8 or NUL bytes (parsed anyway)
+	Malformed   int64 // lines with any of the three (numbers.LineState.Malformed), each once
 	Partial     int64 // unterminated last lines, not read (fail2ban waits for the newline)
 	Matched     int64 // lines some failregex matched
 	Failures    int64 // counted failures (one per ID)
@@ -87,16 +89,21 @@ func Run(cfg Config, w io.Writer) error {
 			sum.Lines++
 			if l.Status == source.TooLong {
 				sum.TooLong++
+				sum.Malformed++
 				return
 			}
 			line := l.Text
 			sum.Bytes += int64(len(line)) + 1
-			if l.InvalidUTF8 || l.NUL {
+			ev := p.Finish(line, &l.Pre[0])
+			st := numbers.LineState{InvalidUTF8: l.InvalidUTF8 || l.NUL, NoStamp: !ev.HasStamp && len(line) > 0}
+			if st.InvalidUTF8 {
 				sum.InvalidUTF8++
 			}
-			ev := p.Finish(line, &l.Pre[0])
-			if !ev.HasStamp && len(line) > 0 {
+			if st.NoStamp {
 				sum.NoTimestamp++
+			}
+			if st.Malformed() {
+				sum.Malformed++
 			}
 			switch ev.Verdict {
 			case filter.Irrelevant:
@@ -159,9 +166,13 @@ func open(name string, cfg Config) (io.Reader, time.Time, func(), error) {
 func appendJSONL(b []byte, n int64, ev *filter.Event, id ident.ID) []byte {
 	b = append(b, `{"line":`...)
 	b = strconv.AppendInt(b, n, 10)
-	b = append(b, `,"time":"`...)
-	b = time.Unix(0, ev.Time).UTC().AppendFormat(b, time.RFC3339Nano)
-	b = append(b, `","ip":`...)
+	if ev.Time == 0 {
+		b = append(b, `,"time":null,"ip":`...) // no stamp yet, no clock: fail2ban-regex would say "now"
+	} else {
+		b = append(b, `,"time":"`...)
+		b = time.Unix(0, ev.Time).UTC().AppendFormat(b, time.RFC3339Nano)
+		b = append(b, `","ip":`...)
+	}
 	b = jsonw.AppendString(b, id.String())
 	b = append(b, `,"kind":"`...)
 	b = append(b, sshd.KindName(ev.Kind)...)
@@ -188,7 +199,7 @@ func writeText(w io.Writer, cfg Config, s *summary) {
 	fmt.Fprintf(w, "pending failures:   %d (no address in their session)\n", s.Pending)
 	fmt.Fprintf(w, "unresolved hosts:   %d\n", s.Unresolved)
 	fmt.Fprintf(w, "malformed lines:    %d (too long, skipped: %d; no timestamp: %d; invalid UTF-8/NUL, parsed: %d)\n",
-		s.TooLong+s.NoTimestamp+s.InvalidUTF8, s.TooLong, s.NoTimestamp, s.InvalidUTF8)
+		s.Malformed, s.TooLong, s.NoTimestamp, s.InvalidUTF8)
 	if s.Partial > 0 {
 		fmt.Fprintf(w, "unterminated lines: %d (not read, as fail2ban waits for the newline)\n", s.Partial)
 	}

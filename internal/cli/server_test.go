@@ -26,6 +26,9 @@ func TestRunAgainstFail2banServer(t *testing.T) {
 	needFail2ban(t)
 	server, err := exec.LookPath("fail2ban-server")
 	if err != nil {
+		if os.Getenv("BANSCOPE_REQUIRE_FAIL2BAN") != "" {
+			t.Fatal("no fail2ban-server, and BANSCOPE_REQUIRE_FAIL2BAN is set")
+		}
 		t.Skip("no fail2ban-server")
 	}
 	dir := t.TempDir()

@@ -2,6 +2,7 @@ package jailsim
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -193,7 +194,7 @@ func parseINI(path string) (*rawFile, error) {
 	var cur map[string]value
 	var lastKey string
 	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	sc.Buffer(make([]byte, 64<<10), maxConfigLine)
 	n := 0
 	for sc.Scan() {
 		n++
@@ -244,11 +245,16 @@ func parseINI(path string) (*rawFile, error) {
 		cur[key] = value{v: stripInline(strings.TrimSpace(trimmed[i+1:])), file: path, line: n}
 		lastKey = key
 	}
-	if err := sc.Err(); err != nil {
+	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
+		return nil, fmt.Errorf("%s:%d: a line longer than %d bytes", path, n+1, maxConfigLine)
+	} else if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	return rf, nil
 }
+
+// maxConfigLine is the longest configuration line read.
+const maxConfigLine = 1 << 20
 
 func stripInline(s string) string {
 	for i := 1; i < len(s); i++ {

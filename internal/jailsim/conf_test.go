@@ -128,6 +128,9 @@ func TestConfigErrors(t *testing.T) {
 // Debian's own configuration, when installed, gives the default sshd jail.
 func TestDebianConfig(t *testing.T) {
 	if _, err := os.Stat("/etc/fail2ban/jail.conf"); err != nil {
+		if os.Getenv("BANSCOPE_REQUIRE_FAIL2BAN") != "" {
+			t.Fatal("fail2ban's configuration is missing, and BANSCOPE_REQUIRE_FAIL2BAN is set")
+		}
 		t.Skip("fail2ban is not installed")
 	}
 	c, err := LoadConfig("/etc/fail2ban")
@@ -176,5 +179,14 @@ func TestInterpolationBound(t *testing.T) {
 	}
 	if grew := after.TotalAlloc - before.TotalAlloc; grew > 256<<20 {
 		t.Errorf("%d MiB allocated", grew>>20)
+	}
+}
+
+// A configuration line over the limit names its file and line.
+func TestLongConfigLine(t *testing.T) {
+	dir := writeConf(t, map[string]string{"jail.local": "[sshd]\nenabled = true\nignoreip = " + strings.Repeat("1.2.3.4 ", 200000) + "\n"})
+	_, err := LoadConfig(dir)
+	if err == nil || !strings.Contains(err.Error(), "jail.local:3: a line longer than") {
+		t.Fatalf("error %v", err)
 	}
 }

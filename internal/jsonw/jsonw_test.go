@@ -24,3 +24,22 @@ func TestAppendString(t *testing.T) {
 		}
 	}
 }
+
+// Bidirectional and C1 controls never reach a reader raw, whether jsonw
+// or encoding/json (then EscapeInvisible) wrote the text.
+func TestInvisible(t *testing.T) {
+	in := "evil\u202etxt.exe\u0085\u2066x\u2069 ok é"
+	got := string(AppendString(nil, in))
+	want := `"evil\u202etxt.exe\u0085\u2066x\u2069 ok é"`
+	if got != want {
+		t.Errorf("AppendString: %s, want %s", got, want)
+	}
+	std, _ := json.Marshal(map[string]string{"user": in})
+	if got, want := string(EscapeInvisible(std)), `{"user":"evil\u202etxt.exe\u0085\u2066x\u2069 ok é"}`; got != want {
+		t.Errorf("EscapeInvisible: %s, want %s", got, want)
+	}
+	var back map[string]string
+	if err := json.Unmarshal(EscapeInvisible(std), &back); err != nil || back["user"] != in {
+		t.Errorf("round trip: %q, %v", back["user"], err)
+	}
+}

@@ -27,10 +27,12 @@ func TestDashboardMetrics(t *testing.T) {
 		t.Fatalf("dashboard is not JSON: %v", err)
 	}
 	known := map[string]bool{}
-	ch := make(chan *prometheus.Desc, 64)
-	promout.Collector{}.Describe(ch)
-	influxpush.Health{}.Describe(ch)
-	close(ch)
+	ch := make(chan *prometheus.Desc)
+	go func() {
+		promout.Collector{}.Describe(ch)
+		influxpush.Health{}.Describe(ch)
+		close(ch)
+	}()
 	re := regexp.MustCompile(`fqName: "([a-z0-9_]+)"`)
 	for desc := range ch {
 		if m := re.FindStringSubmatch(desc.String()); m != nil {

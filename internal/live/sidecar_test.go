@@ -2,6 +2,7 @@ package live
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
@@ -188,7 +189,10 @@ func TestRebuildFromPredecessors(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "auth.log")
 	appendFailures(t, path+".2", "203.0.113.9", 2)
-	exec.Command("gzip", path+".2").Run()
+	gzipFile(t, path+".2")
+	if _, err := os.Stat(path + ".2.gz"); err != nil {
+		t.Fatalf("no compressed predecessor: %v", err)
+	}
 	appendFailures(t, path+".1", "203.0.113.9", 2)
 	appendFailures(t, path, "203.0.113.9", 1)
 	var out syncBuf
@@ -339,6 +343,11 @@ func TestHostileJailNames(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	if post, err := http.Post("http://"+addr+"/metrics", "text/plain", nil); err != nil || post.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("POST /metrics: %v %v, want 405", post.Status, err)
+	} else {
+		post.Body.Close()
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("run: %v", err)
@@ -365,4 +374,31 @@ func (s *syncBuf) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// gzipFile compresses path to path.gz and removes path, as logrotate's
+// compress does.
+func gzipFile(t *testing.T, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(path + ".gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := gzip.NewWriter(f)
+	if _, err := zw.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"math"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/banscope/banscope/internal/engine"
 	"github.com/banscope/banscope/internal/geo"
+	"github.com/banscope/banscope/internal/jsonw"
 	"github.com/banscope/banscope/internal/logtime"
 )
 
@@ -167,10 +169,17 @@ func (r *Result) toJSON() any {
 }
 
 // WriteJSON writes the result as one JSON object.
+// User names and other log text are escaped like jsonw's output: no raw
+// bidirectional or C1 control reaches a reader.
 func (r *Result) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
-	return enc.Encode(r.toJSON())
+	if err := enc.Encode(r.toJSON()); err != nil {
+		return err
+	}
+	_, err := w.Write(jsonw.EscapeInvisible(b.Bytes()))
+	return err
 }
 
 // duration writes seconds as fail2ban's seconds2str does: "10m", "1h 30m".

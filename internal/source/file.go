@@ -88,6 +88,12 @@ func compressionOf(name string) *compression {
 // Open opens a finished log file for reading from its start,
 // decompressed when its name says so (see compressions).
 func Open(name string) (*File, error) {
+	// Look before opening: opening a FIFO blocks until a writer comes.
+	if st, err := os.Stat(name); err == nil && !st.IsDir() && !st.Mode().IsRegular() {
+		// a FIFO never ends and /dev/zero is one endless line: a
+		// finished log is a regular file
+		return nil, fmt.Errorf("open %s: not a regular file (%s)", name, st.Mode().Type())
+	}
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, err // "open NAME: ..." already
@@ -100,6 +106,10 @@ func Open(name string) (*File, error) {
 	if st.IsDir() {
 		f.Close()
 		return nil, fmt.Errorf("open %s: is a directory", name)
+	}
+	if !st.Mode().IsRegular() { // replaced between the two looks
+		f.Close()
+		return nil, fmt.Errorf("open %s: not a regular file (%s)", name, st.Mode().Type())
 	}
 	rf := &File{Name: name, ModTime: st.ModTime(), Size: st.Size(), f: f}
 	rf.raw.f = f

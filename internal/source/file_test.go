@@ -3,6 +3,8 @@ package source
 import (
 	"io"
 	"os"
+	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -33,5 +35,19 @@ func TestOpenCompressed(t *testing.T) {
 	}
 	if len(compressions) != 4 {
 		t.Errorf("%d compressions, the test data has four", len(compressions))
+	}
+}
+
+// A FIFO (or a device) is refused: it never ends like a finished log.
+func TestOpenNotRegular(t *testing.T) {
+	fifo := t.TempDir() + "/fifo"
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(fifo); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("FIFO: %v", err)
+	}
+	if _, err := Open("/dev/zero"); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("/dev/zero: %v", err)
 	}
 }
