@@ -460,6 +460,10 @@ func (s *sidecar) load() (bool, error) {
 		s.cfg.Notice(fmt.Sprintf("state %s has version %d, not %d: ignored", s.cfg.State, st.Version, stateVersion))
 		return false, nil
 	}
+	if other := s.otherSource(st); other != "" {
+		s.cfg.Notice(fmt.Sprintf("state %s was saved for %s, not this source: ignored (rebuilding from the log)", s.cfg.State, other))
+		return false, nil
+	}
 	for _, r := range s.eng.Jails() {
 		name := r.Jail.Name()
 		if ps, ok := st.Parsers[name]; ok {
@@ -480,7 +484,30 @@ func (s *sidecar) load() (bool, error) {
 	if st.Counters != nil {
 		s.tally.Restore(*st.Counters)
 	}
+	// the first interval after the restart counts what is new, not all
+	// history
+	s.tally.Baseline(s.eng, s.cfg.Now())
 	return true, nil
+}
+
+// otherSource names the source a state file was saved for when it is not
+// this sidecar's ("" when it is, or when the state does not say).
+func (s *sidecar) otherSource(st stateFile) string {
+	switch {
+	case s.cfg.Journal:
+		if st.Position != nil && st.Position.Path != "" {
+			return st.Position.Path
+		}
+	case s.cfg.AuthLog == "-":
+	default:
+		if st.Cursor != "" {
+			return "the journal"
+		}
+		if st.Position != nil && st.Position.Path != "" && st.Position.Path != s.cfg.AuthLog {
+			return st.Position.Path
+		}
+	}
+	return ""
 }
 
 // flush writes the numbers and saves the state, under the lock, so the

@@ -402,3 +402,69 @@ func gzipFile(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 }
+
+// After a restart the first interval's numbers count what is new, not the
+// restored history; a state saved for another log is not merged into
+// this one.
+func TestRestartIntervals(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "auth.log")
+	appendFailures(t, path, "203.0.113.20", 3)
+	var out syncBuf
+	stop := run(t, dir, &out)
+	waitFor(t, &out, "banned=0i,failed=1i")
+	time.Sleep(200 * time.Millisecond)
+	stop()
+
+	var again syncBuf
+	stop = run(t, dir, &again)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(again.String(), "banscope_jail,") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	first := ""
+	for _, l := range strings.Split(again.String(), "\n") {
+		if strings.HasPrefix(l, "banscope_jail,") {
+			first = l
+			break
+		}
+	}
+	if !strings.Contains(first, " bans=0i,banned_total=0i,failed_total=3i,failures=0i,") {
+		t.Errorf("first interval after the restart: %q, want failures=0i with failed_total=3i", first)
+	}
+	for _, l := range strings.Split(again.String(), "\n") {
+		if strings.HasPrefix(l, "banscope_log,") && !strings.Contains(l, " bytes=0i,") {
+			t.Errorf("first log point after the restart reports old bytes: %q", l)
+			break
+		}
+	}
+
+	// the same state file, another log: not merged
+	other := filepath.Join(dir, "other.log")
+	appendFailures(t, other, "198.51.100.30", 1)
+	var third syncBuf
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var notices []string
+	var mu sync.Mutex
+	go func() {
+		done <- Run(ctx, Config{AuthLog: other, State: filepath.Join(dir, "state.json"), Interval: 50 * time.Millisecond, Host: "web1",
+			Location: time.UTC, Out: &third, Quiet: 100 * time.Millisecond,
+			Notice: func(m string) { mu.Lock(); notices = append(notices, m); mu.Unlock() },
+			Jails:  []engine.Jail{{Settings: jailsim.Settings{Name: "sshd", MaxRetry: 5, FindTime: 3600, BanTime: 3600}, Filter: filter.Spec{Name: "sshd"}}}})
+	}()
+	waitFor(t, &third, "banned=0i,failed=1i")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(third.String(), "failed_total=1i") {
+		t.Errorf("another log's state was merged:\n%s", third.String())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(strings.Join(notices, "\n"), "was saved for "+path) {
+		t.Errorf("no notice of the other log's state: %q", notices)
+	}
+}

@@ -124,6 +124,17 @@ func (y *Tally) Restore(t Totals) {
 	y.t.fill()
 }
 
+// Baseline starts the next interval at now with the engine's and the
+// tally's present totals (after a restart: per-interval numbers count what
+// is new, not the restored history).
+func (y *Tally) Baseline(eng *engine.Engine, now time.Time) {
+	for _, r := range eng.Jails() {
+		name, st := r.Jail.Name(), r.Sim.Status()
+		y.failed[name], y.bans[name], y.unbans[name] = st.TotalFailed, st.TotalBanned, y.t.Unbans[name]
+	}
+	y.bytes, y.lines, y.at = y.t.BytesRead, y.t.LinesRead, now
+}
+
 // StartAt starts the first interval at t (the back-fill's first step).
 func (y *Tally) StartAt(t time.Time) { y.at = t }
 
