@@ -9,19 +9,24 @@ import (
 	"path/filepath"
 )
 
-// Write replaces path with b: a crash leaves the old or the new file.
-func Write(path string, b []byte) error {
+// Write replaces path with b: a crash leaves the old or the new file. A
+// failed write (a full or read-only disk) leaves no temporary file.
+func Write(path string, b []byte) (err error) {
 	tmp := path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
 	if _, err := f.Write(b); err != nil {
-		f.Close()
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := f.Sync(); err != nil {
-		f.Close()
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := f.Close(); err != nil {

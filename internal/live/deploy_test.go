@@ -31,6 +31,7 @@ func TestDashboardMetrics(t *testing.T) {
 	go func() {
 		promout.Collector{}.Describe(ch)
 		influxpush.Health{}.Describe(ch)
+		stateHealth{}.Describe(ch)
 		close(ch)
 	}()
 	re := regexp.MustCompile(`fqName: "([a-z0-9_]+)"`)

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/exporter-toolkit/web"
 
+	"github.com/banscope/banscope/internal/output"
 	"github.com/banscope/banscope/internal/output/influxpush"
 	promout "github.com/banscope/banscope/internal/output/prometheus"
 )
@@ -21,7 +22,7 @@ import (
 // webConfig is an exporter-toolkit web configuration (TLS, basic auth).
 func (s *sidecar) serve(ctx context.Context, listen, webConfig string, ready chan<- string) error {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(promout.Collector{Snapshot: s.current}, influxpush.Health{P: s.push})
+	reg.MustRegister(promout.Collector{Snapshot: s.current}, influxpush.Health{P: s.push}, stateHealth{s})
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
@@ -45,4 +46,18 @@ func (s *sidecar) serve(ctx context.Context, listen, webConfig string, ready cha
 		return nil
 	}
 	return err
+}
+
+var dStateSaveErrors = output.PStateSaveErrors.Desc()
+
+// stateHealth exports how saving the state goes.
+type stateHealth struct{ s *sidecar }
+
+func (h stateHealth) Describe(ch chan<- *prometheus.Desc) { ch <- dStateSaveErrors }
+
+func (h stateHealth) Collect(ch chan<- prometheus.Metric) {
+	h.s.mu.Lock()
+	n := h.s.saveErrors
+	h.s.mu.Unlock()
+	ch <- prometheus.MustNewConstMetric(dStateSaveErrors, prometheus.CounterValue, float64(n), output.TagValue(h.s.cfg.Host))
 }

@@ -109,7 +109,11 @@ type sidecar struct {
 	tally    *numbers.Tally
 	warnedAt map[string]time.Time // jail -> last warning of a large difference from fail2ban.log
 	push     *influxpush.Pusher
-	enc      lineprotocol.Encoder
+	// saveErr is the last failure to save the state ("" after a success),
+	// saveErrors how many saves failed.
+	saveErr    string
+	saveErrors int64
+	enc        lineprotocol.Encoder
 }
 
 // newSidecar returns a sidecar with empty counts.
@@ -220,20 +224,20 @@ func Run(ctx context.Context, cfg Config) error {
 			if ferr != nil && !errors.Is(ferr, context.Canceled) {
 				return ferr
 			}
-			return s.flush()
+			return s.flush(true)
 		case err := <-errc:
 			if err != nil && !errors.Is(err, context.Canceled) {
-				s.flush()
+				s.flush(true)
 				return err
 			}
-			return s.flush()
+			return s.flush(true)
 		case <-tick.C:
 			s.mu.Lock()
 			t := logtime.FromTime(cfg.Now())
 			s.eng.Tick(t)
 			s.mu.Unlock()
 		case <-emit.C:
-			if err := s.flush(); err != nil {
+			if err := s.flush(false); err != nil {
 				return err
 			}
 		case <-cfg.Reload:
@@ -512,7 +516,7 @@ func (s *sidecar) otherSource(st stateFile) string {
 
 // flush writes the numbers and saves the state, under the lock, so the
 // state matches exactly the lines processed.
-func (s *sidecar) flush() error {
+func (s *sidecar) flush(final bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.cfg.Now()
@@ -537,7 +541,25 @@ func (s *sidecar) flush() error {
 			return fmt.Errorf("write events: %w", err)
 		}
 	}
-	return s.save(now)
+	err := s.save(now)
+	if err == nil {
+		if s.saveErr != "" {
+			s.cfg.Notice("state saved again")
+			s.saveErr = ""
+		}
+		return nil
+	}
+	s.saveErrors++
+	if err.Error() != s.saveErr {
+		// a full or read-only disk: say so once, keep following, retry
+		// every interval (banscope_state_save_errors_total counts them)
+		s.cfg.Notice(fmt.Sprintf("%v (following goes on; the state is saved again every interval)", err))
+		s.saveErr = err.Error()
+	}
+	if final {
+		return err
+	}
+	return nil
 }
 
 func (s *sidecar) save(now time.Time) error {

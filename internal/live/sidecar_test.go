@@ -468,3 +468,45 @@ func TestRestartIntervals(t *testing.T) {
 		t.Errorf("no notice of the other log's state: %q", notices)
 	}
 }
+
+// A state that cannot be saved (here its temporary file's name is taken
+// by a directory; a full or read-only disk alike) does not stop
+// following: the points go on, the failure is said once and counted.
+func TestStateSaveFailure(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "auth.log")
+	state := filepath.Join(dir, "state.json")
+	if err := os.MkdirAll(state+".tmp/x", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	appendFailures(t, path, "203.0.113.40", 1)
+	var out syncBuf
+	var mu sync.Mutex
+	var notices []string
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Config{AuthLog: path, State: state, Interval: 30 * time.Millisecond, Host: "web1",
+			Location: time.UTC, Out: &out, Quiet: 100 * time.Millisecond,
+			Notice: func(m string) { mu.Lock(); notices = append(notices, m); mu.Unlock() },
+			Jails:  []engine.Jail{{Settings: jailsim.Settings{Name: "sshd", MaxRetry: 5, FindTime: 3600, BanTime: 3600}, Filter: filter.Spec{Name: "sshd"}}}})
+	}()
+	waitFor(t, &out, "banned=0i,failed=1i")
+	appendFailures(t, path, "203.0.113.41", 1)
+	waitFor(t, &out, "banned=0i,failed=2i")
+	cancel()
+	if err := <-done; err == nil || !strings.Contains(err.Error(), "save state") {
+		t.Errorf("final save: %v, want its error", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	n := 0
+	for _, m := range notices {
+		if strings.Contains(m, "save state") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d notices of the failing save, want 1: %q", n, notices)
+	}
+}

@@ -97,15 +97,16 @@ var (
 	PCountryBans      = Metric{"banscope_country_bans_total", "Bans by the attacker's country.", []string{"host", "jail", "country"}}
 	PCountryBanned    = Metric{"banscope_country_banned", "Currently banned by country.", []string{"host", "jail", "country"}}
 
-	// banscope's own health (the InfluxDB push).
-	PPushErrors = Metric{"banscope_push_errors_total", "Failed pushes to the time-series database (each is retried).", nil}
-	PSpoolDepth = Metric{"banscope_spool_batches", "Batches waiting to be pushed.", nil}
-	PSpoolDrops = Metric{"banscope_spool_dropped_total", "Batches dropped (spool full or rejected by the server).", nil}
-	PLastPush   = Metric{"banscope_last_push_timestamp_seconds", "When the last push succeeded.", nil}
+	// banscope's own health: saving the state, the InfluxDB push.
+	PStateSaveErrors = Metric{"banscope_state_save_errors_total", "Failed saves of the state file (each is retried the next interval).", []string{"host"}}
+	PPushErrors      = Metric{"banscope_push_errors_total", "Failed pushes to the time-series database (each is retried).", nil}
+	PSpoolDepth      = Metric{"banscope_spool_batches", "Batches waiting to be pushed.", nil}
+	PSpoolDrops      = Metric{"banscope_spool_dropped_total", "Batches dropped (spool full or rejected by the server).", nil}
+	PLastPush        = Metric{"banscope_last_push_timestamp_seconds", "When the last push succeeded.", nil}
 )
 
 // Metrics lists every Prometheus metric, for documentation checks.
 var Metrics = []Metric{PJailFailed, PJailBanned, PJailFailedTotal, PJailBannedTotal, PJailUnbansTotal, PJailIgnoredTotal,
 	PJailPeak, PKindTotal, PLogBytes, PLogLines, PLogRotations, PLogLag, PParseMatched, PParseMalformed, PParseTooLong,
 	PF2bBans, PF2bRestores, PF2bUnbans, PF2bBanned, PF2bDifference, PCountryFailures, PCountryBans, PCountryBanned,
-	PPushErrors, PSpoolDepth, PSpoolDrops, PLastPush}
+	PStateSaveErrors, PPushErrors, PSpoolDepth, PSpoolDrops, PLastPush}
