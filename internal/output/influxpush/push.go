@@ -105,7 +105,7 @@ func New(in Config, notice func(string)) (*Pusher, error) {
 	if in.SpoolMax <= 0 {
 		in.SpoolMax = 64 << 20
 	}
-	p := &Pusher{in: in, url: u, client: &http.Client{Timeout: in.Timeout}, queue: make(chan []byte, 64),
+	p := &Pusher{in: in, url: u, client: &http.Client{Timeout: in.Timeout, CheckRedirect: noRedirect}, queue: make(chan []byte, 64),
 		notice: notice, wake: make(chan struct{}, 1)}
 	if in.Spool != "" {
 		if err := os.MkdirAll(in.Spool, 0o700); err != nil {
@@ -273,6 +273,11 @@ func (p *Pusher) fail(err error) {
 
 type permanentError struct{ error }
 
+// noRedirect keeps a redirect as the answer: following a 301/302/303
+// re-sends the write as a GET without its body, which the server answers
+// 204 and stores nothing — every point lost without an error.
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
 func (p *Pusher) send(ctx context.Context, b []byte) error {
 	var z bytes.Buffer
 	zw := gzip.NewWriter(&z)
@@ -307,6 +312,10 @@ func (p *Pusher) send(ctx context.Context, b []byte) error {
 		p.drops++
 		p.mu.Unlock()
 		return nil
+	}
+	if resp.StatusCode/100 == 3 {
+		// kept in the spool and retried: nothing is lost while the URL is wrong
+		return fmt.Errorf("%s: the server redirects to %s; point --influx-url there", resp.Status, resp.Header.Get("Location"))
 	}
 	return fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(msg)))
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -72,5 +73,54 @@ func TestPushRequests(t *testing.T) {
 	}
 	if _, err := New(Config{URL: "http://h:8086"}, nil); err == nil {
 		t.Error("no database or bucket was accepted")
+	}
+}
+
+// A server that redirects (an http→https proxy) gets no GET without a
+// body: the batch stays queued, the notice says where to point the URL.
+func TestPushRedirect(t *testing.T) {
+	var mu sync.Mutex
+	methods := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		methods[r.Method]++
+		mu.Unlock()
+		http.Redirect(w, r, "https://influx.example/write", http.StatusMovedPermanently)
+	}))
+	defer srv.Close()
+	var nmu sync.Mutex
+	var notices []string
+	p, err := New(Config{URL: srv.URL, DB: "banscope"}, func(m string) { nmu.Lock(); notices = append(notices, m); nmu.Unlock() })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { p.Run(ctx); close(done) }()
+	p.Enqueue([]byte("fail2ban,host=h,jail=sshd banned=0i,failed=0i 1\n"))
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		nmu.Lock()
+		n := len(notices)
+		nmu.Unlock()
+		if n > 0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	if methods["GET"] != 0 || methods["POST"] == 0 {
+		t.Errorf("requests by method %v, want POSTs only", methods)
+	}
+	if p.Pending() == 0 {
+		t.Error("the batch was dropped")
+	}
+	nmu.Lock()
+	defer nmu.Unlock()
+	if len(notices) == 0 || !strings.Contains(notices[0], "redirects to https://influx.example/write") {
+		t.Errorf("notices %q", notices)
 	}
 }
