@@ -54,9 +54,9 @@ type summary struct {
 	Pending     int64
 	Helpers     int64
 	Unresolved  int64
-	ByKind      []int64 // by filter.Kind
-	IPs         map[ident.ID]struct{}
-	First, Last int64 // stamps of the first and last failure
+	ByKind      []int64      // by filter.Kind
+	IPs         distinct.Set // exact up to 4096 addresses, then estimated (bounded memory)
+	First, Last int64        // stamps of the first and last failure
 }
 
 // Run reads the files and writes the report to w.
@@ -71,7 +71,7 @@ func Run(cfg Config, w io.Writer) error {
 		cfg.Stdin = os.Stdin
 	}
 	p := sshd.New(sshd.Options{Mode: cfg.Mode, PublicKey: cfg.PublicKey, Options: filter.Options{Location: cfg.Location, Reference: cfg.Now, Year: cfg.Year, CurrentYear: cfg.Now.Year(), Hosts: cfg.Hosts, LogClock: true}})
-	sum := &summary{IPs: map[ident.ID]struct{}{}, ByKind: make([]int64, len(p.Kinds()))}
+	sum := &summary{ByKind: make([]int64, len(p.Kinds()))}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	defer bw.Flush()
 	var out []byte
@@ -120,7 +120,7 @@ func Run(cfg Config, w io.Writer) error {
 					sum.ByKind[ev.Kind]++
 					// attackers come back: skip the set for a recent one
 					if m := &seen[distinct.Hash(id)&uint64(len(seen)-1)]; *m != id {
-						sum.IPs[id] = struct{}{}
+						sum.IPs.Add(id)
 						*m = id
 					}
 					if sum.First == 0 || ev.Time < sum.First {
@@ -190,7 +190,11 @@ func writeText(w io.Writer, cfg Config, s *summary) {
 	fmt.Fprintf(w, "lines read:         %d\n", s.Lines)
 	fmt.Fprintf(w, "lines matched:      %d (failures, helpers, pending, unresolved)\n", s.Matched)
 	fmt.Fprintf(w, "failures counted:   %d\n", s.Failures)
-	fmt.Fprintf(w, "distinct IPs:       %d\n", len(s.IPs))
+	if s.IPs.Exact() {
+		fmt.Fprintf(w, "distinct IPs:       %d\n", s.IPs.Count())
+	} else {
+		fmt.Fprintf(w, "distinct IPs:       %d (estimated: more than %d)\n", s.IPs.Count(), distinct.ExactLimit)
+	}
 	if s.Failures > 0 {
 		fmt.Fprintf(w, "first failure:      %s\n", time.Unix(0, s.First).UTC().Format(time.RFC3339))
 		fmt.Fprintf(w, "last failure:       %s\n", time.Unix(0, s.Last).UTC().Format(time.RFC3339))

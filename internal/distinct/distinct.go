@@ -17,6 +17,9 @@ type Set struct {
 	hll []uint8
 }
 
+// ExactLimit is how many distinct IDs a Set counts exactly.
+const ExactLimit = exactLimit
+
 const (
 	exactLimit = 4096
 	hllP       = 12

@@ -85,15 +85,33 @@ func ParseID(s string) ID {
 }
 
 type internTable struct {
-	mu    sync.RWMutex
-	index map[string]uint32
-	texts []string
+	mu        sync.RWMutex
+	index     map[string]uint32
+	texts     []string
+	overflows int64
+}
+
+// RawOverflows counts the raw texts that found the table full.
+func RawOverflows() int64 {
+	interned.mu.RLock()
+	defer interned.mu.RUnlock()
+	return interned.overflows
 }
 
 var interned = internTable{index: map[string]uint32{}}
 
-// The table grows with each distinct raw text; such texts are rare
-// (invalid addresses), and bounded callers can cap them upstream.
+// MaxRawIDs bounds the raw texts kept (they come from attacker-controlled
+// log text): beyond it, every new raw text is the one ID RawOverflow, so
+// memory stays bounded (at most MaxRawIDs texts of a <HOST> capture's
+// length). sshd logs numeric addresses, so raw IDs are injected text.
+const MaxRawIDs = 1 << 16
+
+// RawOverflow is the text of the ID that stands for every raw text beyond
+// MaxRawIDs.
+const RawOverflow = "(raw IDs beyond the bound)"
+
+// intern returns the index of a raw text, adding it while the table has
+// room.
 func (t *internTable) intern(b []byte) uint32 {
 	t.mu.RLock()
 	v, ok := t.index[string(b)]
@@ -105,6 +123,13 @@ func (t *internTable) intern(b []byte) uint32 {
 	defer t.mu.Unlock()
 	if v, ok := t.index[string(b)]; ok {
 		return v
+	}
+	if len(t.texts) >= MaxRawIDs {
+		t.overflows++
+		if v, ok := t.index[RawOverflow]; ok {
+			return v
+		}
+		b = []byte(RawOverflow)
 	}
 	s := string(b)
 	t.texts = append(t.texts, s)
