@@ -510,3 +510,38 @@ func TestStateSaveFailure(t *testing.T) {
 		t.Errorf("%d notices of the failing save, want 1: %q", n, notices)
 	}
 }
+
+// A state file written by the release before the architecture work
+// (testdata/state-v1.json: 8 failures, one ban, three open tickets, one
+// raw ID, fail2ban.log's ban) still loads into this one: the jails, the
+// counts, the sessions and the positions as saved.
+func TestGoldenStateLoads(t *testing.T) {
+	var notices []string
+	s := newSidecar(Config{AuthLog: "/tmp/gold/auth.log", State: "testdata/state-v1.json", Location: time.UTC, Host: "web1",
+		Now: func() time.Time { return time.Unix(1796155093, 0) }, Notice: func(m string) { notices = append(notices, m) }})
+	eng, err := engine.New([]engine.Jail{{Settings: jailsim.Settings{Name: "sshd", MaxRetry: 3, FindTime: 600, BanTime: 600},
+		Filter: filter.Spec{Name: "sshd"}}}, engine.Options{Filter: filter.Options{Location: time.UTC}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.eng = eng
+	loaded, err := s.load()
+	if err != nil || !loaded {
+		t.Fatalf("load: %v, %v (notices %q)", loaded, err, notices)
+	}
+	st := eng.Jails()[0].Sim.Status()
+	if st.TotalFailed != 8 || st.TotalBanned != 1 || st.CurrentlyFailed != 3 || st.CurrentlyBanned != 1 {
+		t.Errorf("jail %+v", st)
+	}
+	tot := s.tally.Totals()
+	if tot.LinesRead != 8 || tot.BytesRead != 726 || tot.ByKind["sshd"]["failed"] != 8 || tot.Observed["sshd"].Bans != 1 {
+		t.Errorf("counts %+v", tot)
+	}
+	if s.pos == nil || s.pos.Offset != 726 || s.f2bPos == nil || s.f2bPos.Offset != 88 {
+		t.Errorf("positions %+v %+v", s.pos, s.f2bPos)
+	}
+	snap, err := eng.Jails()[0].Filter.Snapshot()
+	if err != nil || !strings.Contains(string(snap), `"key":" web1 sshd[100]: "`) {
+		t.Errorf("sessions %s %v", snap, err)
+	}
+}
