@@ -137,7 +137,7 @@ func Run(cfg Config, w io.Writer) error {
 			}
 			sum.Matched++
 		})
-		if len(rd.Partial()) > 0 {
+		if rd.Unterminated() {
 			sum.Partial++
 		}
 		err = rd.Err()

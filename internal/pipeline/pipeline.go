@@ -40,6 +40,9 @@ type Reader struct {
 	free    chan *chunk
 	pool    []*chunk
 	partial []byte // bytes after the last newline of the last Run
+	// cutShort says the last Run ended inside a line (held as partial,
+	// or over-long and dropped)
+	cutShort bool
 	err     error  // the read error that ended it (nil at EOF)
 }
 
@@ -68,6 +71,10 @@ type chunk struct {
 // unterminated line, not returned as a line).
 func (r *Reader) Partial() []byte { return r.partial }
 
+// Unterminated reports whether the last Run ended inside a line: one held
+// in Partial, or one over the cap whose bytes were dropped as read.
+func (r *Reader) Unterminated() bool { return r.cutShort }
+
 // Err returns the read error that ended the last Run, or nil at its end.
 func (r *Reader) Err() error { return r.err }
 
@@ -88,6 +95,7 @@ func (r *Reader) Run(src io.Reader, fn func(*Line)) {
 		}
 		r.serial(fn)
 		r.partial, r.err = r.lines.Partial(), r.lines.Err()
+		r.cutShort = r.lines.Unterminated()
 		return
 	}
 	r.parallel(src, workers, fn)
@@ -161,7 +169,7 @@ func (r *Reader) read(src io.Reader, work, ordered chan<- *chunk) {
 	defer close(work)
 	var carry []byte // a partial line, moved to the next chunk
 	skipping := false
-	r.partial, r.err = nil, nil
+	r.partial, r.err, r.cutShort = nil, nil, false
 	for {
 		c := <-r.free
 		c.buf = append(c.buf[:0], carry...)
@@ -211,6 +219,7 @@ func (r *Reader) read(src io.Reader, work, ordered chan<- *chunk) {
 			if !skipping {
 				r.partial = append([]byte(nil), carry...)
 			}
+			r.cutShort = skipping || len(carry) > 0
 			if len(c.buf) == 0 && c.tooLong == 0 {
 				r.free <- c
 				return

@@ -174,3 +174,22 @@ func (o *oddReader) Read(p []byte) (int, error) {
 	}
 	return o.r.Read(p)
 }
+
+// An unterminated last line is reported whether it is held (short) or was
+// dropped as read (over the cap): it is never counted nowhere.
+func TestUnterminated(t *testing.T) {
+	for _, tail := range []string{"short unterminated", strings.Repeat("x", 3<<20)} {
+		for _, workers := range []int{1, 2} {
+			r := &Reader{Filters: newParsers()[:1], Workers: workers, MaxLine: 1 << 20}
+			n := 0
+			r.Run(strings.NewReader("Nov 27 00:00:01 web1 sshd[1]: a line\n"+tail), func(*Line) { n++ })
+			if !r.Unterminated() || n != 1 {
+				t.Errorf("tail of %d bytes, %d workers: unterminated %v after %d lines", len(tail), workers, r.Unterminated(), n)
+			}
+			r.Run(strings.NewReader("Nov 27 00:00:01 web1 sshd[1]: a line\n"), func(*Line) {})
+			if r.Unterminated() {
+				t.Errorf("%d workers: a terminated stream reported unterminated", workers)
+			}
+		}
+	}
+}

@@ -271,7 +271,7 @@ func Run(cfg Config) (*Result, error) {
 			src = &countingReader{r: f, n: cfg.BytesRead, raw: f}
 		}
 		rd.Run(src, r.line)
-		if len(rd.Partial()) > 0 {
+		if rd.Unterminated() {
 			h := r.cur
 			if h == nil {
 				h = r.last

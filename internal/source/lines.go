@@ -108,6 +108,10 @@ func Frame(line []byte, max int) ([]byte, Status) {
 	return line, Line
 }
 
+// Unterminated reports whether the stream so far ends inside a line: held
+// bytes (Partial), or an over-long line being skipped.
+func (l *Lines) Unterminated() bool { return l.skipping || l.end > l.start }
+
 // Partial returns the bytes after the last newline (an unterminated line).
 func (l *Lines) Partial() []byte { return l.buf[l.start:l.end] }
 
