@@ -1,0 +1,63 @@
+package source
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// A follower that lags behind a copytruncate whose copy is then compressed
+// (any compression of the table, xz and zstd as well as gzip) reads the
+// generation's unread tail from the compressed copy: the copy is smaller
+// on disk than the position, which must not make it look too short.
+func TestFinishCopyCompressed(t *testing.T) {
+	tools := map[string][]string{".gz": {"gzip"}, ".bz2": {"bzip2"}, ".xz": {"xz"}, ".zst": {"zstd", "-q", "--rm"}}
+	for _, c := range compressions {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "auth.log")
+			var old bytes.Buffer
+			for i := 0; i < 200; i++ {
+				fmt.Fprintf(&old, "Nov 27 10:00:%02d web1 sshd[%d]: line a%03d of the old generation, long enough to compress well\n", i%60, 1000+i, i)
+			}
+			if err := os.WriteFile(path, old.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			f, _ := os.Open(path)
+			half := int64(bytes.Index(old.Bytes(), []byte("line a100")))
+			half = int64(bytes.LastIndexByte(old.Bytes()[:half], '\n') + 1)
+			p, err := PositionOf(f, half)
+			f.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			// copytruncate, then the copy compressed (logrotate's compress)
+			copyPath := filepath.Join(dir, "auth.log.1")
+			if err := os.WriteFile(copyPath, old.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			tool := tools[c.suffix]
+			if out, err := exec.Command(tool[0], append(tool[1:], copyPath)...).CombinedOutput(); err != nil {
+				t.Fatalf("%s: %v %s", tool[0], err, out)
+			}
+			if info, err := os.Stat(copyPath + c.suffix); err != nil || info.Size() >= half {
+				t.Fatalf("compressed copy: %v (size %v, position %d): the test needs it smaller than the position", err, info, half)
+			}
+			os.WriteFile(path, nil, 0o644)
+			var got []string
+			fw := &follower{o: FollowOptions{Path: path}, said: map[string]bool{}, lines: NewLines(nil, 0),
+				h: func(l []byte, st Status, _ Position) error { got = append(got, string(l)); return nil }}
+			fw.pos = p
+			if err := fw.finishCopy(context.Background(), p, nil); err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 100 || !bytes.Contains([]byte(got[0]), []byte("line a100")) || !bytes.Contains([]byte(got[99]), []byte("line a199")) {
+				t.Fatalf("%d lines from the copy, want a100..a199: first %q", len(got), got)
+			}
+		})
+	}
+}
