@@ -7,7 +7,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 )
 
 // A follower that lags behind a copytruncate whose copy is then compressed
@@ -59,5 +61,49 @@ func TestFinishCopyCompressed(t *testing.T) {
 				t.Fatalf("%d lines from the copy, want a100..a199: first %q", len(got), got)
 			}
 		})
+	}
+}
+
+// Restarted on the same content under a new inode (a log restored from a
+// backup or copied across filesystems): it continues at the saved
+// offset, not from the start, which would count every line again.
+func TestResumeSameContentNewInode(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "auth.log")
+	var old bytes.Buffer
+	for i := 0; i < 50; i++ {
+		fmt.Fprintf(&old, "Nov 27 10:00:%02d web1 sshd[%d]: line a%03d\n", i, 1000+i, i)
+	}
+	os.WriteFile(path, old.Bytes(), 0o644)
+	f, _ := os.Open(path)
+	start, err := PositionOf(f, int64(old.Len()))
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// the same bytes and one more line, written to a new inode moved over
+	// the path
+	tmp := filepath.Join(dir, "restore.tmp")
+	os.WriteFile(tmp, append(old.Bytes(), "Nov 27 10:01:00 web1 sshd[2000]: line b001\n"...), 0o644)
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	lines := make(chan string, 100)
+	errc := make(chan error, 1)
+	go func() {
+		errc <- Follow(ctx, FollowOptions{Path: path, Quiet: 50 * time.Millisecond}, &start,
+			func(l []byte, st Status, p Position) error { lines <- string(l); return nil })
+	}()
+	select {
+	case got := <-lines:
+		if !strings.HasSuffix(got, "line b001") {
+			t.Fatalf("first line %q, want the new line b001 (the old ones were read already)", got)
+		}
+	case err := <-errc:
+		t.Fatalf("follow: %v", err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("no line")
 	}
 }

@@ -309,6 +309,16 @@ func (fw *follower) begin(ctx context.Context, start *Position) error {
 			fw.setReader(start.Offset)
 			return nil
 		}
+		if st != nil && st.Mode().IsRegular() && st.Size() >= start.Offset && start.HeadLen > 0 && sameGeneration(f, start.FileID) && !fw.inodeElsewhere(start.FileID) {
+			// The same content under another inode or device (a restored
+			// or copied log, a renumbered device), and our generation is
+			// not among the rotated files: it is the one we were reading.
+			fw.notice("copied:"+fw.o.Path, fmt.Sprintf("%s holds the generation last read under another inode: continuing at offset %d", fw.o.Path, start.Offset))
+			fw.f = f
+			fw.id, _, _ = identify(f)
+			fw.setReader(start.Offset)
+			return nil
+		}
 		f.Close()
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return openErr(fw.o.Path, err)
@@ -319,6 +329,18 @@ func (fw *follower) begin(ctx context.Context, start *Position) error {
 		return err
 	}
 	return fw.openPath(ctx)
+}
+
+// inodeElsewhere reports whether a rotated sibling of the path is the file
+// of id (a rename rotation took it there).
+func (fw *follower) inodeElsewhere(id FileID) bool {
+	sibs, _ := siblings(fw.o.Path)
+	for _, sib := range sibs {
+		if sys, ok := sib.info.Sys().(*syscall.Stat_t); ok && uint64(sys.Dev) == id.Dev && sys.Ino == id.Ino {
+			return true
+		}
+	}
+	return false
 }
 
 // finishElsewhere reads the rest of a generation that is no longer at the
