@@ -107,3 +107,79 @@ func TestResumeSameContentNewInode(t *testing.T) {
 		t.Fatal("no line")
 	}
 }
+
+// Restarted after two rotations while stopped (rename, create, compress
+// with delaycompress, as Debian's rsyslog logrotate does): the rest of the
+// generation last read (now auth.log.2.gz), then the whole of auth.log.1,
+// then the live file — nothing skipped, nothing twice.
+func TestResumeAfterTwoRotations(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "auth.log")
+	gen := func(tag string, n int) []byte {
+		var b bytes.Buffer
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, "Nov 27 10:%02d:%02d web1 sshd[%d]: %s%03d\n", i/60, i%60, 1000+i, tag, i)
+		}
+		return b.Bytes()
+	}
+	g1, g2, g3 := gen("a", 100), gen("b", 80), gen("c", 5)
+	os.WriteFile(path, g1, 0o644)
+	f, _ := os.Open(path)
+	off := int64(bytes.Index(g1, []byte("a060")))
+	off = int64(bytes.LastIndexByte(g1[:off], '\n') + 1)
+	start, err := PositionOf(f, off)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	start.Path = path
+	// first rotation: auth.log -> auth.log.1, a new auth.log
+	os.Rename(path, path+".1")
+	os.WriteFile(path, g2, 0o644)
+	// second: auth.log.1 -> auth.log.2, compressed; auth.log -> auth.log.1
+	os.Rename(path+".1", path+".2")
+	if out, err := exec.Command("gzip", path+".2").CombinedOutput(); err != nil {
+		t.Fatalf("gzip: %v %s", err, out)
+	}
+	os.Rename(path, path+".1")
+	os.WriteFile(path, g3, 0o644)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	lines := make(chan string, 1000)
+	errc := make(chan error, 1)
+	go func() {
+		errc <- Follow(ctx, FollowOptions{Path: path, Quiet: 50 * time.Millisecond}, &start,
+			func(l []byte, st Status, p Position) error { lines <- string(l); return nil })
+	}()
+	var got []string
+	deadline := time.After(10 * time.Second)
+	for len(got) < 40+80+5 {
+		select {
+		case l := <-lines:
+			got = append(got, l[len(l)-4:])
+		case err := <-errc:
+			t.Fatalf("follow: %v", err)
+		case <-deadline:
+			t.Fatalf("%d lines, want 125: %v", len(got), got)
+		}
+	}
+	var want []string
+	for i := 60; i < 100; i++ {
+		want = append(want, fmt.Sprintf("a%03d", i))
+	}
+	for i := 0; i < 80; i++ {
+		want = append(want, fmt.Sprintf("b%03d", i))
+	}
+	for i := 0; i < 5; i++ {
+		want = append(want, fmt.Sprintf("c%03d", i))
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("got  %v\nwant %v", got, want)
+	}
+	select {
+	case l := <-lines:
+		t.Fatalf("an extra line %q", l)
+	case <-time.After(300 * time.Millisecond):
+	}
+}

@@ -402,7 +402,85 @@ func (fw *follower) finishElsewhere(ctx context.Context, p Position) error {
 	fw.pos = p
 	fw.base = p.Offset
 	fw.lines.Reset(rf)
-	return fw.drainQuiet(ctx, compressionOf(found) != nil)
+	if err := fw.drainQuiet(ctx, compressionOf(found) != nil); err != nil {
+		return err
+	}
+	return fw.newerGenerations(ctx, found, p.FileID, sibs)
+}
+
+// newerGenerations reads, whole and oldest first, the rotated files that
+// came after the generation at found and before the live file: two or
+// more rotations while banscope was stopped leave auth.log.1 (a whole
+// day) between the generation last read (now auth.log.2.gz) and the live
+// file. Copies of the finished generation (its head) are skipped.
+func (fw *follower) newerGenerations(ctx context.Context, found string, done FileID, sibs []sibling) error {
+	base := rotationOf(fw.o.Path).base
+	var set []string
+	for _, sib := range sibs {
+		if r := rotationOf(sib.path); r.base == base && r.class != 2 {
+			set = append(set, sib.path)
+		}
+	}
+	set = OrderRotated(set)
+	at := -1
+	for i, name := range set {
+		if name == found {
+			at = i
+		}
+	}
+	if at < 0 {
+		return nil
+	}
+	for _, name := range set[at+1:] {
+		if matchesHead(name, done) {
+			continue // the finished generation again (compressed or copied)
+		}
+		id, err := contentID(name)
+		if err != nil {
+			continue
+		}
+		rf, err := Open(name)
+		if err != nil {
+			continue
+		}
+		fw.notice("between:"+name, fmt.Sprintf("%s was rotated more than once: reading %s, which came between", fw.o.Path, name))
+		fw.f = nil
+		fw.pos = Position{FileID: id, Path: fw.o.Path}
+		fw.base = 0
+		fw.lines.Reset(rf)
+		err = fw.drainQuiet(ctx, compressionOf(name) != nil)
+		rf.Close()
+		if err != nil {
+			return err
+		}
+		done = id
+	}
+	return nil
+}
+
+// contentID is the identity of a rotated file by its content: its inode,
+// and the head of its (decompressed) text, as the position of a
+// generation read while it was live records it.
+func contentID(path string) (FileID, error) {
+	var id FileID
+	st, err := os.Stat(path)
+	if err != nil {
+		return id, err
+	}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		id.Dev, id.Ino = uint64(sys.Dev), sys.Ino
+	}
+	rf, err := Open(path)
+	if err != nil {
+		return id, err
+	}
+	defer rf.Close()
+	buf := make([]byte, headLen)
+	k, _ := io.ReadFull(rf, buf)
+	h := fnv.New64a()
+	h.Write(buf[:k])
+	id.Head, id.HeadLen = h.Sum64(), k
+	return id, nil
 }
 
 type sibling struct {
