@@ -633,17 +633,35 @@ func (fw *follower) check(ctx context.Context) error {
 	if os.SameFile(st, fst) {
 		return nil
 	}
-	// A new file is at the path: finish the old one, then switch.
+	// A new file is at the path. Open it at once and keep it: while the
+	// old one drains, the generation at the path may itself be rotated
+	// away (a lagging follower, rotations close together), and opening the
+	// path afterwards would skip it. Then finish the old one and switch.
 	fw.notice("rotated:"+strconv.FormatUint(fw.id.Ino, 10), fmt.Sprintf("%s was rotated", fw.o.Path))
+	next, nerr := os.Open(fw.o.Path)
+	var nextID FileID
+	if nerr == nil {
+		if nextID, _, nerr = identify(next); nerr != nil {
+			next.Close()
+		}
+	}
 	if fw.o.OnRotate != nil {
 		fw.o.OnRotate("rename")
 	}
 	if err := fw.drainQuiet(ctx, false); err != nil {
+		if nerr == nil {
+			next.Close()
+		}
 		return err
 	}
 	fw.f.Close()
 	fw.f = nil
-	return fw.openPath(ctx)
+	if nerr != nil {
+		return fw.openPath(ctx) // gone again already: whatever is there now
+	}
+	fw.f, fw.id = next, nextID
+	fw.setReader(0)
+	return nil
 }
 
 // truncated handles copytruncate: the lines written after our position and
