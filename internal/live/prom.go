@@ -22,7 +22,7 @@ import (
 // webConfig is an exporter-toolkit web configuration (TLS, basic auth).
 func (s *sidecar) serve(ctx context.Context, listen, webConfig string, ready chan<- string) error {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(promout.Collector{Snapshot: s.current}, influxpush.Health{P: s.push}, stateHealth{s})
+	reg.MustRegister(promout.Collector{Snapshot: s.current}, influxpush.Health{P: s.push, Host: s.cfg.Host}, stateHealth{s})
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })

@@ -99,10 +99,10 @@ var (
 
 	// banscope's own health: saving the state, the InfluxDB push.
 	PStateSaveErrors = Metric{"banscope_state_save_errors_total", "Failed saves of the state file (each is retried the next interval).", []string{"host"}}
-	PPushErrors      = Metric{"banscope_push_errors_total", "Failed pushes to the time-series database (each is retried).", nil}
-	PSpoolDepth      = Metric{"banscope_spool_batches", "Batches waiting to be pushed.", nil}
-	PSpoolDrops      = Metric{"banscope_spool_dropped_total", "Batches dropped (spool full or rejected by the server).", nil}
-	PLastPush        = Metric{"banscope_last_push_timestamp_seconds", "When the last push succeeded.", nil}
+	PPushErrors      = Metric{"banscope_push_errors_total", "Failed pushes to the time-series database (each is retried).", []string{"host"}}
+	PSpoolDepth      = Metric{"banscope_spool_batches", "Batches waiting to be pushed.", []string{"host"}}
+	PSpoolDrops      = Metric{"banscope_spool_dropped_total", "Batches dropped (spool full or rejected by the server).", []string{"host"}}
+	PLastPush        = Metric{"banscope_last_push_timestamp_seconds", "When the last push succeeded.", []string{"host"}}
 )
 
 // Metrics lists every Prometheus metric, for documentation checks.

@@ -329,8 +329,12 @@ var (
 	pLastPush   = output.PLastPush.Desc()
 )
 
-// Health is a Prometheus collector of the pusher's own state (nil: none).
-type Health struct{ P *Pusher }
+// Health is a Prometheus collector of the pusher's own state (P nil:
+// none), labelled with the host.
+type Health struct {
+	P    *Pusher
+	Host string
+}
 
 // Describe implements prometheus.Collector.
 func (h Health) Describe(ch chan<- *prometheus.Desc) {
@@ -348,11 +352,12 @@ func (h Health) Collect(ch chan<- prometheus.Metric) {
 	p := h.P
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	ch <- prometheus.MustNewConstMetric(pPushErrors, prometheus.CounterValue, p.errors)
-	ch <- prometheus.MustNewConstMetric(pSpoolDepth, prometheus.GaugeValue, float64(len(p.spooled)+len(p.memory)+len(p.queue)))
-	ch <- prometheus.MustNewConstMetric(pSpoolDrops, prometheus.CounterValue, p.drops)
+	host := output.TagValue(h.Host)
+	ch <- prometheus.MustNewConstMetric(pPushErrors, prometheus.CounterValue, p.errors, host)
+	ch <- prometheus.MustNewConstMetric(pSpoolDepth, prometheus.GaugeValue, float64(len(p.spooled)+len(p.memory)+len(p.queue)), host)
+	ch <- prometheus.MustNewConstMetric(pSpoolDrops, prometheus.CounterValue, p.drops, host)
 	if !p.lastOK.IsZero() {
-		ch <- prometheus.MustNewConstMetric(pLastPush, prometheus.GaugeValue, logtime.FromTime(p.lastOK))
+		ch <- prometheus.MustNewConstMetric(pLastPush, prometheus.GaugeValue, logtime.FromTime(p.lastOK), host)
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // The exact requests for InfluxDB 2 (no server of it is available here)
@@ -122,5 +124,29 @@ func TestPushRedirect(t *testing.T) {
 	defer nmu.Unlock()
 	if len(notices) == 0 || !strings.Contains(notices[0], "redirects to https://influx.example/write") {
 		t.Errorf("notices %q", notices)
+	}
+}
+
+// The push's health metrics carry the host label, like every other.
+func TestHealthHostLabel(t *testing.T) {
+	p, err := New(Config{URL: "http://127.0.0.1:1", DB: "banscope"}, func(string) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(Health{P: p, Host: "web1"})
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mfs) < 3 {
+		t.Fatalf("%d metric families", len(mfs))
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			if len(m.GetLabel()) != 1 || m.GetLabel()[0].GetName() != "host" || m.GetLabel()[0].GetValue() != "web1" {
+				t.Errorf("%s: labels %v", mf.GetName(), m.GetLabel())
+			}
+		}
 	}
 }
