@@ -40,6 +40,7 @@ func runCommand() *ucli.Command {
 			&ucli.StringFlag{Name: "influx-org", Usage: "InfluxDB 2 organisation (/api/v2/write)"},
 			&ucli.StringFlag{Name: "influx-bucket", Usage: "InfluxDB 2 bucket (/api/v2/write); the token comes from INFLUX_TOKEN or --influx-token-file"},
 			&ucli.StringFlag{Name: "influx-token-file", Usage: "file holding the InfluxDB 2 token or the 1.x password"},
+			&ucli.BoolFlag{Name: "influx-skip-database-creation", Usage: "do not create a missing InfluxDB 1.x database (by default it is created at the first push)"},
 			&ucli.StringFlag{Name: "spool", Usage: "directory where points wait while the server is unreachable (sent in order when it returns)"},
 			&ucli.BoolFlag{Name: "journal", Usage: "read sshd's entries from the systemd journal (journalctl) instead of --auth-log"},
 			&ucli.StringFlag{Name: "journal-file", Usage: "with --journal: read this journal file (journalctl --file)"},
@@ -142,7 +143,8 @@ func fail2banLog(c *ucli.Command) string {
 // or a file, never only from the command line.
 func influxConfig(c *ucli.Command) (influxpush.Config, error) {
 	in := influxpush.Config{URL: c.String("influx-url"), DB: c.String("influx-db"), RP: c.String("influx-rp"),
-		User: c.String("influx-user"), Org: c.String("influx-org"), Bucket: c.String("influx-bucket"), Spool: c.String("spool")}
+		User: c.String("influx-user"), Org: c.String("influx-org"), Bucket: c.String("influx-bucket"), Spool: c.String("spool"),
+		SkipDatabaseCreation: c.Bool("influx-skip-database-creation")}
 	if in.URL == "" {
 		return in, nil
 	}

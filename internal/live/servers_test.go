@@ -252,6 +252,31 @@ func TestInfluxDBv1Outage(t *testing.T) {
 	t.Logf("%d fail2ban points written across an outage of InfluxDB %s, all stored", len(sent), strings.TrimSpace(versionOf(influxd)))
 }
 
+// A missing InfluxDB 1.x database is created at the first push, as
+// Telegraf's output creates it (unless told not to): no point waits in the
+// spool for an operator to create it.
+func TestInfluxDBv1CreatesDatabase(t *testing.T) {
+	dir := t.TempDir()
+	base, _, q := startInfluxDB(t, dir)
+	run := startSidecar(t, dir, Config{Influx: influxpush.Config{URL: base, DB: "fresh"}})
+	deadline := time.Now().Add(20 * time.Second)
+	var got string
+	for time.Now().Before(deadline) {
+		got = q("fresh", `SELECT count("failed") FROM "fail2ban"`)
+		if strings.Contains(got, `"values"`) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	run.stop(t)
+	if !strings.Contains(got, `"values"`) {
+		t.Fatalf("no points in the database banscope should have created: %s", got)
+	}
+	if dbs := q("", "SHOW DATABASES"); !strings.Contains(dbs, `"fresh"`) {
+		t.Errorf("databases: %s", dbs)
+	}
+}
+
 func versionOf(bin string) string {
 	out, _ := exec.Command(bin, "version").CombinedOutput()
 	return string(out)

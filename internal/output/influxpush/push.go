@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -44,6 +45,10 @@ type Config struct {
 	Spool    string
 	SpoolMax int64
 	Timeout  time.Duration
+	// SkipDatabaseCreation keeps a 1.x server's missing database missing
+	// (by default it is created at the first "database not found", as
+	// Telegraf's output does).
+	SkipDatabaseCreation bool
 }
 
 func (in Config) v2() bool { return in.Bucket != "" }
@@ -89,7 +94,8 @@ type Pusher struct {
 	drops    float64
 	lastOK   time.Time
 	wake     chan struct{}
-	busy     int // batches handed to Enqueue and not parked yet
+	busy     int  // batches handed to Enqueue and not parked yet
+	created  bool // CREATE DATABASE was tried
 	inflight sync.WaitGroup
 }
 
@@ -279,6 +285,50 @@ type permanentError struct{ error }
 func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 func (p *Pusher) send(ctx context.Context, b []byte) error {
+	err := p.sendOnce(ctx, b)
+	var nf errDatabaseNotFound
+	if errors.As(err, &nf) && !p.in.v2() && !p.in.SkipDatabaseCreation && !p.created {
+		p.created = true
+		if cerr := p.createDatabase(ctx); cerr != nil {
+			return fmt.Errorf("%v; creating it: %w", err, cerr)
+		}
+		p.notice(fmt.Sprintf("created the InfluxDB database %q on %s", p.in.DB, p.in.URL))
+		return p.sendOnce(ctx, b)
+	}
+	return err
+}
+
+// errDatabaseNotFound is a 1.x server's 404 for a database it lacks.
+type errDatabaseNotFound struct{ msg string }
+
+func (e errDatabaseNotFound) Error() string { return e.msg }
+
+// createDatabase runs CREATE DATABASE on a 1.x server, with the push's
+// credentials.
+func (p *Pusher) createDatabase(ctx context.Context) error {
+	u := strings.TrimRight(p.in.URL, "/") + "/query"
+	form := url.Values{"q": {fmt.Sprintf("CREATE DATABASE %q", p.in.DB)}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(form.Encode()))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if p.in.User != "" || p.in.Password != "" {
+		req.SetBasicAuth(p.in.User, p.in.Password)
+	}
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	if resp.StatusCode/100 != 2 || strings.Contains(string(msg), `"error"`) {
+		return fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(msg)))
+	}
+	return nil
+}
+
+func (p *Pusher) sendOnce(ctx context.Context, b []byte) error {
 	var z bytes.Buffer
 	zw := gzip.NewWriter(&z)
 	zw.Write(b)
@@ -312,6 +362,9 @@ func (p *Pusher) send(ctx context.Context, b []byte) error {
 		p.drops++
 		p.mu.Unlock()
 		return nil
+	}
+	if resp.StatusCode == 404 && strings.Contains(string(msg), "database not found") {
+		return errDatabaseNotFound{fmt.Sprintf("%s: %s", resp.Status, strings.TrimSpace(string(msg)))}
 	}
 	if resp.StatusCode/100 == 3 {
 		// kept in the spool and retried: nothing is lost while the URL is wrong

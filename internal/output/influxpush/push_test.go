@@ -150,3 +150,44 @@ func TestHealthHostLabel(t *testing.T) {
 		}
 	}
 }
+
+// With SkipDatabaseCreation a missing database stays missing: the 404 is
+// an error (the batch waits), no CREATE DATABASE is sent.
+func TestSkipDatabaseCreation(t *testing.T) {
+	var mu sync.Mutex
+	var paths []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.URL.Path)
+		mu.Unlock()
+		w.WriteHeader(404)
+		w.Write([]byte(`{"error":"database not found: \"nope\""}`))
+	}))
+	defer srv.Close()
+	notices := make(chan string, 10)
+	p, err := New(Config{URL: srv.URL, DB: "nope", SkipDatabaseCreation: true}, func(m string) { notices <- m })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { p.Run(ctx); close(done) }()
+	p.Enqueue([]byte("fail2ban,host=h,jail=sshd banned=0i,failed=0i 1\n"))
+	select {
+	case m := <-notices:
+		if !strings.Contains(m, "database not found") {
+			t.Errorf("notice %q", m)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no notice")
+	}
+	cancel()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	for _, path := range paths {
+		if path == "/query" {
+			t.Error("CREATE DATABASE was sent")
+		}
+	}
+}
