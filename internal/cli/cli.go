@@ -27,6 +27,8 @@ func Command() *ucli.Command {
 		Name:        "banscope",
 		Usage:       "rebuild fail2ban's metrics from auth.log and fail2ban.log",
 		HideVersion: true,
+		// banscope completion bash|zsh|fish|pwsh prints a completion script
+		EnableShellCompletion: true,
 		Flags: []ucli.Flag{
 			&ucli.BoolFlag{Name: "version", Aliases: []string{"V"}, Usage: "print the version (as banscope version does)"},
 			&ucli.StringFlag{Name: "cpuprofile", Usage: "write a Go CPU profile of the command to `FILE`"},
