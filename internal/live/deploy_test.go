@@ -3,7 +3,9 @@ package live
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -54,5 +56,28 @@ func TestDashboardMetrics(t *testing.T) {
 	}
 	if n == 0 || len(known) < 20 {
 		t.Fatalf("%d metric references, %d known metrics", n, len(known))
+	}
+}
+
+// The shipped unit keeps its sandbox: every directive `systemd-analyze
+// security` counts cheaply, and loopback-only networking by default.
+func TestUnitHardening(t *testing.T) {
+	b, err := os.ReadFile("../../deploy/banscope.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateDevices=yes", "PrivateMounts=yes",
+		"RemoveIPC=yes", "IPAddressDeny=any", "IPAddressAllow=localhost", "CapabilityBoundingSet=\n", "MemoryDenyWriteExecute=yes"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("the unit lacks %q", strings.TrimSpace(want))
+		}
+	}
+	if exe, err := exec.LookPath("systemd-analyze"); err == nil {
+		out, _ := exec.Command(exe, "verify", "../../deploy/banscope.service").CombinedOutput()
+		for _, l := range strings.Split(string(out), "\n") {
+			if l != "" && !strings.Contains(l, "/usr/local/bin/banscope") && !strings.Contains(l, "is not executable") {
+				t.Errorf("systemd-analyze verify: %s", l)
+			}
+		}
 	}
 }
