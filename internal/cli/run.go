@@ -32,6 +32,7 @@ func runCommand() *ucli.Command {
 			&ucli.StringFlag{Name: "fail2ban-log", Value: "/var/log/fail2ban.log", Usage: "fail2ban's log, followed beside the simulation when readable (\"\" for none)"},
 			&ucli.StringFlag{Name: "fail2ban-db", Usage: "fail2ban's database (/var/lib/fail2ban/fail2ban.sqlite3): with no state, restore the bans fail2ban restores"},
 			&ucli.StringFlag{Name: "listen", Value: "127.0.0.1:9539", Usage: "serve Prometheus /metrics and /healthz here (\"\" for none)"},
+			&ucli.StringFlag{Name: "prometheus-names", Value: "banscope", Usage: "metric names on /metrics: banscope, f2b-exporter (the fail2ban-prometheus-exporter's f2b_* names, for its dashboards and alerts) or both"},
 			&ucli.StringFlag{Name: "web-config", Usage: "Prometheus exporter-toolkit web configuration (TLS, basic auth) for --listen"},
 			&ucli.StringFlag{Name: "influx-url", Usage: "push points to this InfluxDB-compatible server (http://host:8086)"},
 			&ucli.StringFlag{Name: "influx-db", Usage: "InfluxDB 1.x database (/write)"},
@@ -49,6 +50,11 @@ func runCommand() *ucli.Command {
 			ps, err := readParseFlags(c)
 			if err != nil {
 				return err
+			}
+			switch c.String("prometheus-names") {
+			case "banscope", "f2b-exporter", "both":
+			default:
+				return usage(c, fmt.Errorf("--prometheus-names: want banscope, f2b-exporter or both, not %q", c.String("prometheus-names")))
 			}
 			stderr := errWriter(c)
 			setup, err := newJailSetup(c, ps, stderr)
@@ -105,6 +111,7 @@ func runCommand() *ucli.Command {
 				Hosts: ps.hosts, DBPurgeAge: purgeAge, Out: out, Events: sink, ForcePoll: c.Bool("poll"),
 				Journal: c.Bool("journal") || c.IsSet("journal-file"), JournalArgs: journalArgs(c.String("journal-file")),
 				Fail2banLog: fail2banLog(c), Fail2banDB: c.String("fail2ban-db"), Influx: influx, Geo: g, Listen: c.String("listen"), WebConfig: c.String("web-config"),
+				PrometheusNames: c.String("prometheus-names"), Version: shortVersion(), Fail2ban: simulatedFail2ban,
 				Reload: reload, Settings: func() ([]engine.Jail, error) {
 					s, err := newJailSetup(c, ps, stderr)
 					if err != nil {

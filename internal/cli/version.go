@@ -15,6 +15,21 @@ import (
 // without it the module's version from the build info is used.
 var version = ""
 
+// simulatedFail2ban is the fail2ban version banscope's filter and jails
+// reproduce.
+const simulatedFail2ban = "1.0.2"
+
+// shortVersion is banscope's version as one word.
+func shortVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
 // writeVersion writes what `banscope version` says: the version and
 // commit, the Go toolchain, the fail2ban simulated by default, and the
 // embedded country data.
@@ -54,7 +69,7 @@ func writeVersion(w io.Writer) {
 	}
 	fmt.Fprintf(w, "banscope %s%s\n", v, commit)
 	fmt.Fprintf(w, "built with %s for %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	fmt.Fprintf(w, "simulates fail2ban 1.0.2 (Debian bookworm's 1.0.2-2) and its filter.d/sshd.conf\n")
+	fmt.Fprintf(w, "simulates fail2ban %s (Debian bookworm's 1.0.2-2) and its filter.d/sshd.conf\n", simulatedFail2ban)
 	fmt.Fprintf(w, "country data: IP2Location LITE, embedded through %s (CC BY-SA 4.0, https://lite.ip2location.com)\n", data)
 }
 

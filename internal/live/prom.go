@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -22,7 +23,18 @@ import (
 // webConfig is an exporter-toolkit web configuration (TLS, basic auth).
 func (s *sidecar) serve(ctx context.Context, listen, webConfig string, ready chan<- string) error {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(promout.Collector{Snapshot: s.current}, influxpush.Health{P: s.push, Host: s.cfg.Host}, stateHealth{s})
+	reg.MustRegister(influxpush.Health{P: s.push, Host: s.cfg.Host}, stateHealth{s})
+	switch s.cfg.PrometheusNames {
+	case "", "banscope":
+		reg.MustRegister(promout.Collector{Snapshot: s.current})
+	case "f2b-exporter":
+		reg.MustRegister(promout.F2bExporter{Snapshot: s.current, Version: s.cfg.Version, Fail2ban: s.cfg.Fail2ban})
+	case "both":
+		reg.MustRegister(promout.Collector{Snapshot: s.current},
+			promout.F2bExporter{Snapshot: s.current, Version: s.cfg.Version, Fail2ban: s.cfg.Fail2ban})
+	default:
+		return fmt.Errorf("--prometheus-names: want banscope, f2b-exporter or both, not %q", s.cfg.PrometheusNames)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })

@@ -59,6 +59,12 @@ type Config struct {
 	// WebConfig is an exporter-toolkit web configuration (TLS, basic auth).
 	Listen    string
 	WebConfig string
+	// PrometheusNames is "banscope" (default), "f2b-exporter" (the
+	// fail2ban-prometheus-exporter's names) or "both".
+	PrometheusNames string
+	// Version and Fail2ban name banscope's version and the fail2ban it
+	// simulates (f2b_version).
+	Version, Fail2ban string
 	// Ready, if set, receives the Prometheus listen address once serving.
 	Ready chan<- string
 	// Reload, when it receives, re-reads the jail settings with Settings

@@ -545,3 +545,51 @@ func TestGoldenStateLoads(t *testing.T) {
 		t.Errorf("sessions %s %v", snap, err)
 	}
 }
+
+// --prometheus-names f2b-exporter serves the fail2ban-prometheus-exporter's
+// names and meanings (its dashboards and alerts work unchanged); both
+// serves both sets.
+func TestF2bExporterNames(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "auth.log")
+	appendFailures(t, path, "203.0.113.60", 3)
+	appendFailures(t, path, "203.0.113.61", 1)
+	for _, names := range []string{"f2b-exporter", "both"} {
+		ready := make(chan string, 1)
+		var out syncBuf
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			done <- Run(ctx, Config{AuthLog: path, Interval: 50 * time.Millisecond, Host: "web1", Location: time.UTC, Out: &out,
+				Quiet: 100 * time.Millisecond, Listen: "127.0.0.1:0", Ready: ready, PrometheusNames: names, Version: "v9.9.9", Fail2ban: "1.0.2",
+				Jails: []engine.Jail{{Settings: jailsim.Settings{Name: "sshd", MaxRetry: 3, FindTime: 600, BanTime: 3600}, Filter: filter.Spec{Name: "sshd"}}}})
+		}()
+		addr := <-ready
+		waitFor(t, &out, "banned=1i,failed=1i")
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{
+			`f2b_up{host="web1"} 1`, `f2b_jail_count{host="web1"} 1`,
+			`f2b_jail_banned_current{host="web1",jail="sshd"} 1`, `f2b_jail_banned_total{host="web1",jail="sshd"} 1`,
+			`f2b_jail_failed_current{host="web1",jail="sshd"} 1`, `f2b_jail_failed_total{host="web1",jail="sshd"} 4`,
+			`f2b_config_jail_ban_time{host="web1",jail="sshd"} 3600`, `f2b_config_jail_find_time{host="web1",jail="sshd"} 600`,
+			`f2b_config_jail_max_retries{host="web1",jail="sshd"} 3`, `f2b_version{exporter="v9.9.9",fail2ban="1.0.2",host="web1"} 1`,
+			"# TYPE f2b_jail_banned_total gauge",
+		} {
+			if !strings.Contains(string(body), want) {
+				t.Errorf("%s: no %q in\n%s", names, want, body)
+			}
+		}
+		if has := strings.Contains(string(body), "banscope_jail_banned{"); has != (names == "both") {
+			t.Errorf("%s: banscope's own names served: %v", names, has)
+		}
+	}
+}

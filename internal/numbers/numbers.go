@@ -269,6 +269,9 @@ type Jail struct {
 	// the log (filter catalogue order, kinds with failures only).
 	Kinds    []Kind
 	HasKinds bool
+	// The jail's settings (bantime -1: permanent).
+	MaxRetry          int
+	FindTime, BanTime float64
 }
 
 // Kind is the failures of one message kind.
@@ -340,7 +343,8 @@ func (y *Tally) Snapshot(eng *engine.Engine, host, file string, now time.Time, i
 	for _, r := range eng.Jails() {
 		name := r.Jail.Name()
 		st := r.Sim.Status()
-		j := Jail{Name: name, Status: st, Unbans: y.t.Unbans[name]}
+		set := r.Jail.Settings
+		j := Jail{Name: name, Status: st, Unbans: y.t.Unbans[name], MaxRetry: set.MaxRetry, FindTime: set.FindTime, BanTime: set.BanTime}
 		j.Interval.Bans = delta(y.bans, name, st.TotalBanned)
 		j.Interval.Failures = delta(y.failed, name, st.TotalFailed)
 		j.Interval.Unbans = delta(y.unbans, name, y.t.Unbans[name])

@@ -105,8 +105,27 @@ var (
 	PLastPush        = Metric{"banscope_last_push_timestamp_seconds", "When the last push succeeded.", []string{"host"}}
 )
 
+// The fail2ban-prometheus-exporter's names and meanings (--prometheus-names
+// f2b-exporter), so that its dashboards and alerts work unchanged; every
+// one is a gauge there, and here it has the host label too. Unlike that
+// exporter's, the totals survive restarts (banscope's state).
+var (
+	PF2bUp            = Metric{"f2b_up", "1 while banscope simulates fail2ban from the logs (it cannot ask fail2ban's socket).", []string{"host"}}
+	PF2bJailCount     = Metric{"f2b_jail_count", "Number of simulated jails.", []string{"host"}}
+	PF2bFailedCurrent = Metric{"f2b_jail_failed_current", "Number of current failures on this jail's filter (Currently failed).", []string{"host", "jail"}}
+	PF2bFailedTotal   = Metric{"f2b_jail_failed_total", "Number of total failures on this jail's filter (Total failed).", []string{"host", "jail"}}
+	PF2bBannedCurrent = Metric{"f2b_jail_banned_current", "Number of IPs currently banned in this jail.", []string{"host", "jail"}}
+	PF2bBannedTotal   = Metric{"f2b_jail_banned_total", "Total number of IPs banned by this jail (includes expired bans).", []string{"host", "jail"}}
+	PF2bBanTime       = Metric{"f2b_config_jail_ban_time", "How long an IP is banned for in this jail (in seconds).", []string{"host", "jail"}}
+	PF2bFindTime      = Metric{"f2b_config_jail_find_time", "How far back the filter looks for failures in this jail (in seconds).", []string{"host", "jail"}}
+	PF2bMaxRetries    = Metric{"f2b_config_jail_max_retries", "The number of failures allowed until the IP is banned by this jail.", []string{"host", "jail"}}
+	PF2bVersion       = Metric{"f2b_version", "Version of banscope (exporter) and of the fail2ban it simulates.", []string{"host", "exporter", "fail2ban"}}
+)
+
 // Metrics lists every Prometheus metric, for documentation checks.
 var Metrics = []Metric{PJailFailed, PJailBanned, PJailFailedTotal, PJailBannedTotal, PJailUnbansTotal, PJailIgnoredTotal,
 	PJailPeak, PKindTotal, PLogBytes, PLogLines, PLogRotations, PLogLag, PParseMatched, PParseMalformed, PParseTooLong,
 	PF2bBans, PF2bRestores, PF2bUnbans, PF2bBanned, PF2bDifference, PCountryFailures, PCountryBans, PCountryBanned,
-	PStateSaveErrors, PPushErrors, PSpoolDepth, PSpoolDrops, PLastPush}
+	PStateSaveErrors, PPushErrors, PSpoolDepth, PSpoolDrops, PLastPush,
+	PF2bUp, PF2bJailCount, PF2bFailedCurrent, PF2bFailedTotal, PF2bBannedCurrent, PF2bBannedTotal, PF2bBanTime,
+	PF2bFindTime, PF2bMaxRetries, PF2bVersion}

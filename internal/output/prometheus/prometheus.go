@@ -101,3 +101,54 @@ func (c Collector) Collect(ch chan<- prom.Metric) {
 	ct(dParseMalformed, float64(s.Parse.Malformed), host)
 	ct(dParseTooLong, float64(s.Parse.TooLong), host)
 }
+
+var (
+	dF2bUp            = output.PF2bUp.Desc()
+	dF2bJailCount     = output.PF2bJailCount.Desc()
+	dF2bFailedCurrent = output.PF2bFailedCurrent.Desc()
+	dF2bFailedTotal   = output.PF2bFailedTotal.Desc()
+	dF2bBannedCurrent = output.PF2bBannedCurrent.Desc()
+	dF2bBannedTotal   = output.PF2bBannedTotal.Desc()
+	dF2bBanTime       = output.PF2bBanTime.Desc()
+	dF2bFindTime      = output.PF2bFindTime.Desc()
+	dF2bMaxRetries    = output.PF2bMaxRetries.Desc()
+	dF2bVersion       = output.PF2bVersion.Desc()
+)
+
+// F2bExporter is a prometheus.Collector of the same snapshots under the
+// fail2ban-prometheus-exporter's names (output.PF2b*).
+type F2bExporter struct {
+	Snapshot func() *numbers.Snapshot
+	// Version is banscope's, Fail2ban the version simulated (f2b_version).
+	Version, Fail2ban string
+}
+
+// Describe implements prometheus.Collector.
+func (c F2bExporter) Describe(ch chan<- *prom.Desc) {
+	for _, d := range []*prom.Desc{dF2bUp, dF2bJailCount, dF2bFailedCurrent, dF2bFailedTotal, dF2bBannedCurrent,
+		dF2bBannedTotal, dF2bBanTime, dF2bFindTime, dF2bMaxRetries, dF2bVersion} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c F2bExporter) Collect(ch chan<- prom.Metric) {
+	s := c.Snapshot()
+	host := output.TagValue(s.Host)
+	g := func(d *prom.Desc, v float64, l ...string) {
+		ch <- prom.MustNewConstMetric(d, prom.GaugeValue, v, l...)
+	}
+	g(dF2bUp, 1, host)
+	g(dF2bJailCount, float64(len(s.Jails)), host)
+	for _, j := range s.Jails {
+		name, st := output.TagValue(j.Name), j.Status
+		g(dF2bFailedCurrent, float64(st.CurrentlyFailed), host, name)
+		g(dF2bFailedTotal, float64(st.TotalFailed), host, name)
+		g(dF2bBannedCurrent, float64(st.CurrentlyBanned), host, name)
+		g(dF2bBannedTotal, float64(st.TotalBanned), host, name)
+		g(dF2bBanTime, j.BanTime, host, name)
+		g(dF2bFindTime, j.FindTime, host, name)
+		g(dF2bMaxRetries, float64(j.MaxRetry), host, name)
+	}
+	g(dF2bVersion, 1, host, output.TagValue(c.Version), output.TagValue(c.Fail2ban))
+}
