@@ -43,7 +43,7 @@ type Reader struct {
 	// cutShort says the last Run ended inside a line (held as partial,
 	// or over-long and dropped)
 	cutShort bool
-	err     error  // the read error that ended it (nil at EOF)
+	err      error // the read error that ended it (nil at EOF)
 }
 
 const (
