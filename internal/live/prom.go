@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -60,16 +61,23 @@ func (s *sidecar) serve(ctx context.Context, listen, webConfig string, ready cha
 	return err
 }
 
-var dStateSaveErrors = output.PStateSaveErrors.Desc()
+var (
+	dStateSaveErrors = output.PStateSaveErrors.Desc()
+	dBuildInfo       = output.PBuildInfo.Desc()
+)
 
-// stateHealth exports how saving the state goes.
+// stateHealth exports how saving the state goes, and what banscope is
+// (banscope_build_info).
 type stateHealth struct{ s *sidecar }
 
-func (h stateHealth) Describe(ch chan<- *prometheus.Desc) { ch <- dStateSaveErrors }
+func (h stateHealth) Describe(ch chan<- *prometheus.Desc) { ch <- dStateSaveErrors; ch <- dBuildInfo }
 
 func (h stateHealth) Collect(ch chan<- prometheus.Metric) {
 	h.s.mu.Lock()
 	n := h.s.saveErrors
 	h.s.mu.Unlock()
-	ch <- prometheus.MustNewConstMetric(dStateSaveErrors, prometheus.CounterValue, float64(n), output.TagValue(h.s.cfg.Host))
+	host := output.TagValue(h.s.cfg.Host)
+	ch <- prometheus.MustNewConstMetric(dStateSaveErrors, prometheus.CounterValue, float64(n), host)
+	ch <- prometheus.MustNewConstMetric(dBuildInfo, prometheus.GaugeValue, 1, host, output.TagValue(h.s.cfg.Version),
+		runtime.Version(), output.TagValue(h.s.cfg.Fail2ban))
 }

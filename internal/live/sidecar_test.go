@@ -582,7 +582,7 @@ func TestF2bExporterNames(t *testing.T) {
 			`f2b_jail_failed_current{host="web1",jail="sshd"} 1`, `f2b_jail_failed_total{host="web1",jail="sshd"} 4`,
 			`f2b_config_jail_ban_time{host="web1",jail="sshd"} 3600`, `f2b_config_jail_find_time{host="web1",jail="sshd"} 600`,
 			`f2b_config_jail_max_retries{host="web1",jail="sshd"} 3`, `f2b_version{exporter="v9.9.9",fail2ban="1.0.2",host="web1"} 1`,
-			"# TYPE f2b_jail_banned_total gauge",
+			"# TYPE f2b_jail_banned_total gauge", `banscope_build_info{fail2ban="1.0.2",goversion="go`,
 		} {
 			if !strings.Contains(string(body), want) {
 				t.Errorf("%s: no %q in\n%s", names, want, body)

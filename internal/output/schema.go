@@ -97,6 +97,8 @@ var (
 	PCountryBans      = Metric{"banscope_country_bans_total", "Bans by the attacker's country.", []string{"host", "jail", "country"}}
 	PCountryBanned    = Metric{"banscope_country_banned", "Currently banned by country.", []string{"host", "jail", "country"}}
 
+	PBuildInfo = Metric{"banscope_build_info", "1, labelled with banscope's version, the Go toolchain and the fail2ban version simulated.", []string{"host", "version", "goversion", "fail2ban"}}
+
 	// banscope's own health: saving the state, the InfluxDB push.
 	PStateSaveErrors = Metric{"banscope_state_save_errors_total", "Failed saves of the state file (each is retried the next interval).", []string{"host"}}
 	PPushErrors      = Metric{"banscope_push_errors_total", "Failed pushes to the time-series database (each is retried).", []string{"host"}}
@@ -126,6 +128,6 @@ var (
 var Metrics = []Metric{PJailFailed, PJailBanned, PJailFailedTotal, PJailBannedTotal, PJailUnbansTotal, PJailIgnoredTotal,
 	PJailPeak, PKindTotal, PLogBytes, PLogLines, PLogRotations, PLogLag, PParseMatched, PParseMalformed, PParseTooLong,
 	PF2bBans, PF2bRestores, PF2bUnbans, PF2bBanned, PF2bDifference, PCountryFailures, PCountryBans, PCountryBanned,
-	PStateSaveErrors, PPushErrors, PSpoolDepth, PSpoolDrops, PLastPush,
+	PBuildInfo, PStateSaveErrors, PPushErrors, PSpoolDepth, PSpoolDrops, PLastPush,
 	PF2bUp, PF2bJailCount, PF2bFailedCurrent, PF2bFailedTotal, PF2bBannedCurrent, PF2bBannedTotal, PF2bBanTime,
 	PF2bFindTime, PF2bMaxRetries, PF2bVersion}
