@@ -298,6 +298,25 @@ func (p *Pusher) send(ctx context.Context, b []byte) error {
 	return err
 }
 
+// do sends req with the push's credentials and returns the response with
+// the start of its body (closed).
+func (p *Pusher) do(req *http.Request) (*http.Response, []byte, error) {
+	if p.in.v2() {
+		if p.in.Token != "" {
+			req.Header.Set("Authorization", "Token "+p.in.Token)
+		}
+	} else if p.in.User != "" || p.in.Password != "" {
+		req.SetBasicAuth(p.in.User, p.in.Password)
+	}
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	return resp, msg, nil
+}
+
 // errDatabaseNotFound is a 1.x server's 404 for a database it lacks.
 type errDatabaseNotFound struct{ msg string }
 
@@ -313,15 +332,10 @@ func (p *Pusher) createDatabase(ctx context.Context) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if p.in.User != "" || p.in.Password != "" {
-		req.SetBasicAuth(p.in.User, p.in.Password)
-	}
-	resp, err := p.client.Do(req)
+	resp, msg, err := p.do(req)
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	if resp.StatusCode/100 != 2 || strings.Contains(string(msg), `"error"`) {
 		return fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(msg)))
 	}
@@ -339,19 +353,10 @@ func (p *Pusher) sendOnce(ctx context.Context, b []byte) error {
 	}
 	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
 	req.Header.Set("Content-Encoding", "gzip")
-	if p.in.v2() {
-		if p.in.Token != "" {
-			req.Header.Set("Authorization", "Token "+p.in.Token)
-		}
-	} else if p.in.User != "" || p.in.Password != "" {
-		req.SetBasicAuth(p.in.User, p.in.Password)
-	}
-	resp, err := p.client.Do(req)
+	resp, msg, err := p.do(req)
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	switch {
 	case resp.StatusCode/100 == 2:
 		return nil
