@@ -88,23 +88,8 @@ func TestResumeSameContentNewInode(t *testing.T) {
 	if err := os.Rename(tmp, path); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	lines := make(chan string, 100)
-	errc := make(chan error, 1)
-	go func() {
-		errc <- Follow(ctx, FollowOptions{Path: path, Quiet: 50 * time.Millisecond}, &start,
-			func(l []byte, st Status, p Position) error { lines <- string(l); return nil })
-	}()
-	select {
-	case got := <-lines:
-		if !strings.HasSuffix(got, "line b001") {
-			t.Fatalf("first line %q, want the new line b001 (the old ones were read already)", got)
-		}
-	case err := <-errc:
-		t.Fatalf("follow: %v", err)
-	case <-time.After(5 * time.Second):
-		t.Fatal("no line")
+	if got := firstLine(t, path, &start); !strings.HasSuffix(got, "line b001") {
+		t.Fatalf("first line %q, want the new line b001 (the old ones were read already)", got)
 	}
 }
 
@@ -244,4 +229,26 @@ func TestFollowRotationsCloseTogether(t *testing.T) {
 	if got[0] != "b000" || got[9] != "b009" || got[10] != "c000" || got[19] != "c009" {
 		t.Fatalf("got %v, want b000..b009 then c000..c009", got)
 	}
+}
+
+// firstLine follows path from start and returns the first line handed out.
+func firstLine(t *testing.T, path string, start *Position) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	lines := make(chan string, 100)
+	errc := make(chan error, 1)
+	go func() {
+		errc <- Follow(ctx, FollowOptions{Path: path, Quiet: 50 * time.Millisecond}, start,
+			func(l []byte, st Status, p Position) error { lines <- string(l); return nil })
+	}()
+	select {
+	case got := <-lines:
+		return got
+	case err := <-errc:
+		t.Fatalf("follow: %v", err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("no line")
+	}
+	return ""
 }
