@@ -29,11 +29,11 @@ func Command() *ucli.Command {
 		HideVersion: true,
 		// banscope completion bash|zsh|fish|pwsh prints a completion script
 		EnableShellCompletion: true,
-		Flags: []ucli.Flag{
+		Flags: append(logFlags(),
 			&ucli.BoolFlag{Name: "version", Aliases: []string{"V"}, Usage: "print the version (as banscope version does)"},
 			&ucli.StringFlag{Name: "cpuprofile", Usage: "write a Go CPU profile of the command to `FILE`"},
 			&ucli.StringFlag{Name: "memprofile", Usage: "write a Go heap profile at the end of the command to `FILE`"},
-		},
+		),
 		Before: startProfiles,
 		After:  stopProfiles,
 		Commands: []*ucli.Command{

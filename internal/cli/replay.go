@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
+	"log/slog"
 	"net/netip"
 	"os"
 	"strings"
@@ -50,7 +50,7 @@ type jailSetup struct {
 	ps       parseSettings
 }
 
-func newJailSetup(c *ucli.Command, ps parseSettings, stderr io.Writer) (*jailSetup, error) {
+func newJailSetup(c *ucli.Command, ps parseSettings, log *slog.Logger) (*jailSetup, error) {
 	js := &jailSetup{hasDB: true, purgeAge: jailsim.DefaultDBPurgeAge, ps: ps}
 	confDir := c.String("config")
 	var specs []jailsim.JailSpec
@@ -75,7 +75,7 @@ func newJailSetup(c *ucli.Command, ps parseSettings, stderr io.Writer) (*jailSet
 		for _, j := range all {
 			if !filter.Known(j.Filter) {
 				if !c.IsSet("jail") {
-					fmt.Fprintf(stderr, "banscope: jail %s (filter %s) is not simulated: only sshd jails read auth.log\n", j.Name, j.Filter)
+					log.Info(fmt.Sprintf("jail %s (filter %s) is not simulated: only sshd jails read auth.log", j.Name, j.Filter))
 				}
 				continue
 			}
@@ -99,7 +99,7 @@ func newJailSetup(c *ucli.Command, ps parseSettings, stderr io.Writer) (*jailSet
 				if !filter.Known(j.Filter) {
 					return nil, usage(c, fmt.Errorf("--jail %s: its filter %s is not simulated", name, j.Filter))
 				}
-				fmt.Fprintf(stderr, "banscope: jail %s is not enabled in %s; simulating it as configured because --jail names it\n", name, confDir)
+				log.Info(fmt.Sprintf("jail %s is not enabled in %s; simulating it as configured because --jail names it", name, confDir))
 				keep = append(keep, j)
 			}
 		}
@@ -127,10 +127,10 @@ func newJailSetup(c *ucli.Command, ps parseSettings, stderr io.Writer) (*jailSet
 			}
 		}
 		for _, u := range s.Unsupported {
-			fmt.Fprintf(stderr, "banscope: WARNING: jail %s sets %s, which banscope does not honour; its numbers may differ from fail2ban's\n", s.Name, u)
+			log.Warn(fmt.Sprintf("jail %s sets %s, which banscope does not honour; its numbers may differ from fail2ban's", s.Name, u))
 		}
 		if s.Increment.Enabled && !js.hasDB {
-			fmt.Fprintf(stderr, "banscope: jail %s: bantime.increment needs fail2ban's database (dbfile is None): not applied, as fail2ban does\n", s.Name)
+			log.Info(fmt.Sprintf("jail %s: bantime.increment needs fail2ban's database (dbfile is None): not applied, as fail2ban does", s.Name))
 		}
 		j, err := js.build(*s)
 		if err != nil {
@@ -219,7 +219,11 @@ func replayCommand() *ucli.Command {
 				return usage(c, fmt.Errorf("replay: no files given"))
 			}
 			stderr := errWriter(c)
-			setup, err := newJailSetup(c, ps, stderr)
+			log, err := notices(c)
+			if err != nil {
+				return err
+			}
+			setup, err := newJailSetup(c, ps, log)
 			if err != nil {
 				return err
 			}

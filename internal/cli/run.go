@@ -56,8 +56,11 @@ func runCommand() *ucli.Command {
 			default:
 				return usage(c, fmt.Errorf("--prometheus-names: want banscope, f2b-exporter or both, not %q", c.String("prometheus-names")))
 			}
-			stderr := errWriter(c)
-			setup, err := newJailSetup(c, ps, stderr)
+			log, err := notices(c)
+			if err != nil {
+				return err
+			}
+			setup, err := newJailSetup(c, ps, log)
 			if err != nil {
 				return err
 			}
@@ -113,13 +116,13 @@ func runCommand() *ucli.Command {
 				Fail2banLog: fail2banLog(c), Fail2banDB: c.String("fail2ban-db"), Influx: influx, Geo: g, Listen: c.String("listen"), WebConfig: c.String("web-config"),
 				PrometheusNames: c.String("prometheus-names"), Version: shortVersion(), Fail2ban: simulatedFail2ban,
 				Reload: reload, Settings: func() ([]engine.Jail, error) {
-					s, err := newJailSetup(c, ps, stderr)
+					s, err := newJailSetup(c, ps, log)
 					if err != nil {
 						return nil, err
 					}
 					return s.jails, nil
 				},
-				Notice: func(m string) { fmt.Fprintln(stderr, "banscope:", m) },
+				Notice: func(m string) { notice(log, m) },
 			})
 		},
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,13 +27,13 @@ func setupWith(t *testing.T, args ...string) (*jailSetup, error) {
 	t.Helper()
 	var got *jailSetup
 	var gotErr error
-	cmd := &ucli.Command{Name: "x", Flags: append(parseFlags(), jailFlags()...), Writer: io.Discard, ErrWriter: io.Discard,
+	cmd := &ucli.Command{Name: "x", Flags: append(append(parseFlags(), jailFlags()...), logFlags()...), Writer: io.Discard, ErrWriter: io.Discard,
 		Action: func(ctx context.Context, c *ucli.Command) error {
 			ps, err := readParseFlags(c)
 			if err != nil {
 				return err
 			}
-			got, gotErr = newJailSetup(c, ps, io.Discard)
+			got, gotErr = newJailSetup(c, ps, slog.New(slog.DiscardHandler))
 			return nil
 		}}
 	if err := cmd.Run(context.Background(), append([]string{"x", "--hosts-file", ""}, args...)); err != nil {
