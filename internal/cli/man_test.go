@@ -1,0 +1,49 @@
+package cli
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite docs/banscope.1 from the command tree")
+
+// docs/banscope.1 is the command tree's own page: a flag added without
+// regenerating it (go test ./internal/cli -run TestManPage -update) fails
+// here.
+func TestManPage(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteMan(&b); err != nil {
+		t.Fatal(err)
+	}
+	const path = "../../docs/banscope.1"
+	if *update {
+		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(b.Bytes(), want) {
+		t.Fatalf("%s is not the command tree's page: run go test ./internal/cli -run TestManPage -update", path)
+	}
+	for _, flag := range []string{"\\-\\-what\\-if", "\\-\\-prometheus\\-names", "\\-\\-log\\-level", "\\-\\-maxretry"} {
+		if !strings.Contains(b.String(), flag) {
+			t.Errorf("the page lacks %s", flag)
+		}
+	}
+	// the page renders without warnings where man is installed
+	if man, err := exec.LookPath("man"); err == nil {
+		cmd := exec.Command(man, "--warnings", "-l", path)
+		cmd.Env = append(os.Environ(), "MANWIDTH=80", "MAN_KEEP_FORMATTING=0")
+		out, err := cmd.CombinedOutput()
+		if err != nil || bytes.Contains(out, []byte("warning")) {
+			t.Errorf("man: %v\n%s", err, out)
+		}
+	}
+}
