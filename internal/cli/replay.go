@@ -48,10 +48,15 @@ type jailSetup struct {
 	hasDB    bool
 	purgeAge float64
 	ps       parseSettings
+	log      *slog.Logger // the command's notices
 }
 
-func newJailSetup(c *ucli.Command, ps parseSettings, log *slog.Logger) (*jailSetup, error) {
-	js := &jailSetup{hasDB: true, purgeAge: jailsim.DefaultDBPurgeAge, ps: ps}
+func newJailSetup(c *ucli.Command, ps parseSettings) (*jailSetup, error) {
+	log, err := notices(c)
+	if err != nil {
+		return nil, err
+	}
+	js := &jailSetup{hasDB: true, purgeAge: jailsim.DefaultDBPurgeAge, ps: ps, log: log}
 	confDir := c.String("config")
 	var specs []jailsim.JailSpec
 	if confDir != "" {
@@ -219,11 +224,7 @@ func replayCommand() *ucli.Command {
 				return usage(c, fmt.Errorf("replay: no files given"))
 			}
 			stderr := errWriter(c)
-			log, err := notices(c)
-			if err != nil {
-				return err
-			}
-			setup, err := newJailSetup(c, ps, log)
+			setup, err := newJailSetup(c, ps)
 			if err != nil {
 				return err
 			}

@@ -56,11 +56,7 @@ func runCommand() *ucli.Command {
 			default:
 				return usage(c, fmt.Errorf("--prometheus-names: want banscope, f2b-exporter or both, not %q", c.String("prometheus-names")))
 			}
-			log, err := notices(c)
-			if err != nil {
-				return err
-			}
-			setup, err := newJailSetup(c, ps, log)
+			setup, err := newJailSetup(c, ps)
 			if err != nil {
 				return err
 			}
@@ -116,13 +112,13 @@ func runCommand() *ucli.Command {
 				Fail2banLog: fail2banLog(c), Fail2banDB: c.String("fail2ban-db"), Influx: influx, Geo: g, Listen: c.String("listen"), WebConfig: c.String("web-config"),
 				PrometheusNames: c.String("prometheus-names"), Version: shortVersion(), Fail2ban: simulatedFail2ban,
 				Reload: reload, Settings: func() ([]engine.Jail, error) {
-					s, err := newJailSetup(c, ps, log)
+					s, err := newJailSetup(c, ps)
 					if err != nil {
 						return nil, err
 					}
 					return s.jails, nil
 				},
-				Notice: func(m string) { notice(log, m) },
+				Notice: func(m string) { notice(setup.log, m) },
 			})
 		},
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,7 +32,7 @@ func setupWith(t *testing.T, args ...string) (*jailSetup, error) {
 			if err != nil {
 				return err
 			}
-			got, gotErr = newJailSetup(c, ps, slog.New(slog.DiscardHandler))
+			got, gotErr = newJailSetup(c, ps)
 			return nil
 		}}
 	if err := cmd.Run(context.Background(), append([]string{"x", "--hosts-file", ""}, args...)); err != nil {
