@@ -252,3 +252,70 @@ func firstLine(t *testing.T, path string, start *Position) string {
 	}
 	return ""
 }
+
+// A copytruncate of the new file right after a rename rotation, while the
+// follower still drains the renamed one: the lines the new file held are
+// read from the copy, then the new content — none lost.
+func TestFollowCopytruncateAfterRename(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "auth.log")
+	write := func(p, tag string, n int) {
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(f, "%s%03d\n", tag, i)
+		}
+		f.Close()
+	}
+	write(path, "a", 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	lines := make(chan string, 1000)
+	rotated := make(chan struct{}, 10)
+	errc := make(chan error, 1)
+	go func() {
+		errc <- Follow(ctx, FollowOptions{Path: path, Quiet: 500 * time.Millisecond, ForcePoll: true, Poll: 20 * time.Millisecond,
+			OnRotate: func(string) { rotated <- struct{}{} }},
+			nil, func(l []byte, st Status, p Position) error { lines <- string(l); return nil })
+	}()
+	collect := func(n int) []string {
+		var got []string
+		deadline := time.After(10 * time.Second)
+		for len(got) < n {
+			select {
+			case l := <-lines:
+				got = append(got, l)
+			case err := <-errc:
+				t.Fatalf("follow: %v", err)
+			case <-deadline:
+				t.Fatalf("%d lines, want %d: %v", len(got), n, got)
+			}
+		}
+		return got
+	}
+	collect(10)
+	// first rotation: the follower sees it and drains a* for 500 ms
+	os.Rename(path, path+".1")
+	write(path, "b", 10)
+	select {
+	case <-rotated:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the rotation was not seen")
+	}
+	// copytruncate at once: b* copied away, the file emptied, c* written
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(path+".c1", b, 0o644)
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	write(path, "c", 10)
+	got := collect(20)
+	if got[0] != "b000" || got[9] != "b009" || got[10] != "c000" || got[19] != "c009" {
+		t.Fatalf("got %v, want b000..b009 then c000..c009", got)
+	}
+}

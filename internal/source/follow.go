@@ -659,6 +659,25 @@ func (fw *follower) check(ctx context.Context) error {
 	if nerr != nil {
 		return fw.openPath(ctx) // gone again already: whatever is there now
 	}
+	if nextID.HeadLen > 0 && !sameGeneration(next, nextID) {
+		// Truncated (copytruncate) while the old one drained: what it
+		// held when we opened it is in the copy. Read the copy, then the
+		// file from its start.
+		fw.notice("truncated:"+strconv.FormatInt(time.Now().UnixNano(), 10), fmt.Sprintf("%s was truncated (copytruncate) right after the rotation", fw.o.Path))
+		if fw.o.OnRotate != nil {
+			fw.o.OnRotate("truncate")
+		}
+		p := Position{FileID: nextID, Path: fw.o.Path}
+		fw.pos = p
+		if err := fw.finishCopy(ctx, p, nil); err != nil {
+			next.Close()
+			return err
+		}
+		if nextID, _, nerr = identify(next); nerr != nil {
+			next.Close()
+			return nerr
+		}
+	}
 	fw.f, fw.id = next, nextID
 	fw.setReader(0)
 	return nil
