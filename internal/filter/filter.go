@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/banscope/banscope/internal/f2bversion"
+
 	"github.com/banscope/banscope/internal/ident"
 	"github.com/banscope/banscope/internal/logtime"
 )
@@ -208,6 +210,9 @@ type Options struct {
 	// Journal reads lines as fail2ban's systemd backend builds them
 	// (logtype=journal).
 	Journal bool
+	// Fail2ban is the fail2ban release whose filter is simulated (unset:
+	// the newest).
+	Fail2ban f2bversion.Version
 }
 
 // Spec is a filter as a jail names it: `name[key=value, ...]`

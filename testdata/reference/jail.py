@@ -20,7 +20,9 @@ a final "status <currently failed> <total failed> <currently banned> <total
 banned> <banned ips sorted, comma-separated>".
 """
 import sys, math, logging, types, time as _time
-sys.path.insert(0, '/usr/lib/python3/dist-packages')
+import os
+F2B_ROOT = os.environ.get('BANSCOPE_FAIL2BAN_ROOT', '/')  # an unpacked release, default the installed one
+sys.path.insert(0, os.path.join(F2B_ROOT, 'usr/lib/python3/dist-packages'))
 from fail2ban.client.jailsreader import JailsReader
 from fail2ban.server.server import Server
 from fail2ban.server.mytime import MyTime

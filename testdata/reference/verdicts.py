@@ -15,7 +15,9 @@ seconds); the clock is the largest stamp so far; the session cache
 fail2ban's choice (the last stamp if under 60 s old, else the clock).
 """
 import sys, logging, types, time as _time
-sys.path.insert(0, '/usr/lib/python3/dist-packages')
+import os
+F2B_ROOT = os.environ.get('BANSCOPE_FAIL2BAN_ROOT', '/')  # an unpacked release, default the installed one
+sys.path.insert(0, os.path.join(F2B_ROOT, 'usr/lib/python3/dist-packages'))
 from fail2ban.client.filterreader import FilterReader
 from fail2ban.server.filter import Filter
 from fail2ban.server.mytime import MyTime
@@ -40,7 +42,7 @@ lg = getLogger('fail2ban')
 lg.addHandler(cap)
 lg.propagate = False
 
-r = FilterReader('sshd', 'sshd', {'mode': mode, 'publickey': pubkey, 'logtype': logtype}, share_config={}, basedir='/etc/fail2ban')
+r = FilterReader('sshd', 'sshd', {'mode': mode, 'publickey': pubkey, 'logtype': logtype}, share_config={}, basedir=os.path.join(F2B_ROOT, 'etc/fail2ban'))
 r.read(); r.applyAutoOptions('auto'); r.getOptions(None)
 f = Filter(None)
 f.setUseDns('warn')

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"os"
 	"testing"
+
+	"github.com/banscope/banscope/internal/f2bversion"
 )
 
 // Benchmarks of each hot path of a line's parse: the header (date and
@@ -27,7 +29,7 @@ func BenchmarkHeader(b *testing.B) {
 		for b.Loop() {
 			line := lines[i%len(lines)]
 			d := p.dates.Detect(line)
-			splitPrefix(line[d.End:])
+			p.rs.d.splitPrefix(line[d.End:])
 			i++
 		}
 	}
@@ -125,6 +127,7 @@ func messageContents(t *testing.T, extra ...string) [][]byte {
 // general user/host matching gives, on generated traffic with hostile
 // sessions and on lines made to sit at the shortcut's edges.
 func TestPlainUserShortcut(t *testing.T) {
+	d := dialectOf(f2bversion.V1_0_2)
 	contents := messageContents(t,
 		"Failed password for root from 1.2.3.4 port 22 ssh2",
 		"Failed password for root from 1.2.3.4 port 22 ssh2 ",
@@ -156,7 +159,7 @@ func TestPlainUserShortcut(t *testing.T) {
 				}
 				var a, b match
 				a, b = match{UserStart: -1}, match{UserStart: -1}
-				okA, okB := userCond(content, s, inv, &a), userCondGeneral(content, s, inv, &b)
+				okA, okB := d.userCond(content, s, inv, &a), d.userCondGeneral(content, s, inv, &b)
 				if okA != okB || (okA && a != b) {
 					t.Errorf("%q (inv %v): shortcut %v %+v, general %v %+v", content, inv, okA, a, okB, b)
 				}
@@ -184,8 +187,14 @@ func TestClosedShortcut(t *testing.T) {
 		"Connection closed by invalid user 1.2.3.4 5.6.7.8 port 22 [preauth]",
 	)
 	n := 0
-	for _, tail := range []closedTail{closedNormal, closedDDoS} {
-		short, general := ruleClosed(tail, true), ruleClosedGeneral(tail, true)
+	type pair struct{ short, general rule }
+	d, d11 := dialectOf(f2bversion.V1_0_2), dialectOf(f2bversion.V1_1_1)
+	for i, tail := range []closedTail{closedNormal, closedDDoS, closedNormal, closedDDoS} {
+		r := pair{d.ruleClosed(tail, true), d.ruleClosedGeneral(tail, true)}
+		if i >= 2 {
+			r = pair{d11.ruleClosed11(tail, true), d11.ruleClosedGeneral11(tail, true)}
+		}
+		short, general := r.short, r.general
 		for _, content := range contents {
 			if !bytes.HasPrefix(content, []byte("Connection closed by ")) {
 				continue

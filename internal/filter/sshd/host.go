@@ -34,7 +34,7 @@ type tailFunc func(p int) bool
 
 // matchHost tries every way <HOST> can match at i, in regex order, and
 // returns the first one whose end satisfies tail.
-func matchHost(s []byte, i int, tail tailFunc) (host, bool) {
+func (d dialect) matchHost(s []byte, i int, tail tailFunc) (host, bool) {
 	if i > len(s) {
 		return host{}, false
 	}
@@ -49,7 +49,7 @@ func matchHost(s []byte, i int, tail tailFunc) (host, bool) {
 		if h, ok := matchIP4(s, j, tail); ok {
 			return h, true
 		}
-		if h, ok := matchIP6(s, j, tail); ok {
+		if h, ok := matchIP6(s, j, d.ip6Single, tail); ok {
 			return h, true
 		}
 	}
@@ -167,6 +167,7 @@ func asciiHex(b byte) bool { return b < 0x80 && pyre.ASCII[b]&pyre.Hex != 0 }
 type ip6Search struct {
 	s       []byte
 	j       int
+	single  bool // fail2ban 1.1's IP_6_RE: a group may be a lone ":"
 	visited [ip6Max * 8]bool
 	ends    [ip6Max + 1]int8
 	nends   int
@@ -182,7 +183,8 @@ func (x *ip6Search) emit(p int) {
 	}
 }
 
-// walk explores (?:H{1,4}::?|::){1,7}(?:H{1,4}|(?<=:):) in priority order,
+// walk explores (?:H{1,4}::?|::){1,7}(?:H{1,4}|(?<=:):) (fail2ban 1.1:
+// (?:H{1,4}::?|:){1,7}...) in priority order,
 // recording each distinct end the first time it is reached.
 func (x *ip6Search) walk(p, k int) {
 	o := p - x.j
@@ -204,7 +206,11 @@ func (x *ip6Search) walk(p, k int) {
 				x.walk(q+1, k+1)
 			}
 		}
-		if pyre.HasPrefixAt(s, p, "::") {
+		if x.single {
+			if p < len(s) && s[p] == ':' {
+				x.walk(p+1, k+1)
+			}
+		} else if pyre.HasPrefixAt(s, p, "::") {
 			x.walk(p+2, k+1)
 		}
 	}
@@ -218,13 +224,13 @@ func (x *ip6Search) walk(p, k int) {
 	}
 }
 
-func matchIP6(s []byte, j int, tail tailFunc) (host, bool) {
-	// Every ip6 match starts with H{1,4}: or ::.
-	if n := hexRun(s, j); !(j+n < len(s) && s[j+n] == ':' && (n > 0 || (j+1 < len(s) && s[j+1] == ':'))) {
+func matchIP6(s []byte, j int, single bool, tail tailFunc) (host, bool) {
+	// Every ip6 match starts with H{1,4}: or :: (1.1: or :).
+	if n := hexRun(s, j); !(j+n < len(s) && s[j+n] == ':' && (n > 0 || single || (j+1 < len(s) && s[j+1] == ':'))) {
 		return host{}, false
 	}
 	var x ip6Search
-	x.s, x.j = s, j
+	x.s, x.j, x.single = s, j, single
 	x.walk(j, 0)
 	for i := 0; i < x.nends; i++ {
 		e := j + int(x.ends[i])

@@ -8,7 +8,7 @@ import (
 )
 
 // The sshd failregex catalogue of fail2ban 1.0.2 (filter.d/sshd.conf),
-// hand-translated. Each matcher takes the content left after the prefix
+// hand-translated; dialect.go holds the rules 1.1.0 and 1.1.1 changed. Each matcher takes the content left after the prefix
 // (fail2ban's prefregex) and reports what the regex captures.
 
 // Kind names the sshd message a line matched: one per failregex.
@@ -48,6 +48,8 @@ const (
 	KindNegotiate               // Unable to negotiate a X
 	KindNoMatching              // no matching X found:
 	KindConnectionFrom          // Connection from H (LogLevel VERBOSE)
+	KindTimeoutBeforeAuth       // Timeout before authentication for [connection from] H (ddos, 1.1)
+	KindDispatchFatal           // ssh_dispatch_run_fatal: Connection from H: message authentication code incorrect (ddos, 1.1)
 	numKinds
 )
 
@@ -85,6 +87,8 @@ var kindNames = [numKinds]string{
 	KindNegotiate:          "negotiate",
 	KindNoMatching:         "no-matching-algorithm",
 	KindConnectionFrom:     "connection-from",
+	KindTimeoutBeforeAuth:  "timeout-before-auth",
+	KindDispatchFatal:      "dispatch-fatal",
 }
 
 // KindName returns the kind's name as used in banscope's outputs.
@@ -121,9 +125,9 @@ func lit(s []byte, p int, l string) (int, bool) {
 
 // fromHost handles "<user> from <HOST><tail>" where the user is `.*`
 // (greedy, lazy=false) or `.*?` (lazy=true).
-func fromHost(s []byte, start int, lazy bool, m *match, tail tailFunc) bool {
+func (d dialect) fromHost(s []byte, start int, lazy bool, m *match, tail tailFunc) bool {
 	try := func(x int) bool {
-		h, ok := matchHost(s, x+len(sFrom), tail)
+		h, ok := d.matchHost(s, x+len(sFrom), tail)
 		if ok {
 			m.UserStart, m.UserEnd, m.Host = start, x, h
 		}
@@ -137,12 +141,12 @@ func fromHost(s []byte, start int, lazy bool, m *match, tail tailFunc) bool {
 
 // tokenOrLazy handles a user written `\S+|.*?` followed by the literal sep
 // and then <HOST><tail> (sep ends where <HOST> begins).
-func tokenOrLazy(s []byte, start int, sep []byte, m *match, tail tailFunc) bool {
+func (d dialect) tokenOrLazy(s []byte, start int, sep []byte, m *match, tail tailFunc) bool {
 	try := func(x int) bool {
 		if !pyre.HasPrefixAt(s, x, string(sep)) {
 			return false
 		}
-		h, ok := matchHost(s, x+len(sep), tail)
+		h, ok := d.matchHost(s, x+len(sep), tail)
 		if ok {
 			m.UserStart, m.UserEnd, m.Host = start, x, h
 		}
@@ -155,27 +159,39 @@ func tokenOrLazy(s []byte, start int, sep []byte, m *match, tail tailFunc) bool 
 }
 
 // 1: ^[aA]uthentication (?:failure|error|failed) for (?P<user>.*) from <HOST>( via \S+)?__suff$
-func ruleAuthFailure(s []byte, m *match) bool {
-	if len(s) == 0 || (s[0] != 'a' && s[0] != 'A') {
+func (d dialect) ruleAuthFailure(s []byte, m *match) bool {
+	q, ok := authFailureHead(s)
+	if !ok {
 		return false
+	}
+	m.Kind = KindAuthFailure
+	return d.fromHost(s, q, false, m, viaSuff(s))
+}
+
+// authFailureHead matches ^[aA]uthentication (?:failure|error|failed) for
+// and returns where the user starts.
+func authFailureHead(s []byte) (int, bool) {
+	if len(s) == 0 || (s[0] != 'a' && s[0] != 'A') {
+		return 0, false
 	}
 	p, ok := lit(s, 1, "uthentication ")
 	if !ok {
-		return false
+		return 0, false
 	}
 	var q int
 	if q, ok = lit(s, p, "failure"); !ok {
 		if q, ok = lit(s, p, "error"); !ok {
 			if q, ok = lit(s, p, "failed"); !ok {
-				return false
+				return 0, false
 			}
 		}
 	}
-	if q, ok = lit(s, q, " for "); !ok {
-		return false
-	}
-	m.Kind = KindAuthFailure
-	return fromHost(s, q, false, m, func(p int) bool {
+	return lit(s, q, " for ")
+}
+
+// viaSuff is the tail ( via \S+)?__suff$.
+func viaSuff(s []byte) tailFunc {
+	return func(p int) bool {
 		if pyre.HasPrefixAt(s, p, " via ") {
 			a := p + 5
 			for e := tokenEnd(s, a); e > a; e = prevChar(s, a, e) {
@@ -185,17 +201,17 @@ func ruleAuthFailure(s []byte, m *match) bool {
 			}
 		}
 		return suffEnd(s, p)
-	})
+	}
 }
 
 // 2: ^User not known to the underlying authentication module for (?P<user>.*) from <HOST>__suff$
-func ruleUserUnknown(s []byte, m *match) bool {
+func (d dialect) ruleUserUnknown(s []byte, m *match) bool {
 	p, ok := lit(s, 0, "User not known to the underlying authentication module for ")
 	if !ok {
 		return false
 	}
 	m.Kind = KindUserUnknown
-	return fromHost(s, p, false, m, func(p int) bool { return suffEnd(s, p) })
+	return d.fromHost(s, p, false, m, func(p int) bool { return suffEnd(s, p) })
 }
 
 // condTail is the common end of regexes 3 and 4:
@@ -213,20 +229,20 @@ func condTail(s []byte, p int, condUser bool) bool {
 
 // userCond tries the user alternatives of regexes 3 and 4 at start:
 // (?P<cond_user>\S+) first, then `(?:(?! from ).)*?` when inv, else `[^:]+`.
-func userCond(s []byte, start int, inv bool, m *match) bool {
+func (d dialect) userCond(s []byte, start int, inv bool, m *match) bool {
 	if e, ipEnd, ok := plainUserFromIP4(s, start); ok {
 		m.UserStart, m.UserEnd, m.Host = start, e, host{Kind: hostIP4, Start: e + len(sFrom), End: ipEnd, TagEnd: ipEnd}
 		return true
 	}
-	return userCondGeneral(s, start, inv, m)
+	return d.userCondGeneral(s, start, inv, m)
 }
 
 // userCondGeneral is userCond without the shortcut for the common line.
-func userCondGeneral(s []byte, start int, inv bool, m *match) bool {
+func (d dialect) userCondGeneral(s []byte, start int, inv bool, m *match) bool {
 	// The cond_user alternative ends in ": ", so it is tried only when the
 	// rest of the line holds one.
 	if e := tokenEnd(s, start); e > start && pyre.HasPrefixAt(s, e, " from ") && bytes.Index(s[e+len(sFrom):], []byte(": ")) >= 0 {
-		if h, ok := matchHost(s, e+len(sFrom), func(p int) bool { return condTail(s, p, true) }); ok {
+		if h, ok := d.matchHost(s, e+len(sFrom), func(p int) bool { return condTail(s, p, true) }); ok {
 			m.UserStart, m.UserEnd, m.Host = start, e, h
 			return true
 		}
@@ -235,7 +251,7 @@ func userCondGeneral(s []byte, start int, inv bool, m *match) bool {
 	if inv {
 		// The user cannot contain " from ": it ends at the first one.
 		if x := indexFrom(s, start); x >= 0 {
-			if h, ok := matchHost(s, x+len(sFrom), noCond); ok {
+			if h, ok := d.matchHost(s, x+len(sFrom), noCond); ok {
 				m.UserStart, m.UserEnd, m.Host = start, x, h
 				return true
 			}
@@ -256,7 +272,7 @@ func userCondGeneral(s []byte, start int, inv bool, m *match) bool {
 		if x > end {
 			return false
 		}
-		h, ok := matchHost(s, x+len(sFrom), noCond)
+		h, ok := d.matchHost(s, x+len(sFrom), noCond)
 		if ok {
 			m.UserStart, m.UserEnd, m.Host = start, x, h
 		}
@@ -304,13 +320,13 @@ func indexFrom(s []byte, start int) int {
 }
 
 // 3: ^Failed publickey for invalid user (?P<user>(?P<cond_user>\S+)|(?:(?! from ).)*?) from <HOST>...
-func rulePubkeyInvalid(s []byte, m *match) bool {
+func (d dialect) rulePubkeyInvalid(s []byte, m *match) bool {
 	p, ok := lit(s, 0, "Failed publickey for invalid user ")
 	if !ok {
 		return false
 	}
 	m.Kind = KindPubkeyInvalidUser
-	return userCond(s, p, true, m)
+	return d.userCond(s, p, true, m)
 }
 
 // PublicKey is the sshd filter's publickey option (filter.d/sshd.conf: publickey).
@@ -324,7 +340,7 @@ const (
 )
 
 // 4: ^Failed <method> for (?P<cond_inv>invalid user )?(?P<user>...) from <HOST>...
-func ruleFailed(pk PublicKey) rule {
+func (d dialect) ruleFailed(pk PublicKey) rule {
 	return func(s []byte, m *match) bool {
 		p, ok := lit(s, 0, "Failed ")
 		if !ok {
@@ -346,20 +362,20 @@ func ruleFailed(pk PublicKey) rule {
 		}
 		q := te + len(" for ")
 		m.Kind, m.NoFail = KindFailed, nofail
-		if r, ok := lit(s, q, "invalid user "); ok && userCond(s, r, true, m) {
+		if r, ok := lit(s, q, "invalid user "); ok && d.userCond(s, r, true, m) {
 			return true
 		}
-		return userCond(s, q, false, m)
+		return d.userCond(s, q, false, m)
 	}
 }
 
 // 5: ^(?P<user>ROOT) LOGIN REFUSED FROM <HOST>
-func ruleRootRefused(s []byte, m *match) bool {
+func (d dialect) ruleRootRefused(s []byte, m *match) bool {
 	p, ok := lit(s, 0, "ROOT LOGIN REFUSED FROM ")
 	if !ok {
 		return false
 	}
-	h, ok := matchHost(s, p, func(int) bool { return true })
+	h, ok := d.matchHost(s, p, func(int) bool { return true })
 	if !ok {
 		return false
 	}
@@ -368,22 +384,29 @@ func ruleRootRefused(s []byte, m *match) bool {
 }
 
 // 6: ^[iI](?:llegal|nvalid) user (?P<user>.*?) from <HOST>__suff$
-func ruleInvalidUser(s []byte, m *match) bool {
-	if len(s) == 0 || (s[0] != 'i' && s[0] != 'I') {
+func (d dialect) ruleInvalidUser(s []byte, m *match) bool {
+	p, ok := invalidUserHead(s)
+	if !ok {
 		return false
 	}
-	p, ok := lit(s, 1, "nvalid user ")
-	if !ok {
-		if p, ok = lit(s, 1, "llegal user "); !ok {
-			return false
-		}
-	}
 	m.Kind = KindInvalidUser
-	return fromHost(s, p, true, m, func(p int) bool { return suffEnd(s, p) })
+	return d.fromHost(s, p, true, m, func(p int) bool { return suffEnd(s, p) })
+}
+
+// invalidUserHead matches ^[iI](?:llegal|nvalid) user and returns where the
+// user starts.
+func invalidUserHead(s []byte) (int, bool) {
+	if len(s) == 0 || (s[0] != 'i' && s[0] != 'I') {
+		return 0, false
+	}
+	if p, ok := lit(s, 1, "nvalid user "); ok {
+		return p, true
+	}
+	return lit(s, 1, "llegal user ")
 }
 
 // 7, 8, 9, 12, 13: ^User (?P<user>\S+|.*?) from <HOST> not allowed because <why>__suff$
-func ruleNotAllowed(kind Kind, why string) rule {
+func (d dialect) ruleNotAllowed(kind Kind, why string) rule {
 	tailLit := " not allowed because " + why
 	return func(s []byte, m *match) bool {
 		p, ok := lit(s, 0, "User ")
@@ -391,7 +414,7 @@ func ruleNotAllowed(kind Kind, why string) rule {
 			return false
 		}
 		m.Kind = kind
-		return tokenOrLazy(s, p, sFrom, m, func(p int) bool {
+		return d.tokenOrLazy(s, p, sFrom, m, func(p int) bool {
 			q, ok := lit(s, p, tailLit)
 			return ok && suffEnd(s, q)
 		})
@@ -399,7 +422,7 @@ func ruleNotAllowed(kind Kind, why string) rule {
 }
 
 // 10: ^refused connect from \S+ \(<HOST>\)
-func ruleRefused(s []byte, m *match) bool {
+func (d dialect) ruleRefused(s []byte, m *match) bool {
 	p, ok := lit(s, 0, "refused connect from ")
 	if !ok {
 		return false
@@ -408,7 +431,7 @@ func ruleRefused(s []byte, m *match) bool {
 	if e == p || !pyre.HasPrefixAt(s, e, " (") {
 		return false
 	}
-	h, ok := matchHost(s, e+2, func(q int) bool { return q < len(s) && s[q] == ')' })
+	h, ok := d.matchHost(s, e+2, func(q int) bool { return q < len(s) && s[q] == ')' })
 	if !ok {
 		return false
 	}
@@ -427,12 +450,12 @@ func portOnColon(s []byte, p int, k tailFunc) bool {
 }
 
 // 11: ^Received disconnect from <HOST>(...){0,2}:\s*3: .*: Auth fail__suff$
-func ruleDisconnectAuthFail(s []byte, m *match) bool {
+func (d dialect) ruleDisconnectAuthFail(s []byte, m *match) bool {
 	p, ok := lit(s, 0, "Received disconnect from ")
 	if !ok || bytes.Index(s[p:], []byte(": Auth fail")) < 0 { // the regex needs the literal
 		return false
 	}
-	h, ok := matchHost(s, p, func(q int) bool {
+	h, ok := d.matchHost(s, p, func(q int) bool {
 		return portOnColon(s, q, func(r int) bool {
 			r, ok := lit(s, r, "3: ")
 			if !ok {
@@ -453,7 +476,7 @@ func ruleDisconnectAuthFail(s []byte, m *match) bool {
 // 14: ^(?P<nofail>pam_[a-z]+\(sshd:auth\):\s+authentication failure;)
 // (?:\s+(?:(?:logname|e?uid|tty)=\S*)){0,4}\s+ruser=(?P<alt_user>\S*)\s+rhost=<HOST>
 // (?:\s+user=(?P<user>\S*))?__suff$
-func rulePAM(s []byte, m *match) bool {
+func (d dialect) rulePAM(s []byte, m *match) bool {
 	p, ok := lit(s, 0, "pam_")
 	if !ok {
 		return false
@@ -509,7 +532,7 @@ func rulePAM(s []byte, m *match) bool {
 		return false
 	}
 	us, ue := -1, -1
-	h, ok := matchHost(s, r, func(p int) bool {
+	h, ok := d.matchHost(s, r, func(p int) bool {
 		us, ue = -1, -1
 		if w := pyre.SpanIs(s, p, pyre.Space); w > p {
 			if a, ok := lit(s, w, "user="); ok {
@@ -538,13 +561,13 @@ func rulePAM(s []byte, m *match) bool {
 }
 
 // 15: ^maximum authentication attempts exceeded for (?P<user>.*) from <HOST>(...){0,2}(?: ssh\d*)?__suff$
-func ruleMaxAuth(s []byte, m *match) bool {
+func (d dialect) ruleMaxAuth(s []byte, m *match) bool {
 	p, ok := lit(s, 0, "maximum authentication attempts exceeded for ")
 	if !ok {
 		return false
 	}
 	m.Kind = KindMaxAuthAttempts
-	return fromHost(s, p, false, m, func(p int) bool {
+	return d.fromHost(s, p, false, m, func(p int) bool {
 		return portOn(s, p, 0, 2, false, func(q int) bool {
 			return sshOpt(s, q, func(r int) bool { return suffEnd(s, r) })
 		})
@@ -552,7 +575,7 @@ func ruleMaxAuth(s []byte, m *match) bool {
 }
 
 // 16: ^User (?P<user>\S+|.*?) not allowed because account is locked
-func ruleLocked(s []byte, m *match) bool {
+func (d dialect) ruleLocked(s []byte, m *match) bool {
 	p, ok := lit(s, 0, "User ")
 	if !ok {
 		return false
@@ -573,7 +596,7 @@ func ruleLocked(s []byte, m *match) bool {
 
 // 17: ^Disconnecting(?: from)?(?: (?:invalid|authenticating)) user (?P<user>\S+) <HOST>
 // (...){0,2}:\s*Change of username or service not allowed:\s*.*\[preauth\]\s*$
-func ruleChangeUser(s []byte, m *match) bool {
+func (d dialect) ruleChangeUser(s []byte, m *match) bool {
 	p, ok := lit(s, 0, "Disconnecting")
 	if !ok {
 		return false
@@ -595,7 +618,7 @@ func ruleChangeUser(s []byte, m *match) bool {
 	if e == p || e >= len(s) || s[e] != ' ' || bytes.Index(s[e:], []byte("Change of username or service not allowed:")) < 0 {
 		return false
 	}
-	h, ok := matchHost(s, e+1, func(q int) bool {
+	h, ok := d.matchHost(s, e+1, func(q int) bool {
 		return portOnColon(s, q, func(r int) bool {
 			r, ok := lit(s, r, "Change of username or service not allowed:")
 			if !ok {
@@ -614,7 +637,7 @@ func ruleChangeUser(s []byte, m *match) bool {
 }
 
 // 18: ^Disconnecting: Too many authentication failures(?: for (?P<user>\S+|.*?))?__suff$
-func ruleTooMany(s []byte, m *match) bool {
+func (d dialect) ruleTooMany(s []byte, m *match) bool {
 	p, ok := lit(s, 0, "Disconnecting: Too many authentication failures")
 	if !ok {
 		return false
@@ -636,12 +659,12 @@ func ruleTooMany(s []byte, m *match) bool {
 }
 
 // 19: ^(?P<nofail>Received (?P<mlfforget>disconnect)) from <HOST>(...){0,2}:\s*11:
-func ruleDisconnectBye(s []byte, m *match) bool {
+func (d dialect) ruleDisconnectBye(s []byte, m *match) bool {
 	p, ok := lit(s, 0, "Received disconnect from ")
 	if !ok || bytes.Index(s[p:], []byte("11:")) < 0 { // the regex needs the literal
 		return false
 	}
-	h, ok := matchHost(s, p, func(q int) bool {
+	h, ok := d.matchHost(s, p, func(q int) bool {
 		return portOnColon(s, q, func(r int) bool { return pyre.HasPrefixAt(s, r, "11:") })
 	})
 	if !ok {
@@ -661,8 +684,8 @@ const (
 
 // 20 and friends: ^(Connection (?:closed|reset)|Disconnected) (?:by|from)
 // (?: (?:invalid|authenticating) user (?P<user>\S+|.*?))? <HOST><tail>
-func ruleClosed(t closedTail, nofail bool) rule {
-	general := ruleClosedGeneral(t, nofail)
+func (d dialect) ruleClosed(t closedTail, nofail bool) rule {
+	general := d.ruleClosedGeneral(t, nofail)
 	if t == closedDDoSNF {
 		return general
 	}
@@ -716,7 +739,7 @@ func dottedQuad(s []byte, p int) (int, bool) {
 }
 
 // ruleClosedGeneral is ruleClosed without the shortcut for the common line.
-func ruleClosedGeneral(t closedTail, nofail bool) rule {
+func (d dialect) ruleClosedGeneral(t closedTail, nofail bool) rule {
 	return func(s []byte, m *match) bool {
 		var p int
 		var ok bool
@@ -762,13 +785,13 @@ func ruleClosedGeneral(t closedTail, nofail bool) rule {
 		m.Kind, m.NoFail, m.Forget = KindConnectionClosed, nofail, true
 		for _, who := range [...]string{" invalid user ", " authenticating user "} {
 			if q, ok := lit(s, p, who); ok {
-				if tokenOrLazy(s, q, []byte{' '}, m, tail) {
+				if d.tokenOrLazy(s, q, []byte{' '}, m, tail) {
 					return true
 				}
 			}
 		}
 		if p < len(s) && s[p] == ' ' {
-			if h, ok := matchHost(s, p+1, tail); ok {
+			if h, ok := d.matchHost(s, p+1, tail); ok {
 				m.UserStart, m.Host = -1, h
 				return true
 			}
@@ -779,7 +802,7 @@ func ruleClosedGeneral(t closedTail, nofail bool) rule {
 
 // extra 20: ^(?P<mlfforget>Disconnected)(?: from)?(?: (?:invalid|authenticating)) user
 // (?P<user>\S+|.*?) <HOST>(...){0,2} \[preauth\]\s*$
-func ruleDisconnectedExtra(s []byte, m *match) bool {
+func (d dialect) ruleDisconnectedExtra(s []byte, m *match) bool {
 	p, ok := lit(s, 0, "Disconnected")
 	if !ok {
 		return false
@@ -793,7 +816,7 @@ func ruleDisconnectedExtra(s []byte, m *match) bool {
 	m.Kind, m.Forget = KindConnectionClosed, true
 	try := func(p int) bool {
 		for _, who := range [...]string{" invalid user ", " authenticating user "} {
-			if q, ok := lit(s, p, who); ok && tokenOrLazy(s, q, []byte{' '}, m, tail) {
+			if q, ok := lit(s, p, who); ok && d.tokenOrLazy(s, q, []byte{' '}, m, tail) {
 				return true
 			}
 		}
@@ -806,7 +829,7 @@ func ruleDisconnectedExtra(s []byte, m *match) bool {
 }
 
 // 21: ^(?P<mlfforget>(?P<mlfgained>Accepted \w+)) for (?P<user>\S+) from <HOST>(?:\s|$)
-func ruleAccepted(s []byte, m *match) bool {
+func (d dialect) ruleAccepted(s []byte, m *match) bool {
 	p, ok := lit(s, 0, "Accepted ")
 	if !ok {
 		return false
@@ -822,7 +845,7 @@ func ruleAccepted(s []byte, m *match) bool {
 	if ue == p || !pyre.HasPrefixAt(s, ue, " from ") {
 		return false
 	}
-	h, ok := matchHost(s, ue+len(sFrom), func(q int) bool { return q == len(s) || pyre.Is(s, q, pyre.Space) > 0 })
+	h, ok := d.matchHost(s, ue+len(sFrom), func(q int) bool { return q == len(s) || pyre.Is(s, q, pyre.Space) > 0 })
 	if !ok {
 		return false
 	}
@@ -833,19 +856,19 @@ func ruleAccepted(s []byte, m *match) bool {
 func anyTail(int) bool { return true }
 
 // ddos: ^Did not receive identification string from <HOST>
-func ruleNoIdent(s []byte, m *match) bool {
+func (d dialect) ruleNoIdent(s []byte, m *match) bool {
 	p, ok := lit(s, 0, "Did not receive identification string from ")
 	if !ok {
 		return false
 	}
-	h, ok := matchHost(s, p, anyTail)
+	h, ok := d.matchHost(s, p, anyTail)
 	m.Kind, m.Host = KindNoIdentification, h
 	return ok
 }
 
 // ddos: ^kex_exchange_identification: (?:read: )?(?:[Cc]lient sent invalid protocol identifier|
 // [Cc]onnection (?:closed by remote host|reset by peer))
-func ruleKex(s []byte, m *match) bool {
+func (d dialect) ruleKex(s []byte, m *match) bool {
 	p, ok := lit(s, 0, "kex_exchange_identification: ")
 	if !ok {
 		return false
@@ -873,21 +896,21 @@ func ruleKex(s []byte, m *match) bool {
 }
 
 // ddos: ^Bad protocol version identification '.*' from <HOST>
-func ruleBadProto(s []byte, m *match) bool {
+func (d dialect) ruleBadProto(s []byte, m *match) bool {
 	p, ok := lit(s, 0, "Bad protocol version identification '")
 	if !ok {
 		return false
 	}
 	m.Kind = KindBadProtocol
 	return eachLast(s, p, []byte("' from "), func(x int) bool {
-		h, ok := matchHost(s, x+len("' from "), anyTail)
+		h, ok := d.matchHost(s, x+len("' from "), anyTail)
 		m.Host = h
 		return ok
 	})
 }
 
 // ddos: ^(?P<nofail>SSH: Server;Ltype:) (?:Authname|Version|Kex);Remote: <HOST>-\d+;[A-Z]\w+:
-func ruleSSHServer(s []byte, m *match) bool {
+func (d dialect) ruleSSHServer(s []byte, m *match) bool {
 	p, ok := lit(s, 0, "SSH: Server;Ltype: ")
 	if !ok {
 		return false
@@ -903,7 +926,7 @@ func ruleSSHServer(s []byte, m *match) bool {
 	if q, ok = lit(s, q, ";Remote: "); !ok {
 		return false
 	}
-	h, ok := matchHost(s, q, func(r int) bool {
+	h, ok := d.matchHost(s, q, func(r int) bool {
 		if r >= len(s) || s[r] != '-' {
 			return false
 		}
@@ -926,7 +949,7 @@ func ruleSSHServer(s []byte, m *match) bool {
 }
 
 // ddos: ^Read from socket failed: Connection (?P<mlfforget>reset) by peer
-func ruleReadSocket(s []byte, m *match) bool {
+func (d dialect) ruleReadSocket(s []byte, m *match) bool {
 	if !pyre.HasPrefixAt(s, 0, "Read from socket failed: Connection reset by peer") {
 		return false
 	}
@@ -935,12 +958,12 @@ func ruleReadSocket(s []byte, m *match) bool {
 }
 
 // ddos: ^banner exchange: Connection from <HOST>(...){0,2}: invalid format
-func ruleBanner(s []byte, m *match) bool {
+func (d dialect) ruleBanner(s []byte, m *match) bool {
 	p, ok := lit(s, 0, "banner exchange: Connection from ")
 	if !ok {
 		return false
 	}
-	h, ok := matchHost(s, p, func(q int) bool {
+	h, ok := d.matchHost(s, p, func(q int) bool {
 		return portOn(s, q, 0, 2, false, func(r int) bool { return pyre.HasPrefixAt(s, r, ": invalid format") })
 	})
 	m.Kind, m.Host = KindBannerExchange, h
@@ -948,12 +971,12 @@ func ruleBanner(s []byte, m *match) bool {
 }
 
 // extra: ^Received (?P<mlfforget>disconnect) from <HOST>(...){0,2}:\s*14: No(?: supported)? authentication methods available
-func ruleNoAuthMethods(s []byte, m *match) bool {
+func (d dialect) ruleNoAuthMethods(s []byte, m *match) bool {
 	p, ok := lit(s, 0, "Received disconnect from ")
 	if !ok {
 		return false
 	}
-	h, ok := matchHost(s, p, func(q int) bool {
+	h, ok := d.matchHost(s, p, func(q int) bool {
 		return portOnColon(s, q, func(r int) bool {
 			r, ok := lit(s, r, "14: No")
 			if !ok {
@@ -981,12 +1004,12 @@ func foundAfter(s []byte, p int, k tailFunc) bool {
 }
 
 // extra: ^Unable to negotiate with <HOST>(...){0,2}: no matching <alg> found.
-func ruleNegotiateWith(s []byte, m *match) bool {
+func (d dialect) ruleNegotiateWith(s []byte, m *match) bool {
 	p, ok := lit(s, 0, "Unable to negotiate with ")
 	if !ok {
 		return false
 	}
-	h, ok := matchHost(s, p, func(q int) bool {
+	h, ok := d.matchHost(s, p, func(q int) bool {
 		return portOn(s, q, 0, 2, false, func(r int) bool {
 			r, ok := lit(s, r, ": no matching ")
 			return ok && foundAfter(s, r, func(a int) bool { return a < len(s) })
@@ -997,7 +1020,7 @@ func ruleNegotiateWith(s []byte, m *match) bool {
 }
 
 // extra: ^Unable to negotiate a <alg>
-func ruleNegotiate(s []byte, m *match) bool {
+func (d dialect) ruleNegotiate(s []byte, m *match) bool {
 	p, ok := lit(s, 0, "Unable to negotiate a ")
 	if !ok || pyre.Is(s, p, pyre.Word) == 0 {
 		return false
@@ -1007,7 +1030,7 @@ func ruleNegotiate(s []byte, m *match) bool {
 }
 
 // extra: ^no matching <alg> found:
-func ruleNoMatching(s []byte, m *match) bool {
+func (d dialect) ruleNoMatching(s []byte, m *match) bool {
 	p, ok := lit(s, 0, "no matching ")
 	if !ok {
 		return false
@@ -1017,12 +1040,12 @@ func ruleNoMatching(s []byte, m *match) bool {
 }
 
 // cfooterre: ^(?P<nofail>Connection from) <HOST>
-func ruleConnFrom(s []byte, m *match) bool {
+func (d dialect) ruleConnFrom(s []byte, m *match) bool {
 	p, ok := lit(s, 0, "Connection from ")
 	if !ok {
 		return false
 	}
-	h, ok := matchHost(s, p, anyTail)
+	h, ok := d.matchHost(s, p, anyTail)
 	m.Kind, m.NoFail, m.Host = KindConnectionFrom, true, h
 	return ok
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/banscope/banscope/internal/f2bversion"
 	"github.com/banscope/banscope/internal/filter"
 	"github.com/banscope/banscope/internal/ident"
 	"github.com/banscope/banscope/internal/logtime"
@@ -62,55 +63,79 @@ type ruleSpec struct {
 	first string
 }
 
-func rules(mode Mode, pk PublicKey) []ruleSpec {
-	rs := []ruleSpec{{ruleAuthFailure, "aA"}, {ruleUserUnknown, "U"}}
+func rules(d dialect, mode Mode, pk PublicKey) []ruleSpec {
+	v11 := d.v11()
+	pick := func(old, new rule) rule {
+		if v11 {
+			return new
+		}
+		return old
+	}
+	notAllowed := func(k Kind, why string) rule {
+		if v11 {
+			return d.ruleNotAllowed11(k, why)
+		}
+		return d.ruleNotAllowed(k, why)
+	}
+	closed := func(t closedTail, nofail bool) rule {
+		if v11 {
+			return d.ruleClosed11(t, nofail)
+		}
+		return d.ruleClosed(t, nofail)
+	}
+	rs := []ruleSpec{{pick(d.ruleAuthFailure, d.ruleAuthFailure11), "aA"}, {pick(d.ruleUserUnknown, d.ruleUserUnknown11), "U"}}
 	if pk == PublicKeyNoFail || pk == PublicKeyInvalid {
-		rs = append(rs, ruleSpec{rulePubkeyInvalid, "F"})
+		rs = append(rs, ruleSpec{d.rulePubkeyInvalid, "F"})
 	}
 	rs = append(rs,
-		ruleSpec{ruleFailed(pk), "F"},
-		ruleSpec{ruleRootRefused, "R"},
-		ruleSpec{ruleInvalidUser, "iI"},
-		ruleSpec{ruleNotAllowed(KindNotAllowedUsers, "not listed in AllowUsers"), "U"},
-		ruleSpec{ruleNotAllowed(KindDeniedUsers, "listed in DenyUsers"), "U"},
-		ruleSpec{ruleNotAllowed(KindNoGroup, "not in any group"), "U"},
-		ruleSpec{ruleRefused, "r"},
-		ruleSpec{ruleDisconnectAuthFail, "R"},
-		ruleSpec{ruleNotAllowed(KindDeniedGroups, "a group is listed in DenyGroups"), "U"},
-		ruleSpec{ruleNotAllowed(KindNotAllowedGroups, "none of user's groups are listed in AllowGroups"), "U"},
-		ruleSpec{rulePAM, "p"},
-		ruleSpec{ruleMaxAuth, "m"},
-		ruleSpec{ruleLocked, "U"},
-		ruleSpec{ruleChangeUser, "D"},
-		ruleSpec{ruleTooMany, "D"},
-		ruleSpec{ruleDisconnectBye, "R"},
+		ruleSpec{d.ruleFailed(pk), "F"},
+		ruleSpec{d.ruleRootRefused, "R"},
+		ruleSpec{pick(d.ruleInvalidUser, d.ruleInvalidUser11), "iI"},
+		ruleSpec{notAllowed(KindNotAllowedUsers, "not listed in AllowUsers"), "U"},
+		ruleSpec{notAllowed(KindDeniedUsers, "listed in DenyUsers"), "U"},
+		ruleSpec{notAllowed(KindNoGroup, "not in any group"), "U"},
+		ruleSpec{d.ruleRefused, "r"},
+		ruleSpec{d.ruleDisconnectAuthFail, "R"},
+		ruleSpec{notAllowed(KindDeniedGroups, "a group is listed in DenyGroups"), "U"},
+		ruleSpec{notAllowed(KindNotAllowedGroups, "none of user's groups are listed in AllowGroups"), "U"},
+		ruleSpec{d.rulePAM, "p"},
+		ruleSpec{pick(d.ruleMaxAuth, d.ruleMaxAuth11), "m"},
+		ruleSpec{d.ruleLocked, "U"},
+		ruleSpec{d.ruleChangeUser, "D"},
+		ruleSpec{d.ruleTooMany, "D"},
+		ruleSpec{d.ruleDisconnectBye, "R"},
 	)
 	switch mode {
 	case ModeNormal:
-		rs = append(rs, ruleSpec{ruleClosed(closedNormal, true), "CD"})
+		rs = append(rs, ruleSpec{closed(closedNormal, true), "CD"})
 	case ModeDDoS, ModeAggressive:
-		rs = append(rs, ruleSpec{ruleClosed(closedDDoS, false), "CD"}, ruleSpec{ruleClosed(closedDDoSNF, true), "CD"})
+		rs = append(rs, ruleSpec{closed(closedDDoS, false), "CD"}, ruleSpec{closed(closedDDoSNF, true), "CD"})
 	case ModeExtra:
-		rs = append(rs, ruleSpec{ruleDisconnectedExtra, "D"})
+		rs = append(rs, ruleSpec{pick(d.ruleDisconnectedExtra, d.ruleDisconnectedExtra11), "D"})
 	}
-	rs = append(rs, ruleSpec{ruleAccepted, "A"})
+	rs = append(rs, ruleSpec{d.ruleAccepted, "A"})
 	if mode == ModeDDoS || mode == ModeAggressive {
-		rs = append(rs, ruleSpec{ruleNoIdent, "D"}, ruleSpec{ruleKex, "k"}, ruleSpec{ruleBadProto, "B"},
-			ruleSpec{ruleSSHServer, "S"}, ruleSpec{ruleReadSocket, "R"}, ruleSpec{ruleBanner, "b"})
+		if v11 {
+			rs = append(rs, ruleSpec{d.ruleNoIdent11, "DT"}, ruleSpec{d.ruleKex, "k"}, ruleSpec{d.ruleBadProto11, "B"},
+				ruleSpec{d.ruleSSHServer, "S"}, ruleSpec{d.ruleReadSocket, "R"}, ruleSpec{d.ruleBanner11, "bs"})
+		} else {
+			rs = append(rs, ruleSpec{d.ruleNoIdent, "D"}, ruleSpec{d.ruleKex, "k"}, ruleSpec{d.ruleBadProto, "B"},
+				ruleSpec{d.ruleSSHServer, "S"}, ruleSpec{d.ruleReadSocket, "R"}, ruleSpec{d.ruleBanner, "b"})
+		}
 	}
 	if mode == ModeExtra || mode == ModeAggressive {
-		rs = append(rs, ruleSpec{ruleNoAuthMethods, "R"}, ruleSpec{ruleNegotiateWith, "U"},
-			ruleSpec{ruleNegotiate, "U"}, ruleSpec{ruleNoMatching, "n"})
+		rs = append(rs, ruleSpec{d.ruleNoAuthMethods, "R"}, ruleSpec{d.ruleNegotiateWith, "U"},
+			ruleSpec{d.ruleNegotiate, "U"}, ruleSpec{d.ruleNoMatching, "n"})
 	}
-	return append(rs, ruleSpec{ruleConnFrom, "C"})
+	return append(rs, ruleSpec{d.ruleConnFrom, "C"})
 }
 
 // Options configure a Parser: the sshd filter's options and how time and
 // names are read (filter.Options).
 type Options struct {
-	Mode      Mode
-	PublicKey PublicKey
-	filter.Options
+	Mode           Mode
+	PublicKey      PublicKey
+	filter.Options // Options.Fail2ban picks the release's rules
 }
 
 // The verdicts, as the seam names them.
@@ -131,6 +156,7 @@ type Event = filter.Event
 // goroutines read it without locks.
 type ruleSet struct {
 	id      filter.RuleSet
+	d       dialect
 	mode    Mode
 	pk      PublicKey
 	journal bool
@@ -139,6 +165,7 @@ type ruleSet struct {
 }
 
 type ruleKey struct {
+	v       f2bversion.Version
 	mode    Mode
 	pk      PublicKey
 	journal bool
@@ -149,14 +176,16 @@ var (
 	ruleSets   = map[ruleKey]*ruleSet{}
 )
 
-func ruleSetFor(mode Mode, pk PublicKey, journal bool) *ruleSet {
+func ruleSetFor(v f2bversion.Version, mode Mode, pk PublicKey, journal bool) *ruleSet {
 	ruleSetsMu.Lock()
 	defer ruleSetsMu.Unlock()
-	k := ruleKey{mode, pk, journal}
+	v = v.Or()
+	k := ruleKey{v, mode, pk, journal}
 	if rs, ok := ruleSets[k]; ok {
 		return rs
 	}
-	rs := &ruleSet{id: filter.NewRuleSet(), mode: mode, pk: pk, journal: journal, rules: rules(mode, pk)}
+	d := dialectOf(v)
+	rs := &ruleSet{id: filter.NewRuleSet(), d: d, mode: mode, pk: pk, journal: journal, rules: rules(d, mode, pk)}
 	for i, r := range rs.rules {
 		for k := 0; k < len(r.first); k++ {
 			rs.byFirst[r.first[k]] |= 1 << i
@@ -190,7 +219,7 @@ func New(o Options) *Parser {
 	if cy == 0 {
 		cy = o.Reference.Year()
 	}
-	p := &Parser{opts: o, rs: ruleSetFor(o.Mode, o.PublicKey, o.Journal)}
+	p := &Parser{opts: o, rs: ruleSetFor(o.Fail2ban, o.Mode, o.PublicKey, o.Journal)}
 	p.dates = logtime.NewDetector(o.Location, o.Reference, o.Year, cy)
 	p.sessions.init(sessionCap, sessionTTL)
 	return p

@@ -10,12 +10,13 @@ import "github.com/banscope/banscope/internal/pyre"
 //	  [\[\(]?sshd(?:\(\S+\))?[\]\)]?:?(?:\[\d+\])?:?)\s+)?(?:\[ID \d+ \S+\]\s+)?)
 //	(?:(?:error|fatal): (?:PAM: )?)?(?P<content>.+)$
 //
-// "sshd" also accepts "sshd-session" (OpenSSH >= 9.8), as fail2ban 1.1.1
-// does. Every part is optional and greedy; content is whatever is left.
+// From fail2ban 1.1.0 (Debian's 1.1.0-8 and upstream 1.1.1) "sshd" is
+// `_daemon = sshd(?:-session)?`: OpenSSH >= 9.8's per-connection process
+// too; 1.0.2 reads only "sshd". Every part is optional and greedy; content is whatever is left.
 
 // splitPrefix returns the end of the mlfid (the session key) and the start
 // of the content. ok is false when no content is left.
-func splitPrefix(s []byte) (mlfidEnd, contentStart int, ok bool) {
+func (d dialect) splitPrefix(s []byte) (mlfidEnd, contentStart int, ok bool) {
 	p := 0
 	if pyre.HasPrefixAt(s, 0, "[]") {
 		p = 2
@@ -36,7 +37,7 @@ func splitPrefix(s []byte) (mlfidEnd, contentStart int, ok bool) {
 			}
 		}
 	}
-	p = daemon(s, p)
+	p = d.daemon(s, p)
 	p = solarisID(s, p)
 	mlfidEnd = p
 	if q, ok := lit(s, p, "error: "); ok {
@@ -125,19 +126,19 @@ func kernel(s []byte, p int) int {
 }
 
 // sshdName matches sshd(?:-session)? and returns its end, or -1.
-func sshdName(s []byte, p int) int {
+func (d dialect) sshdName(s []byte, p int) int {
 	q, ok := lit(s, p, "sshd")
 	if !ok {
 		return -1
 	}
-	if r, ok := lit(s, q, "-session"); ok {
+	if r, ok := lit(s, q, "-session"); ok && d.session {
 		return r
 	}
 	return q
 }
 
 // daemon matches the optional daemon tag group, which must end in \s+.
-func daemon(s []byte, p int) int {
+func (d dialect) daemon(s []byte, p int) int {
 	// The common "sshd[1234]: ": alternative A cannot start with 's', and
 	// B's first path (name, no parenthesis, the pid, the colon, spaces)
 	// succeeds, so the answer is the end of the spaces.
@@ -151,11 +152,11 @@ func daemon(s []byte, p int) int {
 		}
 	}
 	// Alternative A: (?:\[\d+\])?:\s+[\[\(]?sshd(?:\(\S+\))?[\]\)]?:?
-	if r := daemonA(s, p); r >= 0 {
+	if r := d.daemonA(s, p); r >= 0 {
 		return r
 	}
 	// Alternative B: [\[\(]?sshd(?:\(\S+\))?[\]\)]?:?(?:\[\d+\])?:?
-	if r := daemonB(s, p); r >= 0 {
+	if r := d.daemonB(s, p); r >= 0 {
 		return r
 	}
 	return p
@@ -175,7 +176,7 @@ func bracketPID(s []byte, p int) int {
 
 // sshdTag matches [\[\(]?sshd(?:\(\S+\))?[\]\)]?:? and calls k with each
 // possible end, in regex order, until k accepts; it returns k's result.
-func sshdTag(s []byte, p int, k func(int) int) int {
+func (d dialect) sshdTag(s []byte, p int, k func(int) int) int {
 	starts := [2]int{p, -1}
 	if p < len(s) && (s[p] == '[' || s[p] == '(') {
 		starts = [2]int{p + 1, p}
@@ -184,7 +185,7 @@ func sshdTag(s []byte, p int, k func(int) int) int {
 		if a < 0 {
 			break
 		}
-		n := sshdName(s, a)
+		n := d.sshdName(s, a)
 		if n < 0 {
 			continue
 		}
@@ -234,7 +235,7 @@ func spaces1(s []byte, p int) int {
 	return -1
 }
 
-func daemonA(s []byte, p int) int {
+func (d dialect) daemonA(s []byte, p int) int {
 	try := func(q int) int {
 		if q >= len(s) || s[q] != ':' {
 			return -1
@@ -243,7 +244,7 @@ func daemonA(s []byte, p int) int {
 		if w < 0 {
 			return -1
 		}
-		return sshdTag(s, w, func(e int) int { return spaces1(s, e) })
+		return d.sshdTag(s, w, func(e int) int { return spaces1(s, e) })
 	}
 	if b := bracketPID(s, p); b >= 0 {
 		if r := try(b); r >= 0 {
@@ -253,8 +254,8 @@ func daemonA(s []byte, p int) int {
 	return try(p)
 }
 
-func daemonB(s []byte, p int) int {
-	return sshdTag(s, p, func(e int) int {
+func (d dialect) daemonB(s []byte, p int) int {
+	return d.sshdTag(s, p, func(e int) int {
 		if b := bracketPID(s, e); b >= 0 {
 			if r := colonOpt(s, b, func(x int) int { return spaces1(s, x) }); r >= 0 {
 				return r
@@ -290,14 +291,14 @@ func solarisID(s []byte, p int) int {
 //
 //	^(?P<mlfid>\s*(?:\S+\s+)?(?:sshd(?:\[\d+\])?:?\s+)?(?:kernel:\s?\[ *\d+\.\d+\]:?\s+)?)
 //	(?:(?:error|fatal): (?:PAM: )?)?(?P<content>.+)$
-func splitPrefixJournal(s []byte) (mlfidEnd, contentStart int, ok bool) {
+func (d dialect) splitPrefixJournal(s []byte) (mlfidEnd, contentStart int, ok bool) {
 	p := pyre.SpanIs(s, 0, pyre.Space)
 	if e := tokenEnd(s, p); e > p {
 		if w := pyre.SpanIs(s, e, pyre.Space); w > e {
 			p = w
 		}
 	}
-	if n := sshdName(s, p); n >= 0 {
+	if n := d.sshdName(s, p); n >= 0 {
 		try := func(q int) int { return colonOpt(s, q, func(x int) int { return spaces1(s, x) }) }
 		r := -1
 		if b := bracketPID(s, n); b >= 0 {

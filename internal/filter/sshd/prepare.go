@@ -57,9 +57,9 @@ func prepare(p *Parser, dates *logtime.Detector, line []byte, pr *Prepared, scra
 // message and finds the failregex that matches the message.
 func prepareContent(rs *ruleSet, buf []byte, pr *Prepared) {
 	pr.Rules, pr.Rule = rs.id, -1
-	split := splitPrefix
+	split := rs.d.splitPrefix
 	if rs.journal {
-		split = splitPrefixJournal
+		split = rs.d.splitPrefixJournal
 	}
 	mlfidEnd, cs, ok := split(buf)
 	pr.KeyEnd, pr.Content = mlfidEnd, cs
