@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/banscope/banscope/internal/distinct"
+	"github.com/banscope/banscope/internal/f2bversion"
 	"github.com/banscope/banscope/internal/filter"
 	"github.com/banscope/banscope/internal/filter/sshd"
 	"github.com/banscope/banscope/internal/ident"
@@ -34,6 +35,7 @@ type Config struct {
 	Now       time.Time // wall clock: reference for stdin, and fail2ban's accepted years
 	MaxLine   int
 	Hosts     *ident.Hosts
+	Fail2ban  f2bversion.Choice // the release whose filter is simulated
 	Stdin     io.Reader
 	// Workers is the number of goroutines preparing lines (0: one per core).
 	Workers int
@@ -70,7 +72,7 @@ func Run(cfg Config, w io.Writer) error {
 	if cfg.Stdin == nil {
 		cfg.Stdin = os.Stdin
 	}
-	p := sshd.New(sshd.Options{Mode: cfg.Mode, PublicKey: cfg.PublicKey, Options: filter.Options{Location: cfg.Location, Reference: cfg.Now, Year: cfg.Year, CurrentYear: cfg.Now.Year(), Hosts: cfg.Hosts, LogClock: true}})
+	p := sshd.New(sshd.Options{Mode: cfg.Mode, PublicKey: cfg.PublicKey, Options: filter.Options{Location: cfg.Location, Reference: cfg.Now, Year: cfg.Year, CurrentYear: cfg.Now.Year(), Hosts: cfg.Hosts, LogClock: true, Fail2ban: cfg.Fail2ban.Version}})
 	sum := &summary{ByKind: make([]int64, len(p.Kinds()))}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	defer bw.Flush()

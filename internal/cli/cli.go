@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/banscope/banscope/internal/check"
+	"github.com/banscope/banscope/internal/f2bversion"
 	"github.com/banscope/banscope/internal/filter/sshd"
 	"github.com/banscope/banscope/internal/geo"
 	"github.com/banscope/banscope/internal/ident"
@@ -113,8 +114,13 @@ func parseFlags() []ucli.Flag {
 		&ucli.StringFlag{Name: "timezone", Value: "local", Usage: "zone of stamps without one: local, UTC, an IANA name or an offset like +01:00"},
 		&ucli.IntFlag{Name: "max-line", Value: source.DefaultMaxLine, Usage: "longest line parsed, in bytes; longer lines are counted and skipped"},
 		&ucli.StringFlag{Name: "hosts-file", Value: "/etc/hosts", Usage: "host names resolved as getaddrinfo does offline (\"\" for none)"},
+		&ucli.StringFlag{Name: "fail2ban", Value: "auto", Usage: "fail2ban release simulated: 1.0.2 (Debian bookworm), 1.1.0 (trixie), 1.1.1 (sid), or auto: the installed one, else the newest"},
 	}
 }
+
+// fail2banProbe is where --fail2ban auto looks for the installed
+// fail2ban (tests replace it).
+var fail2banProbe = f2bversion.DefaultProbe
 
 type parseSettings struct {
 	mode    sshd.Mode
@@ -123,6 +129,7 @@ type parseSettings struct {
 	year    int
 	maxLine int
 	hosts   *ident.Hosts
+	f2b     f2bversion.Choice // the fail2ban release simulated, and why
 }
 
 func readParseFlags(c *ucli.Command) (parseSettings, error) {
@@ -140,6 +147,9 @@ func readParseFlags(c *ucli.Command) (parseSettings, error) {
 	s.year = int(c.Int("year"))
 	if s.year != 0 && (s.year < 1970 || s.year > 9999) {
 		return s, usage(c, fmt.Errorf("--year: %d is out of range", s.year))
+	}
+	if s.f2b, err = f2bversion.Resolve(c.String("fail2ban"), fail2banProbe()); err != nil {
+		return s, usage(c, fmt.Errorf("--fail2ban: %w", err))
 	}
 	s.maxLine = int(c.Int("max-line"))
 	if s.maxLine <= 0 {
@@ -233,7 +243,7 @@ func checkCommand() *ucli.Command {
 			}
 			return check.Run(check.Config{
 				Files: files, Mode: s.mode, PublicKey: s.pk, Format: f, Location: s.loc,
-				Year: s.year, Now: time.Now(), MaxLine: s.maxLine, Hosts: s.hosts,
+				Year: s.year, Now: time.Now(), MaxLine: s.maxLine, Hosts: s.hosts, Fail2ban: s.f2b,
 			}, c.Root().Writer)
 		},
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,8 @@ import (
 	"time"
 
 	"github.com/banscope/banscope/internal/authgen"
+	"github.com/banscope/banscope/internal/f2bversion"
+	"github.com/banscope/banscope/internal/oracle"
 )
 
 // The jail differential test: real fail2ban's Filter, FailManager,
@@ -25,24 +28,12 @@ import (
 // configuration files; the ban and unban sequences and the final status
 // must be identical.
 
-func needFail2ban(t *testing.T) {
+// confDir copies release v's etc/fail2ban and adds a jail.local.
+func confDir(t *testing.T, v f2bversion.Version, jailLocal string) string {
 	t.Helper()
-	_, errPy := exec.LookPath("python3")
-	_, errConf := os.Stat("/etc/fail2ban/jail.conf")
-	if errPy == nil && errConf == nil {
-		return
-	}
-	if os.Getenv("BANSCOPE_REQUIRE_FAIL2BAN") != "" {
-		t.Fatalf("fail2ban reference not available (python3: %v, config: %v)", errPy, errConf)
-	}
-	t.Skip("fail2ban is not installed; set BANSCOPE_REQUIRE_FAIL2BAN=1 to make this an error")
-}
-
-// confDir copies Debian's /etc/fail2ban and adds a jail.local.
-func confDir(t *testing.T, jailLocal string) string {
-	t.Helper()
+	root := oracle.Root(t, v)
 	dir := t.TempDir()
-	if out, err := exec.Command("cp", "-r", "/etc/fail2ban/.", dir).CombinedOutput(); err != nil {
+	if out, err := exec.Command("cp", "-r", filepath.Join(root, "etc/fail2ban")+"/.", dir).CombinedOutput(); err != nil {
 		t.Fatalf("copy configuration: %v\n%s", err, out)
 	}
 	// Only Debian's stock jail settings plus ours.
@@ -55,17 +46,9 @@ func confDir(t *testing.T, jailLocal string) string {
 
 var refTime = time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 
-func runReference(t *testing.T, conf, log string) []string {
+func runReference(t *testing.T, v f2bversion.Version, conf, log string) []string {
 	t.Helper()
-	script, _ := filepath.Abs("../../testdata/reference/jail.py")
-	cmd := exec.Command("python3", script, conf, "sshd", log, fmt.Sprint(refTime.Unix()))
-	cmd.Env = append(os.Environ(), "TZ=UTC")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("fail2ban reference: %v\n%s", err, stderr.String())
-	}
+	out := oracle.Run(t, v, oracle.Script(t, "jail.py"), nil, conf, "sshd", log, fmt.Sprint(refTime.Unix()))
 	var lines []string
 	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		f := strings.Fields(l)
@@ -78,7 +61,7 @@ func runReference(t *testing.T, conf, log string) []string {
 	return lines
 }
 
-func runBanscope(t *testing.T, conf, log string, extra ...string) []string {
+func runBanscope(t *testing.T, v f2bversion.Version, conf, log string, extra ...string) []string {
 	t.Helper()
 	dir := t.TempDir()
 	events := filepath.Join(dir, "events.jsonl")
@@ -86,7 +69,7 @@ func runBanscope(t *testing.T, conf, log string, extra ...string) []string {
 	cmd := Command()
 	cmd.Writer, cmd.ErrWriter = &stdout, &stderr
 	args := append([]string{"banscope", "replay", "--config", conf, "--jail", "sshd", "--timezone", "UTC",
-		"--format", "json", "--events", events}, extra...)
+		"--format", "json", "--events", events, "--fail2ban", v.String()}, extra...)
 	if err := cmd.Run(context.Background(), append(args, log)); err != nil {
 		t.Fatalf("banscope replay: %v\n%s", err, stderr.String())
 	}
@@ -127,8 +110,11 @@ func runBanscope(t *testing.T, conf, log string, extra ...string) []string {
 	return append(lines, fmt.Sprintf("status %d %d %d %d %s", j.CurrentlyFailed, j.TotalFailed, j.CurrentlyBanned, j.TotalBanned, list))
 }
 
+// TestReplayAgainstFail2ban replays generated traffic under several jail
+// configurations with each real fail2ban release: every configuration
+// with 1.0.2, and with 1.1.0 and 1.1.1 the ones that exercise what
+// differs between them (the modes, the ignore list, increments).
 func TestReplayAgainstFail2ban(t *testing.T) {
-	needFail2ban(t)
 	dir := t.TempDir()
 	log := filepath.Join(dir, "auth.log")
 	var b bytes.Buffer
@@ -137,68 +123,129 @@ func TestReplayAgainstFail2ban(t *testing.T) {
 	if err := authgen.Generate(&b, cfg); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(log, b.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
+	writeLog(t, log, b.Bytes())
+	head := "[DEFAULT]\naction =\nbackend = polling\n[sshd]\nenabled = true\nbackend = polling\nlogpath = " + log + "\n"
+	configs := []struct {
+		name, local string
+		all         bool // compared with every release, not only 1.0.2
+	}{
+		{"debian-defaults", head, true},
+		{"maxretry3-findtime1d-bantime3d", head + "maxretry = 3\nfindtime = 1d\nbantime = 3d\n", false},
+		{"permanent", head + "maxretry = 3\nbantime = -1\n", false},
+		{"ignoreip", head + "ignoreip = 10.0.0.0/8 2001:db8:8000::/33, 100.0.0.0/255.0.0.0\n  localhost 192.0.2.1\n", true},
+		{"short-bans", head + "maxretry = 2\nfindtime = 5m\nbantime = 1m\n", false},
+		{"aggressive", head + "mode = aggressive\nmaxretry = 4\nfindtime = 30m\nbantime = 20m\n", true},
+		{"ddos", head + "mode = ddos\nmaxretry = 3\nfindtime = 20m\nbantime = 30m\n", true},
+		{"extra", head + "mode = extra\nmaxretry = 4\nfindtime = 1h\nbantime = 10m\n", true},
+		{"bantime.increment", head + "maxretry = 3\nfindtime = 30m\nbantime = 10m\nbantime.increment = true\nbantime.maxtime = 1d\n", true},
+		{"bantime.multipliers", head + "maxretry = 3\nfindtime = 1h\nbantime = 5m\nbantime.increment = true\nbantime.factor = 2\nbantime.multipliers = 1 2 4 8 16\nbantime.overalljails = true\n", false},
 	}
-	// Year-less stamps take their year from the file's modification time.
-	if err := os.Chtimes(log, refTime, refTime); err != nil {
-		t.Fatal(err)
+	type job struct {
+		v    f2bversion.Version
+		name string
+		dir  string
 	}
-	head := "[DEFAULT]\naction =\nbackend = polling\n[sshd]\nenabled = true\nlogpath = " + log + "\n"
-	configs := []struct{ name, local string }{
-		{"debian-defaults", head},
-		{"maxretry3-findtime1d-bantime3d", head + "maxretry = 3\nfindtime = 1d\nbantime = 3d\n"},
-		{"permanent", head + "maxretry = 3\nbantime = -1\n"},
-		{"ignoreip", head + "ignoreip = 10.0.0.0/8 2001:db8:8000::/33, 100.0.0.0/255.0.0.0\n  localhost 192.0.2.1\n"},
-		{"short-bans", head + "maxretry = 2\nfindtime = 5m\nbantime = 1m\n"},
-		{"aggressive", head + "mode = aggressive\nmaxretry = 4\nfindtime = 30m\nbantime = 20m\n"},
-		{"bantime.increment", head + "maxretry = 3\nfindtime = 30m\nbantime = 10m\nbantime.increment = true\nbantime.maxtime = 1d\n"},
-		{"bantime.multipliers", head + "maxretry = 3\nfindtime = 1h\nbantime = 5m\nbantime.increment = true\nbantime.factor = 2\nbantime.multipliers = 1 2 4 8 16\nbantime.overalljails = true\n"},
+	var jobs []job
+	for _, v := range f2bversion.All() {
+		for _, c := range configs {
+			if c.all || v == f2bversion.V1_0_2 {
+				jobs = append(jobs, job{v, c.name, confDir(t, v, c.local)})
+			}
+		}
 	}
-	refs := make([][]string, len(configs))
-	dirs := make([]string, len(configs))
+	refs := make([][]string, len(jobs))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 2)
-	for i, c := range configs {
-		dirs[i] = confDir(t, c.local)
+	for i, j := range jobs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			refs[i] = runReference(t, dirs[i], log)
+			refs[i] = runReference(t, j.v, j.dir, log)
 		}()
 	}
 	wg.Wait()
-	for i, c := range configs {
-		t.Run(c.name, func(t *testing.T) {
-			want := refs[i]
-			got := runBanscope(t, dirs[i], log)
-			bans := 0
-			for _, l := range want {
-				if strings.HasPrefix(l, "ban ") {
-					bans++
-				}
-			}
-			n := len(want)
-			if len(got) < n {
-				n = len(got)
-			}
-			bad := 0
-			for k := 0; k < n; k++ {
-				if got[k] != want[k] {
-					if bad < 10 {
-						t.Errorf("event %d:\n  fail2ban: %s\n  banscope: %s", k, want[k], got[k])
-					}
-					bad++
-				}
-			}
-			if len(got) != len(want) {
-				t.Errorf("%d events and status lines, fail2ban has %d", len(got), len(want))
-			}
-			st := strings.Fields(want[len(want)-1])
-			t.Logf("%s: %d bans, %d events compared, %d differ; fail2ban's final status: currently failed %s, total failed %s, currently banned %s, total banned %s",
-				c.name, bans, len(want), bad, st[1], st[2], st[3], st[4])
+	for i, j := range jobs {
+		t.Run(j.v.String()+"/"+j.name, func(t *testing.T) {
+			compareEvents(t, j.v.String()+" "+j.name, refs[i], runBanscope(t, j.v, j.dir, log))
 		})
+	}
+}
+
+func writeLog(t *testing.T, path string, b []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Year-less stamps take their year from the file's modification time.
+	if err := os.Chtimes(path, refTime, refTime); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// compareEvents requires banscope's ban and unban sequence and final
+// status to be fail2ban's.
+func compareEvents(t *testing.T, name string, want, got []string) {
+	t.Helper()
+	bans := 0
+	for _, l := range want {
+		if strings.HasPrefix(l, "ban ") {
+			bans++
+		}
+	}
+	n := min(len(got), len(want))
+	bad := 0
+	for k := 0; k < n; k++ {
+		if got[k] != want[k] {
+			if bad < 10 {
+				t.Errorf("event %d:\n  fail2ban: %s\n  banscope: %s", k, want[k], got[k])
+			}
+			bad++
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d events and status lines, fail2ban has %d", len(got), len(want))
+	}
+	if len(want) == 0 {
+		return
+	}
+	st := strings.Fields(want[len(want)-1])
+	t.Logf("fail2ban %s: %d bans, %d events compared, %d differ; fail2ban's final status: currently failed %s, total failed %s, currently banned %s, total banned %s",
+		name, bans, len(want), bad, st[1], st[2], st[3], st[4])
+}
+
+// TestIgnoreSelfAgainstFail2ban: failures from every address of this
+// host's interfaces, from localhost and from an outside address. fail2ban
+// 1.0.2 ignores only what localhost and the host name resolve to; 1.1.x
+// also every interface address (server/ipdns.py: getNetIntrfIPs). Both
+// read the real host, as banscope does.
+func TestIgnoreSelfAgainstFail2ban(t *testing.T) {
+	addrs := interfaceAddrs()
+	if len(addrs) == 0 {
+		t.Fatal("no interface addresses")
+	}
+	var b strings.Builder
+	sec := 0
+	for _, a := range append(addrs, netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("203.0.113.200")) {
+		for k := 0; k < 6; k++ {
+			sec++
+			fmt.Fprintf(&b, "Nov 28 10:%02d:%02d vm sshd[%d]: Failed password for root from %s port %d ssh2\n", sec/60, sec%60, 1000+sec, a, 40000+sec)
+		}
+	}
+	log := filepath.Join(t.TempDir(), "auth.log")
+	writeLog(t, log, []byte(b.String()))
+	head := "[DEFAULT]\naction =\nbackend = polling\n[sshd]\nenabled = true\nbackend = polling\nlogpath = " + log + "\n"
+	banned := map[f2bversion.Version]int{}
+	for _, v := range f2bversion.All() {
+		t.Run(v.String(), func(t *testing.T) {
+			dir := confDir(t, v, head)
+			want := runReference(t, v, dir, log)
+			compareEvents(t, v.String()+" ignoreself", want, runBanscope(t, v, dir, log))
+			banned[v] = strings.Count(strings.Join(want, "\n"), "ban ")
+		})
+	}
+	if banned[f2bversion.V1_0_2] <= banned[f2bversion.V1_1_1] {
+		t.Errorf("fail2ban 1.0.2 banned %d, 1.1.1 %d: the interface addresses made no difference", banned[f2bversion.V1_0_2], banned[f2bversion.V1_1_1])
 	}
 }

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/banscope/banscope/internal/engine"
+	"github.com/banscope/banscope/internal/f2bversion"
 	"github.com/banscope/banscope/internal/filter"
 	"github.com/banscope/banscope/internal/ident"
 	"github.com/banscope/banscope/internal/jailsim"
@@ -155,7 +157,7 @@ func (js *jailSetup) build(s jailsim.JailSpec) (engine.Jail, error) {
 	}
 	var self []netip.Addr
 	if s.IgnoreSelf {
-		self = selfAddrs(js.ps.hosts)
+		self = selfAddrs(js.ps.hosts, js.ps.f2b.Version)
 	}
 	ig, err := jailsim.NewIgnore(s.IgnoreIP, self, js.ps.hosts)
 	if err != nil {
@@ -245,7 +247,7 @@ func replayCommand() *ucli.Command {
 				defer g.Close()
 			}
 			cfg := replay.Config{Geo: g, WhatIf: scenarios, TopN: int(c.Int("top")),
-				Jails: jails, Location: ps.loc, Year: ps.year,
+				Jails: jails, Location: ps.loc, Year: ps.year, Fail2ban: ps.f2b,
 				Now: time.Now(), MaxLine: ps.maxLine, Hosts: ps.hosts, DBPurgeAge: purgeAge,
 				HostFromField: c.Bool("host-from-field"),
 			}
@@ -311,19 +313,40 @@ func replayCommand() *ucli.Command {
 	}
 }
 
-// selfAddrs are the addresses of localhost and this host's names, as
-// fail2ban's ignoreself resolves them.
-func selfAddrs(h *ident.Hosts) []netip.Addr {
+// selfAddrs are the addresses fail2ban's ignoreself ignores
+// (server/ipdns.py: DNSUtils.getSelfIPs): those of localhost and this
+// host's names and, from 1.1.0, every address of the host's network
+// interfaces (getNetIntrfIPs), e.g. ::1 and the LAN address.
+func selfAddrs(h *ident.Hosts, v f2bversion.Version) []netip.Addr {
 	names := []string{"localhost"}
 	if hn, err := os.Hostname(); err == nil {
 		names = append(names, hn)
 	}
 	var out []netip.Addr
+	if v.AtLeast(f2bversion.V1_1_0) {
+		out = append(out, interfaceAddrs()...)
+	}
 	for _, n := range names {
 		out = append(out, h.Resolve(n)...)
 	}
 	if len(out) == 0 {
 		out = append(out, netip.MustParseAddr("127.0.0.1"))
+	}
+	return out
+}
+
+// interfaceAddrs returns the addresses of the host's network interfaces
+// (getifaddrs); tests replace it.
+var interfaceAddrs = func() []netip.Addr {
+	as, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil
+	}
+	var out []netip.Addr
+	for _, a := range as {
+		if p, err := netip.ParsePrefix(a.String()); err == nil {
+			out = append(out, p.Addr().WithZone(""))
+		}
 	}
 	return out
 }

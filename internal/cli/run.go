@@ -110,7 +110,7 @@ func runCommand() *ucli.Command {
 				Hosts: ps.hosts, DBPurgeAge: purgeAge, Out: out, Events: sink, ForcePoll: c.Bool("poll"),
 				Journal: c.Bool("journal") || c.IsSet("journal-file"), JournalArgs: journalArgs(c.String("journal-file")),
 				Fail2banLog: fail2banLog(c), Fail2banDB: c.String("fail2ban-db"), Influx: influx, Geo: g, Listen: c.String("listen"), WebConfig: c.String("web-config"),
-				PrometheusNames: c.String("prometheus-names"), Version: shortVersion(), Fail2ban: simulatedFail2ban,
+				PrometheusNames: c.String("prometheus-names"), Version: shortVersion(), Fail2ban: ps.f2b,
 				Reload: reload, Settings: func() ([]engine.Jail, error) {
 					s, err := newJailSetup(c, ps)
 					if err != nil {

@@ -6,7 +6,9 @@ import (
 	"io"
 	"runtime"
 	"runtime/debug"
+	"strings"
 
+	"github.com/banscope/banscope/internal/f2bversion"
 	ucli "github.com/urfave/cli/v3"
 )
 
@@ -14,10 +16,6 @@ import (
 // -ldflags "-X github.com/banscope/banscope/internal/cli.version=v1.2.3";
 // without it the module's version from the build info is used.
 var version = ""
-
-// simulatedFail2ban is the fail2ban version banscope's filter and jails
-// reproduce.
-const simulatedFail2ban = "1.0.2"
 
 // shortVersion is banscope's version as one word.
 func shortVersion() string {
@@ -31,7 +29,7 @@ func shortVersion() string {
 }
 
 // writeVersion writes what `banscope version` says: the version and
-// commit, the Go toolchain, the fail2ban simulated by default, and the
+// commit, the Go toolchain, the fail2ban releases simulated, and the
 // embedded country data.
 func writeVersion(w io.Writer) {
 	v, commit, data := version, "", "github.com/phuslu/iploc"
@@ -69,7 +67,11 @@ func writeVersion(w io.Writer) {
 	}
 	fmt.Fprintf(w, "banscope %s%s\n", v, commit)
 	fmt.Fprintf(w, "built with %s for %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	fmt.Fprintf(w, "simulates fail2ban %s (Debian bookworm's 1.0.2-2) and its filter.d/sshd.conf\n", simulatedFail2ban)
+	var rel []string
+	for _, r := range f2bversion.All() {
+		rel = append(rel, fmt.Sprintf("%s (Debian %s)", r, r.Debian()))
+	}
+	fmt.Fprintf(w, "simulates fail2ban %s and their filter.d/sshd.conf (--fail2ban)\n", strings.Join(rel, ", "))
 	fmt.Fprintf(w, "country data: IP2Location LITE, embedded through %s (CC BY-SA 4.0, https://lite.ip2location.com)\n", data)
 }
 

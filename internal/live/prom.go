@@ -29,10 +29,10 @@ func (s *sidecar) serve(ctx context.Context, listen, webConfig string, ready cha
 	case "", "banscope":
 		reg.MustRegister(promout.Collector{Snapshot: s.current})
 	case "f2b-exporter":
-		reg.MustRegister(promout.F2bExporter{Snapshot: s.current, Version: s.cfg.Version, Fail2ban: s.cfg.Fail2ban})
+		reg.MustRegister(promout.F2bExporter{Snapshot: s.current, Version: s.cfg.Version, Fail2ban: s.cfg.Fail2ban.Version.String()})
 	case "both":
 		reg.MustRegister(promout.Collector{Snapshot: s.current},
-			promout.F2bExporter{Snapshot: s.current, Version: s.cfg.Version, Fail2ban: s.cfg.Fail2ban})
+			promout.F2bExporter{Snapshot: s.current, Version: s.cfg.Version, Fail2ban: s.cfg.Fail2ban.Version.String()})
 	default:
 		return fmt.Errorf("--prometheus-names: want banscope, f2b-exporter or both, not %q", s.cfg.PrometheusNames)
 	}
@@ -79,5 +79,5 @@ func (h stateHealth) Collect(ch chan<- prometheus.Metric) {
 	host := output.TagValue(h.s.cfg.Host)
 	ch <- prometheus.MustNewConstMetric(dStateSaveErrors, prometheus.CounterValue, float64(n), host)
 	ch <- prometheus.MustNewConstMetric(dBuildInfo, prometheus.GaugeValue, 1, host, output.TagValue(h.s.cfg.Version),
-		runtime.Version(), output.TagValue(h.s.cfg.Fail2ban))
+		runtime.Version(), output.TagValue(h.s.cfg.Fail2ban.Version.String()))
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
 
+	"github.com/banscope/banscope/internal/f2bversion"
 	"github.com/banscope/banscope/internal/output/events"
 	lpout "github.com/banscope/banscope/internal/output/lineprotocol"
 
@@ -62,9 +63,11 @@ type Config struct {
 	// PrometheusNames is "banscope" (default), "f2b-exporter" (the
 	// fail2ban-prometheus-exporter's names) or "both".
 	PrometheusNames string
-	// Version and Fail2ban name banscope's version and the fail2ban it
+	// Version names banscope's version; Fail2ban is the fail2ban release
+	// it simulates (its filters, ignoreself) and why.
 	// simulates (f2b_version).
-	Version, Fail2ban string
+	Version  string
+	Fail2ban f2bversion.Choice
 	// Ready, if set, receives the Prometheus listen address once serving.
 	Ready chan<- string
 	// Reload, when it receives, re-reads the jail settings with Settings
@@ -154,10 +157,11 @@ func Run(ctx context.Context, cfg Config) error {
 	s := newSidecar(cfg)
 	now := cfg.Now()
 	eng, err := engine.New(cfg.Jails, engine.Options{DBPurgeAge: cfg.DBPurgeAge, Filter: filter.Options{Location: cfg.Location,
-		Reference: now, Year: cfg.Year, CurrentYear: now.Year(), Hosts: cfg.Hosts, Journal: cfg.Journal, InOperation: true}})
+		Reference: now, Year: cfg.Year, CurrentYear: now.Year(), Hosts: cfg.Hosts, Journal: cfg.Journal, InOperation: true, Fail2ban: cfg.Fail2ban.Version}})
 	if err != nil {
 		return err
 	}
+	cfg.Notice(fmt.Sprintf("simulating fail2ban %s (%s)", cfg.Fail2ban.Version, cfg.Fail2ban.Why))
 	s.eng = eng
 	s.eng.OnEvent = s.onEvent
 	s.eng.OnFailure = func(i int, ev *filter.Event, _ ident.ID) { s.onFailure(i, ev.Kind) }

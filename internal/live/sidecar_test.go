@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/banscope/banscope/internal/engine"
+	"github.com/banscope/banscope/internal/f2bversion"
 	"github.com/banscope/banscope/internal/filter"
 	"github.com/banscope/banscope/internal/geo"
 	"github.com/banscope/banscope/internal/output/events"
@@ -561,7 +562,7 @@ func TestF2bExporterNames(t *testing.T) {
 		done := make(chan error, 1)
 		go func() {
 			done <- Run(ctx, Config{AuthLog: path, Interval: 50 * time.Millisecond, Host: "web1", Location: time.UTC, Out: &out,
-				Quiet: 100 * time.Millisecond, Listen: "127.0.0.1:0", Ready: ready, PrometheusNames: names, Version: "v9.9.9", Fail2ban: "1.0.2",
+				Quiet: 100 * time.Millisecond, Listen: "127.0.0.1:0", Ready: ready, PrometheusNames: names, Version: "v9.9.9", Fail2ban: f2bversion.Choice{Version: f2bversion.V1_0_2},
 				Jails: []engine.Jail{{Settings: jailsim.Settings{Name: "sshd", MaxRetry: 3, FindTime: 600, BanTime: 3600}, Filter: filter.Spec{Name: "sshd"}}}})
 		}()
 		addr := <-ready

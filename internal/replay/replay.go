@@ -14,6 +14,7 @@ import (
 
 	"github.com/banscope/banscope/internal/distinct"
 	"github.com/banscope/banscope/internal/engine"
+	"github.com/banscope/banscope/internal/f2bversion"
 	"github.com/banscope/banscope/internal/filter"
 	"github.com/banscope/banscope/internal/geo"
 	"github.com/banscope/banscope/internal/ident"
@@ -34,6 +35,8 @@ type Config struct {
 	Now      time.Time // the wall clock: bounds the years fail2ban accepts
 	MaxLine  int
 	Hosts    *ident.Hosts
+	// Fail2ban is the release simulated (its filters), and why.
+	Fail2ban f2bversion.Choice
 	Events   events.Sink // receives the bans and unbans, if set
 	// Geo, when set, breaks failures and bans down by country (and ASN).
 	Geo *geo.Resolver
@@ -337,7 +340,7 @@ func (r *runner) protoIndex(j engine.Jail) (int, error) {
 func (r *runner) filterOptions() filter.Options {
 	cfg := r.cfg
 	return filter.Options{Location: cfg.Location, Reference: cfg.Now, Year: cfg.Year, CurrentYear: cfg.Now.Year(),
-		Hosts: cfg.Hosts, InOperation: true}
+		Hosts: cfg.Hosts, InOperation: true, Fail2ban: cfg.Fail2ban.Version}
 }
 
 // setReference gives the host's filters the reference time of the file
