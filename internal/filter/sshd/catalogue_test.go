@@ -1,9 +1,12 @@
 package sshd
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/banscope/banscope/internal/f2bversion"
 	"github.com/banscope/banscope/internal/filter"
 )
 
@@ -73,7 +76,7 @@ func TestCatalogue(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for m := ModeNormal; m <= ModeAggressive; m++ {
-				p := New(Options{Mode: m, Options: filter.Options{Location: time.UTC, Reference: refTime, LogClock: true}})
+				p := New(Options{Mode: m, Options: filter.Options{Location: time.UTC, Reference: refTime, LogClock: true, Fail2ban: f2bversion.V1_0_2}})
 				ev := p.Parse([]byte("Nov 27 10:00:01 host sshd[1234]: " + tt.msg))
 				got := codes[ev.Verdict]
 				if want := tt.modes[m]; got != want {
@@ -111,5 +114,70 @@ func TestInjection(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("%q: got %q, want %q", tt.msg, got, tt.want)
 		}
+	}
+}
+
+// releaseDifferences are lines on which the releases' filter.d/sshd.conf
+// and server/ipdns.py's IP_6_RE (1.0.2 -> 1.1.0 -> 1.1.1) can disagree,
+// with each real release's verdicts in the four modes (normal, ddos,
+// extra, aggressive; codes as in TestCatalogue, U unresolved) and the
+// address counted. The differential test runs the real releases on these
+// lines too (corpus release-differences).
+var releaseDifferences = []struct {
+	name, line       string
+	v102, v110, v111 string
+	ip               string
+}{
+	{"_daemon sshd-session", "sshd-session[7]: Failed password for root from 192.0.2.1 port 22 ssh2", "----", "FFFF", "FFFF", "192.0.2.1"},
+	{"auth failure without from", "sshd[7]: error: PAM: Authentication failure for root 192.0.2.2", "----", "FFFF", "FFFF", "192.0.2.2"},
+	{"auth failure, two addresses", "sshd[7]: error: PAM: Authentication failure for a from 192.0.2.3 from 192.0.2.4", "FFFF", "FFFF", "FFFF", "192.0.2.4"},
+	{"user not known without from", "sshd[7]: error: PAM: User not known to the underlying authentication module for x 192.0.2.5", "----", "FFFF", "FFFF", "192.0.2.5"},
+	{"invalid user without from", "sshd[7]: Invalid user admin 192.0.2.6 port 22", "----", "FFFF", "FFFF", "192.0.2.6"},
+	{"not allowed without from", "sshd[7]: User root 192.0.2.7 not allowed because listed in DenyUsers", "----", "FFFF", "FFFF", "192.0.2.7"},
+	{"max attempts invalid user", "sshd[7]: error: maximum authentication attempts exceeded for invalid user admin from 192.0.2.8 port 22 ssh2 [preauth]", "FFFF", "FFFF", "FFFF", "192.0.2.8"},
+	{"max attempts without from", "sshd[7]: error: maximum authentication attempts exceeded for root 192.0.2.9 port 22 ssh2 [preauth]", "----", "FFFF", "FFFF", "192.0.2.9"},
+	{"disconnecting authenticating user", "sshd[7]: Disconnecting authenticating user root 192.0.2.10 port 22: Change of username or service not allowed: (a,b) -> (c,d) [preauth]", "FFFF", "FFFF", "FFFF", "192.0.2.10"},
+	{"disconnecting too many", "sshd[7]: Disconnecting authenticating user root 192.0.2.11 port 22: Too many authentication failures [preauth]", "----", "----", "----", ""},
+	{"disconnecting with reason", "sshd[7]: Disconnecting invalid user admin 192.0.2.12 port 22: oops [preauth]", "----", "NF-F", "NF-F", "192.0.2.12"},
+	{"disconnected with reason", "sshd[7]: Disconnected from invalid user admin 192.0.2.13 port 22: oops", "NN-N", "NN-N", "NN-N", ""},
+	{"closed address only", "sshd[7]: Connection closed by example.org port 22 [preauth]", "NU-U", "----", "----", ""},
+	{"timeout before authentication", "sshd[7]: Timeout before authentication for 192.0.2.14 port 22", "----", "-F-F", "-F-F", "192.0.2.14"},
+	{"timeout, OpenSSH 9.8 listener", "sshd[7]: Timeout before authentication for connection from 192.0.2.15 to 10.0.0.1, pid = 1234", "----", "-U-U", "-F-F", "192.0.2.15"},
+	{"bad protocol anchored", "sshd[7]: Bad protocol version identification 'x' from 192.0.2.16 port 22 trailing", "-F-F", "----", "----", "192.0.2.16"},
+	{"bad protocol without from", "sshd[7]: Bad protocol version identification 'x' 192.0.2.17 port 22", "----", "-F-F", "-F-F", "192.0.2.17"},
+	{"dispatch mac incorrect", "sshd[7]: ssh_dispatch_run_fatal: Connection from 192.0.2.18 port 22: message authentication code incorrect [preauth]", "----", "-F-F", "-F-F", "192.0.2.18"},
+	{"dispatch corrupted", "sshd[7]: ssh_dispatch_run_fatal: Connection from 192.0.2.19 port 22: Connection corrupted [preauth]", "----", "-F-F", "-F-F", "192.0.2.19"},
+	{"extra disconnected without from", "sshd[7]: Disconnected from invalid user admin from 192.0.2.20 port 22 [preauth]", "NFFF", "NFFF", "NFFF", "192.0.2.20"},
+	{"disconnecting, empty reason", "sshd[7]: Disconnecting invalid user admin 192.0.2.21 port 22: ", "----", "NN-N", "NN-N", ""},
+	{"ip6 lone colon group", "sshd[7]: Invalid user u from :1:2 port 22", "----", "FFFF", "FFFF", ":1:2"},
+}
+
+// releaseLine is entry i of releaseDifferences as a log line, each with a
+// process of its own (no two share a session).
+func releaseLine(i int) string {
+	return "Nov 27 10:00:01 host " + strings.Replace(releaseDifferences[i].line, "[7]", fmt.Sprintf("[%d]", 101+i), 1)
+}
+
+// TestReleaseDifferences checks each entry of releaseDifferences.
+func TestReleaseDifferences(t *testing.T) {
+	codes := map[filter.Verdict]byte{Failure: 'F', Helper: 'N', Pending: 'P', Irrelevant: '-', Unresolved: 'U'}
+	for i, tt := range releaseDifferences {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range f2bversion.All() {
+				want := [...]string{tt.v102, tt.v110, tt.v111}[k]
+				got := make([]byte, 4)
+				for m := ModeNormal; m <= ModeAggressive; m++ {
+					p := New(Options{Mode: m, Options: filter.Options{Location: time.UTC, Reference: refTime, LogClock: true, Fail2ban: v}})
+					ev := p.Parse([]byte(releaseLine(i)))
+					got[m] = codes[ev.Verdict]
+					if got[m] == 'F' && (len(ev.IDs) != 1 || ev.IDs[0].String() != tt.ip) {
+						t.Errorf("fail2ban %s mode %s: IDs %v, want %s", v, m, ev.IDs, tt.ip)
+					}
+				}
+				if string(got) != want {
+					t.Errorf("fail2ban %s: verdicts %s, want %s", v, got, want)
+				}
+			}
+		})
 	}
 }

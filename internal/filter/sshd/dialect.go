@@ -153,7 +153,8 @@ func (d dialect) ruleMaxAuth11(s []byte, m *match) bool {
 }
 
 // colonMsg matches `(?:: (?!Too many authentication failures)[^\[]+)?`
-// (greedy) at p, then k. For the three tails it is followed by in
+// (greedy) at p, then k (k(len(s)) stands for the end after the appended
+// newline). For the three tails it is followed by in
 // sshd.conf 1.1 — `(?: \[preauth\])?\s*$`, `\s+\[preauth\]\s*$` and `$` —
 // only the longest run r and r-1 can succeed: a shorter run leaves either
 // text without "[" that is not all space, or a "[" that the tail would
@@ -164,7 +165,10 @@ func colonMsg(s []byte, p int, k tailFunc) bool {
 		for r < len(s) && s[r] != '[' {
 			r++
 		}
-		if r > q {
+		// fail2ban matches the line with a "\n" appended
+		// (Regex._tupleLinesBuf), which [^\[] takes too: at the end of
+		// the line the run is never empty.
+		if r > q || r == len(s) {
 			if k(r) {
 				return true
 			}

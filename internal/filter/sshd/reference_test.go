@@ -129,6 +129,11 @@ func corpora(t testing.TB) []corpus {
 	}
 	// The generated traffic rewritten as OpenSSH >= 9.8 logs it: every
 	// per-connection line under sshd-session[pid].
+	var rl bytes.Buffer
+	for i := range releaseDifferences {
+		rl.WriteString(releaseLine(i) + "\n")
+	}
+	cs = append(cs, corpus{name: "release-differences", data: rl.Bytes()})
 	cs = append(cs, corpus{name: "authgen-100k-as-sshd-session", data: bytes.ReplaceAll(gen.Bytes(), []byte(" sshd["), []byte(" sshd-session["))})
 	return cs
 }

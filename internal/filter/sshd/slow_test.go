@@ -338,6 +338,23 @@ var fuzzSeeds = []string{
 	"Received disconnect from 89.24.13.193 port 7736:3: com.jcraft.jsch.JSchException: Auth fail [preauth]",
 	"Invalid user u from [2001:db8::10] port 1",
 	"Invalid user u from 1:2::3::4 port 1",
+	// what fail2ban 1.1.0 and 1.1.1 read otherwise
+	"Timeout before authentication for connection from 203.0.113.21 to 10.0.0.1, pid = 1234",
+	"Timeout before authentication for 203.0.113.21 port 22",
+	"ssh_dispatch_run_fatal: Connection from 203.0.113.5 port 5555: message authentication code incorrect [preauth]",
+	"ssh_dispatch_run_fatal: Connection from 203.0.113.5 port 5555: Connection corrupted [preauth]",
+	"Disconnecting authenticating user root 203.0.113.9 port 22: Too many authentication failures [preauth]",
+	"Disconnected from authenticating user root 203.0.113.9 port 22 [preauth]",
+	"Disconnecting invalid user admin 203.0.113.9 port 22: reason [x] [preauth]",
+	"Connection reset by invalid user a b 203.0.113.9 port 22: why not  [preauth]",
+	"Invalid user admin 203.0.113.9 port 22",
+	"Bad protocol version identification 'x' 203.0.113.9 port 22",
+	"Bad protocol version identification ''' from 203.0.113.9",
+	"maximum authentication attempts exceeded for invalid user admin 203.0.113.9 port 22 ssh2 [preauth]",
+	"Authentication failure for root 203.0.113.9 via x",
+	"User root 203.0.113.9 not allowed because not listed in AllowUsers",
+	"Invalid user u from :1 port 1",
+	"Invalid user u from :::: port 1",
 }
 
 // FuzzParse feeds two lines of one session (and the prefix around them)
