@@ -19,6 +19,7 @@ import (
 	"github.com/banscope/banscope/internal/filter/sshd"
 	"github.com/banscope/banscope/internal/ident"
 	"github.com/banscope/banscope/internal/jsonw"
+	"github.com/banscope/banscope/internal/misses"
 	"github.com/banscope/banscope/internal/numbers"
 	"github.com/banscope/banscope/internal/pipeline"
 	"github.com/banscope/banscope/internal/source"
@@ -36,7 +37,10 @@ type Config struct {
 	MaxLine   int
 	Hosts     *ident.Hosts
 	Fail2ban  f2bversion.Choice // the release whose filter is simulated
-	Stdin     io.Reader
+	// Warn receives a warning for standard error (the simulated fail2ban
+	// is blind to most of the log's failures).
+	Warn  func(string)
+	Stdin io.Reader
 	// Workers is the number of goroutines preparing lines (0: one per core).
 	Workers int
 }
@@ -56,9 +60,10 @@ type summary struct {
 	Pending     int64
 	Helpers     int64
 	Unresolved  int64
-	ByKind      []int64      // by filter.Kind
-	IPs         distinct.Set // exact up to 4096 addresses, then estimated (bounded memory)
-	First, Last int64        // stamps of the first and last failure
+	ByKind      []int64       // by filter.Kind
+	IPs         distinct.Set  // exact up to 4096 addresses, then estimated (bounded memory)
+	Misses      misses.Counts // what the simulated fail2ban does not see
+	First, Last int64         // stamps of the first and last failure
 }
 
 // Run reads the files and writes the report to w.
@@ -74,18 +79,29 @@ func Run(cfg Config, w io.Writer) error {
 	}
 	p := sshd.New(sshd.Options{Mode: cfg.Mode, PublicKey: cfg.PublicKey, Options: filter.Options{Location: cfg.Location, Reference: cfg.Now, Year: cfg.Year, CurrentYear: cfg.Now.Year(), Hosts: cfg.Hosts, LogClock: true, Fail2ban: cfg.Fail2ban.Version}})
 	sum := &summary{ByKind: make([]int64, len(p.Kinds()))}
+	miss, err := misses.New(p.Spec(), sshd.OptionsOf(p))
+	if err != nil {
+		return err
+	}
+	filters := []filter.Filter{p}
+	if miss.Newer != nil {
+		filters = append(filters, miss.Newer)
+	}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	defer bw.Flush()
 	var out []byte
 	jsonl := cfg.Format == "jsonl"
 	var seen [4096]ident.ID // direct-mapped: IDs already in sum.IPs
-	rd := &pipeline.Reader{Filters: []filter.Filter{p}, Workers: cfg.Workers, MaxLine: cfg.MaxLine}
+	rd := &pipeline.Reader{Filters: filters, Workers: cfg.Workers, MaxLine: cfg.MaxLine}
 	for _, name := range cfg.Files {
 		r, ref, closeFn, err := open(name, cfg)
 		if err != nil {
 			return err
 		}
 		p.SetReference(ref)
+		if miss.Newer != nil {
+			miss.Newer.SetReference(ref)
+		}
 		sum.Files++
 		rd.Run(r, func(l *pipeline.Line) {
 			sum.Lines++
@@ -97,6 +113,11 @@ func Run(cfg Config, w io.Writer) error {
 			line := l.Text
 			sum.Bytes += int64(len(line)) + 1
 			ev := p.Finish(line, &l.Pre[0])
+			var npre *filter.Prepared
+			if len(l.Pre) > 1 {
+				npre = &l.Pre[1]
+			}
+			miss.Line(line, ev, npre, -1, 0, false)
 			st := numbers.LineState{InvalidUTF8: l.InvalidUTF8 || l.NUL, NoStamp: !ev.HasStamp && len(line) > 0}
 			if st.InvalidUTF8 {
 				sum.InvalidUTF8++
@@ -148,8 +169,12 @@ func Run(cfg Config, w io.Writer) error {
 			return fmt.Errorf("read %s: %w", name, err)
 		}
 	}
+	sum.Misses = miss.Counts
 	if !jsonl {
 		writeText(bw, cfg, sum)
+	}
+	if w := sum.Misses.Warning(); w != "" && cfg.Warn != nil {
+		cfg.Warn(w)
 	}
 	return bw.Flush()
 }
@@ -187,7 +212,7 @@ func appendJSONL(b []byte, n int64, ev *filter.Event, id ident.ID) []byte {
 }
 
 func writeText(w io.Writer, cfg Config, s *summary) {
-	fmt.Fprintf(w, "banscope check: sshd filter, mode %s\n", cfg.Mode)
+	fmt.Fprintf(w, "banscope check: sshd filter of fail2ban %s (%s), mode %s\n", cfg.Fail2ban.Version.Or(), cfg.Fail2ban.Why, cfg.Mode)
 	fmt.Fprintf(w, "files:              %d\n", s.Files)
 	fmt.Fprintf(w, "lines read:         %d\n", s.Lines)
 	fmt.Fprintf(w, "lines matched:      %d (failures, helpers, pending, unresolved)\n", s.Matched)
@@ -225,5 +250,29 @@ func writeText(w io.Writer, cfg Config, s *summary) {
 		for _, x := range ks {
 			fmt.Fprintf(w, "  %-24s %d\n", sshd.KindName(x.k), x.n)
 		}
+	}
+	writeMisses(w, &s.Misses)
+}
+
+// writeMisses is the summary's "what fail2ban misses" part: never mixed
+// into the counts above.
+func writeMisses(w io.Writer, m *misses.Counts) {
+	if m.Dropped() == 0 && m.Unseen == 0 && m.Simulated == m.Newest {
+		return
+	}
+	fmt.Fprintf(w, "what fail2ban misses (not in the counts above):\n")
+	if m.Simulated != m.Newest {
+		fmt.Fprintf(w, "  failures fail2ban %s would count: %d\n", m.Newest, m.Unseen)
+	}
+	if n := m.Dropped(); n > 0 {
+		fmt.Fprintf(w, "  connections sshd dropped itself: %d\n", n)
+		for _, r := range misses.Reasons() {
+			if d := m.Drops[r]; d > 0 {
+				fmt.Fprintf(w, "    %-24s %d\n", r, d)
+			}
+		}
+	}
+	if s := m.Warning(); s != "" {
+		fmt.Fprintf(w, "warning: %s\n", s)
 	}
 }

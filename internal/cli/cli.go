@@ -241,7 +241,11 @@ func checkCommand() *ucli.Command {
 			if len(files) == 0 {
 				return usage(c, fmt.Errorf("check: no files given (use - for standard input)"))
 			}
-			return check.Run(check.Config{
+			log, err := notices(c)
+			if err != nil {
+				return err
+			}
+			return check.Run(check.Config{Warn: func(m string) { log.Warn(m) },
 				Files: files, Mode: s.mode, PublicKey: s.pk, Format: f, Location: s.loc,
 				Year: s.year, Now: time.Now(), MaxLine: s.maxLine, Hosts: s.hosts, Fail2ban: s.f2b,
 			}, c.Root().Writer)

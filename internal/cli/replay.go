@@ -292,6 +292,14 @@ func replayCommand() *ucli.Command {
 			if res == nil {
 				return runErr
 			}
+			for _, h := range res.Hosts {
+				if w := h.Misses.Warning(); w != "" {
+					if h.Host != "" {
+						w = "host " + h.Host + ": " + w
+					}
+					setup.log.Warn(w)
+				}
+			}
 			switch format {
 			case "json":
 				err = res.WriteJSON(out)

@@ -179,6 +179,9 @@ func (e *Engine) Tick(now logtime.Seconds) {
 type Result struct {
 	Matched bool // some failregex matched
 	Stamped bool // the line had a usable stamp
+	// Primary is the event of the first jail whose filter reads the log
+	// (valid until the next line), nil when there is none.
+	Primary *filter.Event
 }
 
 // Line runs one line through every jail with the clock at nowNs. With
@@ -214,6 +217,9 @@ func (e *Engine) process(b []byte, pre []filter.Prepared, nowNs, stamp int64, ha
 			ev = f.ParseAt(b, stamp)
 		default:
 			ev = f.Parse(b)
+		}
+		if res.Primary == nil {
+			res.Primary = ev
 		}
 		if ev.Verdict != filter.Irrelevant {
 			res.Matched = true

@@ -17,8 +17,13 @@ const module = "github.com/banscope/banscope/"
 // know".
 var forbidden = map[string][]string{
 	// the building blocks know no log format, no jail, no output
-	"internal/pyre":    {"internal/..."},
-	"internal/ident":   {"internal/..."},
+	"internal/pyre":  {"internal/..."},
+	"internal/ident": {"internal/..."},
+	// the release names know nothing else; the oracles only them
+	"internal/f2bversion": {"internal/..."},
+	"internal/oracle":     {"internal/filter/...", "internal/source", "internal/jailsim", "internal/engine", "internal/live", "internal/replay", "internal/cli"},
+	// what fail2ban misses knows filters, not sources, jails or outputs
+	"internal/misses":  {"internal/filter/sshd", "internal/source", "internal/pipeline", "internal/jailsim", "internal/engine", "internal/live", "internal/replay", "internal/output/..."},
 	"internal/logtime": {"internal/filter/...", "internal/jailsim", "internal/engine", "internal/source", "internal/live", "internal/replay"},
 	// a filter knows no source, no jail arithmetic, no output
 	"internal/filter/...": {"internal/source", "internal/pipeline", "internal/jailsim", "internal/engine", "internal/live", "internal/replay", "internal/check", "internal/cli", "internal/geo"},

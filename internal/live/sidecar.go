@@ -21,6 +21,7 @@ import (
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
 
 	"github.com/banscope/banscope/internal/f2bversion"
+	"github.com/banscope/banscope/internal/misses"
 	"github.com/banscope/banscope/internal/output/events"
 	lpout "github.com/banscope/banscope/internal/output/lineprotocol"
 
@@ -111,6 +112,7 @@ type sidecar struct {
 	cfg      Config
 	mu       sync.Mutex
 	eng      *engine.Engine
+	miss     *misses.Counter // what the simulated fail2ban does not see
 	pos      *source.Position
 	cursor   string
 	f2bPos   *source.Position
@@ -163,6 +165,16 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	cfg.Notice(fmt.Sprintf("simulating fail2ban %s (%s)", cfg.Fail2ban.Version, cfg.Fail2ban.Why))
 	s.eng = eng
+	for _, j := range cfg.Jails {
+		if in, err := filter.InputOf(j.Filter); err == nil && in == filter.InputLog {
+			o := filter.Options{Location: cfg.Location, Reference: now, Year: cfg.Year, CurrentYear: now.Year(), Hosts: cfg.Hosts,
+				Journal: cfg.Journal, InOperation: true, Fail2ban: cfg.Fail2ban.Version}
+			if s.miss, err = misses.New(j.Filter, o); err != nil {
+				return err
+			}
+			break
+		}
+	}
 	s.eng.OnEvent = s.onEvent
 	s.eng.OnFailure = func(i int, ev *filter.Event, _ ident.ID) { s.onFailure(i, ev.Kind) }
 	loaded, err := s.load()
@@ -376,6 +388,9 @@ func (s *sidecar) f2bLine(e *source.Entry) error {
 // nowNs (with hasStamp, its time is stamp: a journal entry's) and counts it.
 func (s *sidecar) process(b []byte, nowNs, stamp int64, hasStamp bool) {
 	res := s.eng.Line(b, nowNs, stamp, hasStamp)
+	if s.miss != nil {
+		s.miss.Line(b, res.Primary, nil, nowNs, stamp, hasStamp)
+	}
 	s.tally.Line(len(b)+1, numbers.LineState{Matched: res.Matched, NoStamp: !res.Stamped && len(b) > 0,
 		InvalidUTF8: source.Suspect(b) != 0})
 }
@@ -497,6 +512,9 @@ func (s *sidecar) load() (bool, error) {
 	s.pos, s.cursor, s.f2bPos = st.Position, st.Cursor, st.F2bPos
 	if st.Counters != nil {
 		s.tally.Restore(*st.Counters)
+		if s.miss != nil {
+			numbers.RestoreMisses(&s.miss.Counts, st.Counters)
+		}
 	}
 	// the first interval after the restart counts what is new, not all
 	// history
@@ -532,6 +550,9 @@ func (s *sidecar) flush(final bool) error {
 	now := s.cfg.Now()
 	s.eng.Tick(logtime.FromTime(now))
 	snap := s.tally.Snapshot(s.eng, s.cfg.Host, s.fileTag(), now, s.cfg.Interval, true)
+	if s.miss != nil {
+		snap.Misses = s.miss.Counts
+	}
 	s.warnDifferences(snap)
 	s.enc.Reset()
 	lpout.Append(&s.enc, snap)
@@ -578,6 +599,9 @@ func (s *sidecar) save(now time.Time) error {
 	}
 	st := stateFile{Version: stateVersion, SavedAt: now.UTC(), Position: s.pos, Cursor: s.cursor, F2bPos: s.f2bPos, Counters: s.tally.Totals(),
 		Jails: map[string]jailsim.Snapshot{}}
+	if s.miss != nil && st.Counters != nil {
+		numbers.MissesTotals(st.Counters, &s.miss.Counts)
+	}
 	var err error
 	if st.Parsers, err = s.eng.Snapshot(); err != nil {
 		return fmt.Errorf("save state: %w", err)

@@ -15,6 +15,7 @@ import (
 	"github.com/banscope/banscope/internal/geo"
 	"github.com/banscope/banscope/internal/ident"
 	"github.com/banscope/banscope/internal/jailsim"
+	"github.com/banscope/banscope/internal/misses"
 )
 
 // LineState is what one line read was: the single meaning of
@@ -33,6 +34,10 @@ func (s LineState) Malformed() bool { return s.TooLong || s.Cut || s.NoStamp || 
 // Totals are the counts kept in the state file, so that a restart does
 // not reset them.
 type Totals struct {
+	// SSHDDropped and Unseen are misses.Counts' Drops (by reason name)
+	// and Unseen, kept across restarts.
+	SSHDDropped map[string]int64            `json:"sshd_dropped,omitempty"`
+	Unseen      int64                       `json:"unseen_failures,omitempty"`
 	LinesRead   int64                       `json:"lines_read"`
 	BytesRead   int64                       `json:"bytes_read"`
 	Matched     int64                       `json:"matched"`
@@ -243,8 +248,11 @@ func (y *Tally) country(jail string, id ident.ID, ban bool) {
 
 // Snapshot is everything counted, at one moment.
 type Snapshot struct {
-	Host string
-	At   time.Time
+	// Misses is what the simulated fail2ban does not see (never in the
+	// jails' numbers).
+	Misses misses.Counts
+	Host   string
+	At     time.Time
 	// Elapsed is the time since the previous interval snapshot (interval
 	// snapshots only).
 	Elapsed time.Duration
@@ -420,4 +428,26 @@ func (y *Tally) countries(jail string, st jailsim.Status) []Country {
 		out = append(out, x)
 	}
 	return out
+}
+
+// MissesTotals writes m's totals into t (for the state file).
+func MissesTotals(t *Totals, m *misses.Counts) {
+	t.Unseen = m.Unseen
+	t.SSHDDropped = nil
+	for _, r := range misses.Reasons() {
+		if d := m.Drops[r]; d > 0 {
+			if t.SSHDDropped == nil {
+				t.SSHDDropped = map[string]int64{}
+			}
+			t.SSHDDropped[r.String()] = d
+		}
+	}
+}
+
+// RestoreMisses reads t's misses totals back into m.
+func RestoreMisses(m *misses.Counts, t *Totals) {
+	m.Unseen = t.Unseen
+	for _, r := range misses.Reasons() {
+		m.Drops[r] = t.SSHDDropped[r.String()]
+	}
 }

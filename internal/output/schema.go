@@ -22,6 +22,7 @@ const (
 	MKind     = "banscope_kind"    // per jail and message kind: failures_total
 	MLog      = "banscope_log"     // the followed log: growth and rotations
 	MParse    = "banscope_parse"   // parse health
+	MMisses   = "banscope_misses"  // what the simulated fail2ban does not see
 	MF2bLog   = "banscope_f2blog"  // what fail2ban.log says happened, beside the simulation
 	MCountry  = "banscope_country" // per jail and country: failures, distinct IPs, bans, currently banned
 )
@@ -88,6 +89,8 @@ var (
 	PParseMatched     = Metric{"banscope_parse_matched_total", "Lines a failregex matched.", []string{"host"}}
 	PParseMalformed   = Metric{"banscope_parse_malformed_total", "Malformed lines: too long or cut by a truncation (skipped), without a timestamp or with invalid UTF-8 or NUL (parsed).", []string{"host"}}
 	PParseTooLong     = Metric{"banscope_parse_too_long_total", "Lines over --max-line, skipped.", []string{"host"}}
+	PSSHDDropped      = Metric{"banscope_sshd_dropped_total", "Connections sshd dropped itself (PerSourcePenalties by reason, MaxStartups; *-unlogged: counts of its rate-limited summaries), never in fail2ban's numbers.", []string{"host", "reason"}}
+	PUnseenFailures   = Metric{"banscope_unseen_failures_total", "Failures the newest fail2ban release counts where the simulated one counts none.", []string{"host", "simulated", "newest"}}
 	PF2bBans          = Metric{"banscope_fail2ban_log_bans_total", "Ban lines in fail2ban.log.", []string{"host", "jail"}}
 	PF2bRestores      = Metric{"banscope_fail2ban_log_restores_total", "Restore Ban lines in fail2ban.log.", []string{"host", "jail"}}
 	PF2bUnbans        = Metric{"banscope_fail2ban_log_unbans_total", "Unban and Repeal Ban lines in fail2ban.log.", []string{"host", "jail"}}
@@ -127,7 +130,7 @@ var (
 // Metrics lists every Prometheus metric, for documentation checks.
 var Metrics = []Metric{PJailFailed, PJailBanned, PJailFailedTotal, PJailBannedTotal, PJailUnbansTotal, PJailIgnoredTotal,
 	PJailPeak, PKindTotal, PLogBytes, PLogLines, PLogRotations, PLogLag, PParseMatched, PParseMalformed, PParseTooLong,
-	PF2bBans, PF2bRestores, PF2bUnbans, PF2bBanned, PF2bDifference, PCountryFailures, PCountryBans, PCountryBanned,
+	PSSHDDropped, PUnseenFailures, PF2bBans, PF2bRestores, PF2bUnbans, PF2bBanned, PF2bDifference, PCountryFailures, PCountryBans, PCountryBanned,
 	PBuildInfo, PStateSaveErrors, PPushErrors, PSpoolDepth, PSpoolDrops, PLastPush,
 	PF2bUp, PF2bJailCount, PF2bFailedCurrent, PF2bFailedTotal, PF2bBannedCurrent, PF2bBannedTotal, PF2bBanTime,
 	PF2bFindTime, PF2bMaxRetries, PF2bVersion}

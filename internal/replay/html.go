@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/banscope/banscope/internal/logtime"
+	"github.com/banscope/banscope/internal/misses"
 )
 
 // The HTML report is one self-contained page: inline CSS, charts drawn as
@@ -106,6 +107,8 @@ type htmlWhatIfJail struct {
 
 type htmlHost struct {
 	Name      string
+	Warning   string   // the simulated fail2ban is blind to most failures
+	Misses    []string // what it does not see, counted apart
 	Period    string
 	Failures  int64
 	Bans      int64
@@ -127,13 +130,15 @@ type htmlHost struct {
 type htmlPage struct {
 	Title     string
 	Generated string
+	Fail2ban  string // the release simulated, and why
 	Files     []string
 	Hosts     []htmlHost
 }
 
 // WriteHTML writes the report as one self-contained HTML page.
 func (r *Result) WriteHTML(w io.Writer) error {
-	page := htmlPage{Title: "banscope incident report", Generated: time.Now().In(r.Location).Format("2006-01-02 15:04 MST"), Files: r.Files}
+	page := htmlPage{Title: "banscope incident report", Generated: time.Now().In(r.Location).Format("2006-01-02 15:04 MST"), Files: r.Files,
+		Fail2ban: fmt.Sprintf("fail2ban %s (%s)", r.Fail2ban.Version.Or(), r.Fail2ban.Why)}
 	for _, h := range r.Hosts {
 		page.Hosts = append(page.Hosts, r.htmlHost(h))
 	}
@@ -143,7 +148,15 @@ func (r *Result) WriteHTML(w io.Writer) error {
 func f1(x float64) string { return fmt.Sprintf("%.1f", x) }
 
 func (r *Result) htmlHost(h *HostResult) htmlHost {
-	out := htmlHost{Name: h.Host, Res: h, GeoSource: r.GeoSource}
+	out := htmlHost{Name: h.Host, Res: h, GeoSource: r.GeoSource, Warning: h.Misses.Warning()}
+	if m := &h.Misses; m.Simulated != m.Newest {
+		out.Misses = append(out.Misses, fmt.Sprintf("%d failures only fail2ban %s counts", m.Unseen, m.Newest))
+	}
+	for _, rs := range misses.Reasons() {
+		if d := h.Misses.Drops[rs]; d > 0 {
+			out.Misses = append(out.Misses, fmt.Sprintf("%d connections sshd dropped itself: %s", d, rs))
+		}
+	}
 	if h.First != 0 {
 		out.Period = fmt.Sprintf("%s – %s (%s)", r.when(h.First), r.when(h.Last), duration(float64((h.Last-h.First)/logtime.NanosPerSecond)))
 	} else {

@@ -20,6 +20,7 @@ import (
 	"github.com/banscope/banscope/internal/ident"
 	"github.com/banscope/banscope/internal/jailsim"
 	"github.com/banscope/banscope/internal/logtime"
+	"github.com/banscope/banscope/internal/misses"
 	"github.com/banscope/banscope/internal/numbers"
 	"github.com/banscope/banscope/internal/output/events"
 	"github.com/banscope/banscope/internal/pipeline"
@@ -165,10 +166,15 @@ type HostResult struct {
 	Countries []geo.Row
 	Report    *Report
 	WhatIf    []ScenarioResult
+	// Misses is what the simulated fail2ban does not see in this host's
+	// log (sshd's own drops, failures a newer release would count).
+	Misses misses.Counts
 }
 
 // Result is the outcome of a replay.
 type Result struct {
+	// Fail2ban is the release simulated, and why.
+	Fail2ban  f2bversion.Choice
 	Files     []string
 	Lines     LineStats
 	Hosts     []*HostResult // in order of first appearance
@@ -186,14 +192,15 @@ func (r *Result) single() *HostResult {
 }
 
 type runner struct {
-	cfg    Config
-	protos []filter.Filter // the filters lines are prepared for, one per rule set
-	hosts  map[string]*hostRun
-	order  []*hostRun
-	cur    *hostRun // host of the file being read (nil: by field)
-	last   *hostRun // host of the previous line
-	res    *Result
-	ref    time.Time // reference time of the file being read
+	missProto int // index in protos of the newest release's filter, -1 for none
+	cfg       Config
+	protos    []filter.Filter // the filters lines are prepared for, one per rule set
+	hosts     map[string]*hostRun
+	order     []*hostRun
+	cur       *hostRun // host of the file being read (nil: by field)
+	last      *hostRun // host of the previous line
+	res       *Result
+	ref       time.Time // reference time of the file being read
 }
 
 // engineRun is one set of jails (the configured one or a what-if) on a
@@ -215,6 +222,7 @@ type hostRun struct {
 	what  []*engineRun
 	stats *collector
 	user  []byte // the user of the failure being counted
+	miss  *misses.Counter
 }
 
 // Run replays the files. On a bad file it goes on with the others and
@@ -232,7 +240,7 @@ func Run(cfg Config) (*Result, error) {
 	if len(cfg.Jails) == 0 {
 		return nil, errors.New("replay: no jail to simulate")
 	}
-	r := &runner{cfg: cfg, res: &Result{Files: cfg.Files, Location: cfg.Location}, hosts: map[string]*hostRun{}}
+	r := &runner{cfg: cfg, res: &Result{Fail2ban: cfg.Fail2ban, Files: cfg.Files, Location: cfg.Location}, hosts: map[string]*hostRun{}}
 	// One prototype parser per filter configuration met in any scenario.
 	all := [][]engine.Jail{cfg.Jails}
 	for _, sc := range cfg.WhatIf {
@@ -243,6 +251,20 @@ func Run(cfg Config) (*Result, error) {
 			if _, err := r.protoIndex(j); err != nil {
 				return nil, err
 			}
+		}
+	}
+	// The newest release's filter beside the primary jail's, for what the
+	// simulated release misses.
+	r.missProto = -1
+	if j, ok := firstLogJail(cfg.Jails); ok {
+		o := r.filterOptions()
+		o.Fail2ban = f2bversion.Newest
+		if cfg.Fail2ban.Version.Or() != f2bversion.Newest {
+			k, err := r.protoWith(j, o)
+			if err != nil {
+				return nil, err
+			}
+			r.missProto = k
 		}
 	}
 	var errs []error
@@ -324,7 +346,12 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // protoIndex returns the prototype filter that prepares lines for jail
 // j: one per rule set met in any scenario.
 func (r *runner) protoIndex(j engine.Jail) (int, error) {
-	f, err := filter.New(j.Filter, r.filterOptions())
+	return r.protoWith(j, r.filterOptions())
+}
+
+// protoWith is protoIndex for a filter made with options o.
+func (r *runner) protoWith(j engine.Jail, o filter.Options) (int, error) {
+	f, err := filter.New(j.Filter, o)
 	if err != nil {
 		return 0, fmt.Errorf("jail %s: %w", j.Name(), err)
 	}
@@ -348,6 +375,9 @@ func (r *runner) filterOptions() filter.Options {
 // other rules, see filter.Filter).
 func (h *hostRun) setReference(t time.Time) {
 	h.base.eng.SetReference(t)
+	if h.miss != nil && h.miss.Newer != nil {
+		h.miss.Newer.SetReference(t)
+	}
 	for _, w := range h.what {
 		w.eng.SetReference(t)
 	}
@@ -360,6 +390,14 @@ func (r *runner) host(name string) *hostRun {
 	}
 	h := &hostRun{name: name, res: &HostResult{Host: name}, stats: newCollector(r.cfg.Location, r.cfg.Geo)}
 	h.base = r.newEngine(h, r.cfg.Jails, true)
+	if j, ok := firstLogJail(r.cfg.Jails); ok {
+		if m, err := misses.New(j.Filter, r.filterOptions()); err == nil {
+			if !r.ref.IsZero() && m.Newer != nil {
+				m.Newer.SetReference(r.ref)
+			}
+			h.miss = m
+		}
+	}
 	for _, sc := range r.cfg.WhatIf {
 		h.what = append(h.what, r.newEngine(h, sc.Jails, false))
 	}
@@ -467,7 +505,15 @@ func (r *runner) line(l *pipeline.Line) {
 			st.NoStamp = true
 		}
 		h.user = nil
-		st.Matched = h.base.eng.Prepared(l.Text, l.Pre, h.clock).Matched
+		res := h.base.eng.Prepared(l.Text, l.Pre, h.clock)
+		st.Matched = res.Matched
+		if h.miss != nil {
+			var pre *filter.Prepared
+			if r.missProto >= 0 {
+				pre = &l.Pre[r.missProto]
+			}
+			h.miss.Line(l.Text, res.Primary, pre, h.clock, 0, false)
+		}
 		for _, w := range h.what {
 			w.eng.Prepared(l.Text, l.Pre, h.clock)
 		}
@@ -497,6 +543,9 @@ func (r *runner) fieldHost(l *pipeline.Line) *hostRun {
 
 func (r *runner) finishHost(h *hostRun) {
 	now := logtime.FromNanos(h.clock)
+	if h.miss != nil {
+		h.res.Misses = h.miss.Counts
+	}
 	results := func(er *engineRun) []JailResult {
 		var out []JailResult
 		for i, run := range er.eng.Jails() {
@@ -529,4 +578,15 @@ func (r *runner) finishHost(h *hostRun) {
 	if h.stats.geo != nil {
 		h.res.Countries = h.stats.geo.Rows(5)
 	}
+}
+
+// firstLogJail is the first jail whose filter reads the log (the report's
+// failures are its).
+func firstLogJail(jails []engine.Jail) (engine.Jail, bool) {
+	for _, j := range jails {
+		if in, err := filter.InputOf(j.Filter); err == nil && in == filter.InputLog {
+			return j, true
+		}
+	}
+	return engine.Jail{}, false
 }

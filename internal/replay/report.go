@@ -13,6 +13,7 @@ import (
 	"github.com/banscope/banscope/internal/geo"
 	"github.com/banscope/banscope/internal/jsonw"
 	"github.com/banscope/banscope/internal/logtime"
+	"github.com/banscope/banscope/internal/misses"
 )
 
 func rfc3339(t float64) string { return string(logtime.AppendRFC3339(nil, t)) }
@@ -46,14 +47,50 @@ type jsonHost struct {
 	Countries map[string]geo.Row  `json:"countries,omitempty"`
 	Report    *Report             `json:"report,omitempty"`
 	WhatIf    []jsonScenario      `json:"what_if"`
+	Misses    *jsonMisses         `json:"fail2ban_misses,omitempty"`
+}
+
+// jsonMisses is what the simulated fail2ban does not see, apart from its
+// numbers.
+type jsonMisses struct {
+	// Failures the newest release counts on lines the simulated one does
+	// not (absent when the newest is simulated).
+	NewerRelease *string          `json:"newer_release,omitempty"`
+	Unseen       *int64           `json:"unseen_failures,omitempty"`
+	Dropped      int64            `json:"sshd_dropped"`
+	ByReason     map[string]int64 `json:"sshd_dropped_by_reason"`
+	Warning      string           `json:"warning,omitempty"`
+}
+
+func missesJSON(m *misses.Counts) *jsonMisses {
+	out := &jsonMisses{Dropped: m.Dropped(), ByReason: map[string]int64{}, Warning: m.Warning()}
+	for _, r := range misses.Reasons() {
+		if d := m.Drops[r]; d > 0 {
+			out.ByReason[r.String()] = d
+		}
+	}
+	if m.Simulated != m.Newest {
+		n, u := m.Newest.String(), m.Unseen
+		out.NewerRelease, out.Unseen = &n, &u
+	}
+	return out
+}
+
+// jsonFail2ban names the release simulated.
+type jsonFail2ban struct {
+	Version string `json:"version"`
+	Debian  string `json:"debian_package"`
+	Why     string `json:"why"`
 }
 
 type jsonResult struct {
-	GeoSource string `json:"geo_source,omitempty"`
+	Fail2ban  jsonFail2ban `json:"fail2ban"`
+	GeoSource string       `json:"geo_source,omitempty"`
 	*jsonHost
 }
 
 type jsonMulti struct {
+	Fail2ban  jsonFail2ban         `json:"fail2ban"`
 	Files     []string             `json:"files"`
 	GeoSource string               `json:"geo_source,omitempty"`
 	Lines     LineStats            `json:"lines"`
@@ -125,7 +162,7 @@ func jailsJSON(jrs []JailResult) map[string]jsonJail {
 
 func (h *HostResult) toJSON() *jsonHost {
 	out := &jsonHost{Files: h.Files, Lines: h.Lines, Jails: jailsJSON(h.Jails), Period: map[string]*string{"first": nil, "last": nil},
-		Report: h.Report, WhatIf: []jsonScenario{}}
+		Report: h.Report, WhatIf: []jsonScenario{}, Misses: missesJSON(&h.Misses)}
 	if out.Files == nil {
 		out.Files = []string{}
 	}
@@ -151,6 +188,11 @@ func (h *HostResult) toJSON() *jsonHost {
 
 // toJSON lays one host out at the top level; several go under "hosts",
 // with the totals of their lines at the top.
+func (r *Result) fail2banJSON() jsonFail2ban {
+	v := r.Fail2ban.Version.Or()
+	return jsonFail2ban{Version: v.String(), Debian: v.Debian(), Why: r.Fail2ban.Why}
+}
+
 func (r *Result) toJSON() any {
 	files := r.Files
 	if files == nil {
@@ -159,9 +201,9 @@ func (r *Result) toJSON() any {
 	if h := r.single(); h != nil && h.Host == "" {
 		jh := h.toJSON()
 		jh.Files = files
-		return jsonResult{GeoSource: r.GeoSource, jsonHost: jh}
+		return jsonResult{Fail2ban: r.fail2banJSON(), GeoSource: r.GeoSource, jsonHost: jh}
 	}
-	out := jsonMulti{Files: files, GeoSource: r.GeoSource, Lines: r.Lines, Hosts: map[string]*jsonHost{}}
+	out := jsonMulti{Fail2ban: r.fail2banJSON(), Files: files, GeoSource: r.GeoSource, Lines: r.Lines, Hosts: map[string]*jsonHost{}}
 	for _, h := range r.Hosts {
 		out.Hosts[h.Host] = h.toJSON()
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/banscope/banscope/internal/filter"
 	"github.com/banscope/banscope/internal/logtime"
+	"github.com/banscope/banscope/internal/misses"
 )
 
 // WriteText writes the incident report for a terminal or a ticket: period,
@@ -20,7 +21,7 @@ func (r *Result) WriteText(w io.Writer) error {
 	if len(r.Hosts) > 1 || (len(r.Hosts) == 1 && r.Hosts[0].Host != "") {
 		fmt.Fprintf(&b, ", %d host(s)", len(r.Hosts))
 	}
-	b.WriteString("\n")
+	fmt.Fprintf(&b, ", fail2ban %s (%s)\n", r.Fail2ban.Version.Or(), terminalSafe(r.Fail2ban.Why))
 	for _, h := range r.Hosts {
 		r.writeHost(&b, h)
 	}
@@ -59,6 +60,7 @@ func (r *Result) writeHost(b *strings.Builder, h *HostResult) {
 		fmt.Fprintf(b, ", %s%d attackers (jail %s)", approx(p.Outcome.Estimated), p.Outcome.Attackers, terminalSafe(p.Jail.Settings.Name))
 	}
 	b.WriteString("\n")
+	writeMisses(b, &h.Misses)
 	if rep != nil && rep.PeakBanned > 0 {
 		fmt.Fprintf(b, "peak:       %d bans in force at once (firewall rules), first at %s\n", rep.PeakBanned, r.whenRFC(*rep.PeakAt))
 	}
@@ -233,4 +235,29 @@ func quoteName(s string) string {
 		q = q[:60] + "…\""
 	}
 	return q
+}
+
+// writeMisses is the report's "what fail2ban misses": counted apart,
+// never in the totals.
+func writeMisses(b *strings.Builder, m *misses.Counts) {
+	if w := m.Warning(); w != "" {
+		fmt.Fprintf(b, "WARNING:    %s\n", w)
+	}
+	if m.Simulated == m.Newest && m.Dropped() == 0 {
+		return
+	}
+	var parts []string
+	if m.Simulated != m.Newest {
+		parts = append(parts, fmt.Sprintf("%d failures only fail2ban %s counts", m.Unseen, m.Newest))
+	}
+	if n := m.Dropped(); n > 0 {
+		var rs []string
+		for _, r := range misses.Reasons() {
+			if d := m.Drops[r]; d > 0 {
+				rs = append(rs, fmt.Sprintf("%s %d", r, d))
+			}
+		}
+		parts = append(parts, fmt.Sprintf("%d connections sshd dropped itself (%s)", n, strings.Join(rs, ", ")))
+	}
+	fmt.Fprintf(b, "misses:     %s (not in the totals)\n", strings.Join(parts, "; "))
 }

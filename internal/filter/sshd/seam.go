@@ -61,11 +61,24 @@ func PublicKeyName(pk PublicKey) string {
 	return "nofail"
 }
 
-// journalMatch is filter.d/sshd.conf's journalmatch (_SYSTEMD_UNIT=sshd.service
-// + _COMM=sshd), with Debian's unit name (ssh.service) and OpenSSH ≥ 9.8's
-// per-session process (sshd-session).
-var journalMatch = []string{"_SYSTEMD_UNIT=sshd.service", "+", "_SYSTEMD_UNIT=ssh.service",
-	"+", "_COMM=sshd", "+", "_COMM=sshd-session"}
+// journalMatch is filter.d/sshd.conf's journalmatch of each release:
+// 1.0.2 reads `_SYSTEMD_UNIT=sshd.service + _COMM=sshd` (on Debian, whose
+// unit is ssh.service, only the second term matches, and OpenSSH >= 9.8's
+// sshd-session entries are not read at all); 1.1.0-8 and 1.1.1 read
+// `_SYSTEMD_UNIT=ssh.service + _COMM=sshd + _COMM=sshd-session`.
+var (
+	journalMatch102 = []string{"_SYSTEMD_UNIT=sshd.service", "+", "_COMM=sshd"}
+	journalMatch11  = []string{"_SYSTEMD_UNIT=ssh.service", "+", "_COMM=sshd", "+", "_COMM=sshd-session"}
+)
 
-// JournalMatch implements filter.JournalMatcher.
-func (p *Parser) JournalMatch() []string { return journalMatch }
+// JournalMatch implements filter.JournalMatcher: the release's own
+// journalmatch.
+func (p *Parser) JournalMatch() []string {
+	if p.rs.d.v11() {
+		return journalMatch11
+	}
+	return journalMatch102
+}
+
+// OptionsOf returns the filter options a parser was made with.
+func OptionsOf(p *Parser) filter.Options { return p.opts.Options }

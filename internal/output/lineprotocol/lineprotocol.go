@@ -5,9 +5,11 @@ package lineprotocol
 
 import (
 	"math"
+	"strings"
 
 	lp "github.com/influxdata/line-protocol/v2/lineprotocol"
 
+	"github.com/banscope/banscope/internal/misses"
 	"github.com/banscope/banscope/internal/numbers"
 	"github.com/banscope/banscope/internal/output"
 )
@@ -110,6 +112,18 @@ func Append(enc *lp.Encoder, s *numbers.Snapshot) {
 	enc.AddField("matched_total", i(p.Matched))
 	enc.AddField("read_total", i(p.Read))
 	enc.AddField("too_long_total", i(p.TooLong))
+	enc.EndLine(now)
+
+	m := &s.Misses
+	enc.StartLine(output.MMisses)
+	enc.AddTag("host", output.TagValue(host))
+	enc.AddTag("newest", m.Newest.String())
+	enc.AddTag("simulated", m.Simulated.String())
+	for _, r := range misses.Reasons() {
+		enc.AddField("dropped_"+strings.ReplaceAll(r.String(), "-", "_")+"_total", i(m.Drops[r]))
+	}
+	enc.AddField("dropped_total", i(m.Dropped()))
+	enc.AddField("unseen_failures_total", i(m.Unseen))
 	enc.EndLine(now)
 }
 

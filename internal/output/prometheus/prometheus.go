@@ -5,6 +5,7 @@ package prometheus
 import (
 	prom "github.com/prometheus/client_golang/prometheus"
 
+	"github.com/banscope/banscope/internal/misses"
 	"github.com/banscope/banscope/internal/numbers"
 	"github.com/banscope/banscope/internal/output"
 )
@@ -25,6 +26,8 @@ var (
 	dParseMatched     = output.PParseMatched.Desc()
 	dParseMalformed   = output.PParseMalformed.Desc()
 	dParseTooLong     = output.PParseTooLong.Desc()
+	dSSHDDropped      = output.PSSHDDropped.Desc()
+	dUnseenFailures   = output.PUnseenFailures.Desc()
 	dF2bBans          = output.PF2bBans.Desc()
 	dF2bRestores      = output.PF2bRestores.Desc()
 	dF2bUnbans        = output.PF2bUnbans.Desc()
@@ -45,7 +48,7 @@ type Collector struct {
 func (c Collector) Describe(ch chan<- *prom.Desc) {
 	for _, d := range []*prom.Desc{dJailFailed, dJailBanned, dJailFailedTotal, dJailBannedTotal, dJailUnbansTotal,
 		dJailIgnoredTotal, dJailPeak, dKindTotal, dLogBytes, dLogLines, dLogRotations, dLogLag, dParseMatched,
-		dParseMalformed, dParseTooLong, dF2bBans, dF2bRestores, dF2bUnbans, dF2bBanned, dF2bDifference,
+		dParseMalformed, dParseTooLong, dSSHDDropped, dUnseenFailures, dF2bBans, dF2bRestores, dF2bUnbans, dF2bBanned, dF2bDifference,
 		dCountryFailures, dCountryBans, dCountryBanned} {
 		ch <- d
 	}
@@ -100,6 +103,11 @@ func (c Collector) Collect(ch chan<- prom.Metric) {
 	ct(dParseMatched, float64(s.Parse.Matched), host)
 	ct(dParseMalformed, float64(s.Parse.Malformed), host)
 	ct(dParseTooLong, float64(s.Parse.TooLong), host)
+	m := &s.Misses
+	for _, r := range misses.Reasons() {
+		ct(dSSHDDropped, float64(m.Drops[r]), host, r.String())
+	}
+	ct(dUnseenFailures, float64(m.Unseen), host, m.Simulated.String(), m.Newest.String())
 }
 
 var (
