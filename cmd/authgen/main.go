@@ -25,6 +25,7 @@ func main() {
 			&cli.FloatFlag{Name: "hostile", Value: 0, Usage: "share of sessions with hostile content (0..1)"},
 			&cli.BoolFlag{Name: "huge", Usage: "include ~1 MiB lines among hostile ones"},
 			&cli.BoolFlag{Name: "sshd-session", Usage: "log per-connection lines as sshd-session (OpenSSH >= 9.8)"},
+			&cli.StringFlag{Name: "openssh", Value: "9.2", Usage: "generation of sshd's messages: 9.2 (bookworm), 9.8 (sshd-session, listener drops, new Timeout form) or 10 (also kex lines without error: and rate-limited drop summaries)"},
 		},
 		Action: func(ctx context.Context, c *cli.Command) error {
 			start, err := time.Parse(time.RFC3339, c.String("start"))
@@ -42,7 +43,11 @@ func main() {
 			default:
 				return fmt.Errorf("--style: want rfc3164, rfc3339 or mixed, not %q", c.String("style"))
 			}
-			return authgen.Generate(os.Stdout, authgen.Config{
+			gen, err := authgen.ParseGeneration(c.String("openssh"))
+			if err != nil {
+				return fmt.Errorf("--openssh: %w", err)
+			}
+			return authgen.Generate(os.Stdout, authgen.Config{OpenSSH: gen,
 				Seed: c.Uint64("seed"), Lines: int(c.Int("lines")), Start: start, Style: style,
 				Host: c.String("host"), Rate: c.Float("rate"), Hostile: c.Float("hostile"),
 				HugeLines: c.Bool("huge"), SessionProc: c.Bool("sshd-session"),

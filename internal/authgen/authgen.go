@@ -5,6 +5,7 @@ package authgen
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 
 	"math/rand/v2"
@@ -21,6 +22,35 @@ const (
 	Mixed                // both, line by line
 )
 
+// Generation is a generation of OpenSSH's log messages.
+type Generation uint8
+
+const (
+	OpenSSH92 Generation = iota
+	OpenSSH98
+	OpenSSH10
+)
+
+// ParseGeneration reads "9.2", "9.8" or "10".
+func ParseGeneration(s string) (Generation, error) {
+	switch s {
+	case "9.2", "9", "":
+		return OpenSSH92, nil
+	case "9.8", "9.9":
+		return OpenSSH98, nil
+	case "10", "10.0":
+		return OpenSSH10, nil
+	}
+	return 0, fmt.Errorf("unknown OpenSSH generation %q (want 9.2, 9.8 or 10)", s)
+}
+
+// listenerPID is the pid of sshd's listener process.
+const listenerPID = 812
+
+// listener marks a session line that sshd's listener (sshd[listenerPID])
+// logs rather than the connection's own process.
+const listener = "\x00"
+
 // Config describes the traffic.
 type Config struct {
 	Seed    uint64
@@ -33,6 +63,13 @@ type Config struct {
 	HugeLines bool
 	// SessionProc logs per-connection lines as sshd-session (OpenSSH >= 9.8).
 	SessionProc bool
+	// OpenSSH is the generation of sshd's messages: OpenSSH92 (the
+	// default: Debian bookworm), OpenSSH98 (per-connection lines under
+	// sshd-session[pid], the listener's own lines under sshd[pid]: the new
+	// Timeout form, PerSourcePenalties and MaxStartups drops) or OpenSSH10
+	// (also kex_exchange_identification without "error: " and the
+	// rate-limited summaries of drops).
+	OpenSSH Generation
 	// Rate is the mean number of lines per second.
 	Rate float64
 }
@@ -88,7 +125,11 @@ func Generate(w io.Writer, cfg Config) error {
 		}
 		i := g.r.IntN(len(g.active))
 		s := g.active[i]
-		g.emit(s.proc, s.pid, s.lines[0])
+		if l := s.lines[0]; len(l) > 0 && l[0] == listener[0] {
+			g.emit("sshd", listenerPID, l[1:])
+		} else {
+			g.emit(s.proc, s.pid, l)
+		}
 		s.lines = s.lines[1:]
 		if len(s.lines) == 0 {
 			g.active[i] = g.active[len(g.active)-1]
@@ -181,7 +222,7 @@ func (g *gen) newSession() *sess {
 		g.pid = 1000
 	}
 	s := &sess{pid: g.pid, proc: "sshd"}
-	if g.cfg.SessionProc {
+	if g.cfg.SessionProc || g.cfg.OpenSSH >= OpenSSH98 {
 		s.proc = "sshd-session"
 	}
 	ip := g.attacker()
@@ -199,6 +240,10 @@ func (g *gen) newSession() *sess {
 	}
 	if g.cfg.Hostile > 0 && g.r.Float64() < g.cfg.Hostile {
 		g.hostile(add, ip, p)
+		return s
+	}
+	if g.cfg.OpenSSH >= OpenSSH98 && g.r.IntN(10) == 0 {
+		g.modern(add, s, ip, p)
 		return s
 	}
 	verbose := g.r.IntN(4) == 0
@@ -242,7 +287,7 @@ func (g *gen) newSession() *sess {
 		case 1:
 			add("Did not receive identification string from ", ip, " port ", p)
 		case 2:
-			add("error: kex_exchange_identification: Connection closed by remote host")
+			add(g.kexPrefix(), "kex_exchange_identification: Connection closed by remote host")
 			add("Connection closed by ", ip, " port ", p)
 		case 3:
 			add("banner exchange: Connection from ", ip, " port ", p, ": invalid format")
@@ -251,7 +296,7 @@ func (g *gen) newSession() *sess {
 		case 5:
 			add("Unable to negotiate with ", ip, " port ", p, ": no matching key exchange method found. Their offer: diffie-hellman-group1-sha1 [preauth]")
 		default:
-			add("error: kex_exchange_identification: read: Connection reset by peer")
+			add(g.kexPrefix(), "kex_exchange_identification: read: Connection reset by peer")
 			add("Connection reset by ", ip, " port ", p)
 		}
 	case k < 70: // publickey guesser
@@ -302,7 +347,11 @@ func (g *gen) newSession() *sess {
 			add("Failed password for ", u, " from ", ip, " port ", p, " ssh2")
 		case 10:
 			add("Failed keyboard-interactive/pam for invalid user ", u, " from ", ip, " port ", p, " ssh2")
-			add("Timeout before authentication for ", ip, " port ", p)
+			if g.cfg.OpenSSH >= OpenSSH98 {
+				add(listener+"Timeout before authentication for connection from ", ip, " to 10.0.0.5, pid = ", strconv.Itoa(s.pid))
+			} else {
+				add("Timeout before authentication for ", ip, " port ", p)
+			}
 		case 11:
 			add("fatal: Read from socket failed: Connection reset by peer [preauth]")
 		case 12:
@@ -364,5 +413,44 @@ func (g *gen) hostile(add func(...string), ip, p string) {
 		add("Invalid user ", u, " from ", g.pick([]string{"localhost", "host.example.invalid", "1234", "127.1", "999.1.2.3", "192.030.0.6", "[2001:db8::5]", "::ffff:10.1.2.3", "1:2::3::4", "203.0.113.12.evil.example"}), " port ", p)
 	default:
 		add("Disconnected from authenticating user ", u, " ", ip, " port ", p, " [preauth]")
+	}
+}
+
+// kexPrefix is what comes before kex_exchange_identification: OpenSSH 10
+// logs it without "error: ".
+func (g *gen) kexPrefix() string {
+	if g.cfg.OpenSSH >= OpenSSH10 {
+		return ""
+	}
+	return "error: "
+}
+
+// penalties are PerSourcePenalties' reasons as sshd's listener logs them
+// (srclimit.c), and the listener's other drops (sshd.c: drop_connection).
+var penalties = []string{"penalty: caused crash", "penalty: failed authentication",
+	"penalty: connections without attempting authentication", "penalty: attempted authentication by invalid user",
+	"penalty: connection prohibited by RefuseConnection", "penalty: exceeded LoginGraceTime",
+	"too many penalised addresses", "PerSourcePenalties", "Maxstartups"}
+
+// modern writes what only OpenSSH >= 9.8 logs: the listener's drops (and,
+// from 10, their rate-limited summaries), and ssh_dispatch_run_fatal.
+func (g *gen) modern(add func(...string), s *sess, ip, p string) {
+	switch k := g.r.IntN(10); {
+	case k < 6:
+		n := 1 + g.r.IntN(4)
+		for i := 0; i < n; i++ {
+			add(listener+"drop connection #", strconv.Itoa(g.r.IntN(12)), " from [", ip, "]:", g.port(), " on [10.0.0.5]:22 ", g.pick(penalties))
+		}
+		if g.cfg.OpenSSH >= OpenSSH10 && g.r.IntN(3) == 0 {
+			which := "PerSourcePenalties"
+			if g.r.IntN(4) == 0 {
+				which = "Maxstartups"
+			}
+			add(listener+which+" logging rate-limited: additional ", strconv.Itoa(1+g.r.IntN(300)), " connections dropped")
+		}
+	case k < 8:
+		add("ssh_dispatch_run_fatal: Connection from ", ip, " port ", p, ": message authentication code incorrect [preauth]")
+	default:
+		add("ssh_dispatch_run_fatal: Connection from ", ip, " port ", p, ": Connection corrupted [preauth]")
 	}
 }

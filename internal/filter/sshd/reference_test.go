@@ -129,6 +129,14 @@ func corpora(t testing.TB) []corpus {
 	}
 	// The generated traffic rewritten as OpenSSH >= 9.8 logs it: every
 	// per-connection line under sshd-session[pid].
+	// OpenSSH 10's messages: sshd-session, the listener's Timeout form and
+	// drops, kex lines without "error: ", ssh_dispatch_run_fatal.
+	var gen10 bytes.Buffer
+	cfg.Lines, cfg.Seed, cfg.Style, cfg.SessionProc, cfg.Hostile, cfg.OpenSSH = 20000, 10, authgen.Mixed, false, 0.02, authgen.OpenSSH10
+	if err := authgen.Generate(&gen10, cfg); err != nil {
+		t.Fatal(err)
+	}
+	cs = append(cs, corpus{name: "authgen-openssh10", data: gen10.Bytes()})
 	var rl bytes.Buffer
 	for i := range releaseDifferences {
 		rl.WriteString(releaseLine(i) + "\n")
