@@ -261,8 +261,8 @@ func TestSchema(t *testing.T) {
 	for key, want := range map[string]string{
 		"fail2ban,jail=sshd":                    "banned=1i failed=0i",
 		"banscope_kind,jail=sshd,kind=failed":   "failures_total=5i",
-		"banscope_f2blog,jail=sshd":             "banned=4i bans_total=5i difference=3i restores_total=0i simulated_banned=1i unbans_total=1i",
-		"banscope_f2blog,jail=apache-auth":      "banned=1i bans_total=0i restores_total=1i unbans_total=0i",
+		"banscope_f2blog,jail=sshd":             "banned=4i bans_total=5i difference=3i repeals_total=0i restores_total=0i simulated_banned=1i unbans_total=1i",
+		"banscope_f2blog,jail=apache-auth":      "banned=1i bans_total=0i repeals_total=0i restores_total=1i unbans_total=0i",
 		"banscope_parse":                        "malformed_total=0i matched_total=5i read_total=5i too_long_total=0i",
 		"banscope_country,country=ZZ,jail=sshd": "banned=1i bans=0i bans_total=1i failures=0i failures_total=5i ips=0i",
 	} {

@@ -64,6 +64,7 @@ type ObservedTotals struct {
 	Bans     int64                 `json:"bans"`
 	Restores int64                 `json:"restores"`
 	Unbans   int64                 `json:"unbans"`
+	Repeals  int64                 `json:"repeals,omitempty"`
 	Banned   map[ident.ID]struct{} `json:"banned"`
 }
 
@@ -205,8 +206,14 @@ func (y *Tally) Fail2banLog(ev f2blog.Event) {
 	case f2blog.ActRestoreBan:
 		o.Restores++
 		o.Banned[ev.ID] = struct{}{}
-	case f2blog.ActUnban, f2blog.ActRepealBan:
+	case f2blog.ActUnban:
 		o.Unbans++
+		delete(o.Banned, ev.ID)
+	case f2blog.ActRepealBan:
+		// fail2ban 1.1.1 stopping (server/actions.py: __unBan with
+		// log "Repeal Ban"): the rule goes, but the ban has not ended —
+		// it is restored at the next start. Not an unban.
+		o.Repeals++
 		delete(o.Banned, ev.ID)
 	}
 }
@@ -302,6 +309,7 @@ type Observed struct {
 	Jail                   string
 	Banned                 int
 	Bans, Restores, Unbans int64
+	Repeals                int64 // Repeal Ban lines: bans lifted by a stop (1.1.1)
 	Simulated              bool
 	SimulatedBanned        int
 }
@@ -382,7 +390,7 @@ func (y *Tally) Snapshot(eng *engine.Engine, host, file string, now time.Time, i
 		o := y.t.Observed[n]
 		sb, sim := simulated[n]
 		s.Observed = append(s.Observed, Observed{Jail: n, Banned: len(o.Banned), Bans: o.Bans, Restores: o.Restores,
-			Unbans: o.Unbans, Simulated: sim, SimulatedBanned: sb})
+			Unbans: o.Unbans, Repeals: o.Repeals, Simulated: sim, SimulatedBanned: sb})
 	}
 	t := &y.t
 	s.Log = Log{File: file, BytesTotal: t.BytesRead, LinesTotal: t.LinesRead, Rotations: t.Rotations}

@@ -93,7 +93,8 @@ var (
 	PUnseenFailures   = Metric{"banscope_unseen_failures_total", "Failures the newest fail2ban release counts where the simulated one counts none.", []string{"host", "simulated", "newest"}}
 	PF2bBans          = Metric{"banscope_fail2ban_log_bans_total", "Ban lines in fail2ban.log.", []string{"host", "jail"}}
 	PF2bRestores      = Metric{"banscope_fail2ban_log_restores_total", "Restore Ban lines in fail2ban.log.", []string{"host", "jail"}}
-	PF2bUnbans        = Metric{"banscope_fail2ban_log_unbans_total", "Unban and Repeal Ban lines in fail2ban.log.", []string{"host", "jail"}}
+	PF2bUnbans        = Metric{"banscope_fail2ban_log_unbans_total", "Unban lines in fail2ban.log (bans that ended).", []string{"host", "jail"}}
+	PF2bRepeals       = Metric{"banscope_fail2ban_log_repeals_total", "Repeal Ban lines in fail2ban.log (fail2ban 1.1.1 stopping: bans lifted, restored at the next start).", []string{"host", "jail"}}
 	PF2bBanned        = Metric{"banscope_fail2ban_log_banned", "Currently banned according to fail2ban.log.", []string{"host", "jail"}}
 	PF2bDifference    = Metric{"banscope_fail2ban_log_difference", "fail2ban.log's currently banned minus the simulation's.", []string{"host", "jail"}}
 	PCountryFailures  = Metric{"banscope_country_failures_total", "Failures by the attacker's country.", []string{"host", "jail", "country"}}
@@ -130,7 +131,7 @@ var (
 // Metrics lists every Prometheus metric, for documentation checks.
 var Metrics = []Metric{PJailFailed, PJailBanned, PJailFailedTotal, PJailBannedTotal, PJailUnbansTotal, PJailIgnoredTotal,
 	PJailPeak, PKindTotal, PLogBytes, PLogLines, PLogRotations, PLogLag, PParseMatched, PParseMalformed, PParseTooLong,
-	PSSHDDropped, PUnseenFailures, PF2bBans, PF2bRestores, PF2bUnbans, PF2bBanned, PF2bDifference, PCountryFailures, PCountryBans, PCountryBanned,
+	PSSHDDropped, PUnseenFailures, PF2bBans, PF2bRestores, PF2bUnbans, PF2bRepeals, PF2bBanned, PF2bDifference, PCountryFailures, PCountryBans, PCountryBanned,
 	PBuildInfo, PStateSaveErrors, PPushErrors, PSpoolDepth, PSpoolDrops, PLastPush,
 	PF2bUp, PF2bJailCount, PF2bFailedCurrent, PF2bFailedTotal, PF2bBannedCurrent, PF2bBannedTotal, PF2bBanTime,
 	PF2bFindTime, PF2bMaxRetries, PF2bVersion}

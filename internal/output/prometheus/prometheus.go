@@ -31,6 +31,7 @@ var (
 	dF2bBans          = output.PF2bBans.Desc()
 	dF2bRestores      = output.PF2bRestores.Desc()
 	dF2bUnbans        = output.PF2bUnbans.Desc()
+	dF2bRepeals       = output.PF2bRepeals.Desc()
 	dF2bBanned        = output.PF2bBanned.Desc()
 	dF2bDifference    = output.PF2bDifference.Desc()
 	dCountryFailures  = output.PCountryFailures.Desc()
@@ -48,7 +49,7 @@ type Collector struct {
 func (c Collector) Describe(ch chan<- *prom.Desc) {
 	for _, d := range []*prom.Desc{dJailFailed, dJailBanned, dJailFailedTotal, dJailBannedTotal, dJailUnbansTotal,
 		dJailIgnoredTotal, dJailPeak, dKindTotal, dLogBytes, dLogLines, dLogRotations, dLogLag, dParseMatched,
-		dParseMalformed, dParseTooLong, dSSHDDropped, dUnseenFailures, dF2bBans, dF2bRestores, dF2bUnbans, dF2bBanned, dF2bDifference,
+		dParseMalformed, dParseTooLong, dSSHDDropped, dUnseenFailures, dF2bBans, dF2bRestores, dF2bUnbans, dF2bRepeals, dF2bBanned, dF2bDifference,
 		dCountryFailures, dCountryBans, dCountryBanned} {
 		ch <- d
 	}
@@ -91,6 +92,7 @@ func (c Collector) Collect(ch chan<- prom.Metric) {
 		ct(dF2bBans, float64(o.Bans), host, o.Jail)
 		ct(dF2bRestores, float64(o.Restores), host, o.Jail)
 		ct(dF2bUnbans, float64(o.Unbans), host, o.Jail)
+		ct(dF2bRepeals, float64(o.Repeals), host, o.Jail)
 		g(dF2bBanned, float64(o.Banned), host, o.Jail)
 	}
 	l := s.Log
