@@ -125,6 +125,12 @@ func TestReplayAgainstFail2ban(t *testing.T) {
 	}
 	writeLog(t, log, b.Bytes())
 	head := "[DEFAULT]\naction =\nbackend = polling\n[sshd]\nenabled = true\nbackend = polling\nlogpath = " + log + "\n"
+	// fail2ban 1.1.1 reads ignoreip's file: entries; 1.0.2 and 1.1.0 take
+	// them for a host name.
+	ignoreFile := filepath.Join(dir, "ignore.txt")
+	if err := os.WriteFile(ignoreFile, []byte("# half the attackers\n0.0.0.0/2, 128.0.0.0/3 # and one more\n203.0.113.0/24 not-an-address\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	configs := []struct {
 		name, local string
 		all         bool // compared with every release, not only 1.0.2
@@ -133,6 +139,7 @@ func TestReplayAgainstFail2ban(t *testing.T) {
 		{"maxretry3-findtime1d-bantime3d", head + "maxretry = 3\nfindtime = 1d\nbantime = 3d\n", false},
 		{"permanent", head + "maxretry = 3\nbantime = -1\n", false},
 		{"ignoreip", head + "ignoreip = 10.0.0.0/8 2001:db8:8000::/33, 100.0.0.0/255.0.0.0\n  localhost 192.0.2.1\n", true},
+		{"ignoreip-file", head + "ignoreip = 127.0.0.1/8 file:" + ignoreFile + "\n", true},
 		{"short-bans", head + "maxretry = 2\nfindtime = 5m\nbantime = 1m\n", false},
 		{"aggressive", head + "mode = aggressive\nmaxretry = 4\nfindtime = 30m\nbantime = 20m\n", true},
 		{"ddos", head + "mode = ddos\nmaxretry = 3\nfindtime = 20m\nbantime = 30m\n", true},

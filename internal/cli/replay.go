@@ -159,7 +159,30 @@ func (js *jailSetup) build(s jailsim.JailSpec) (engine.Jail, error) {
 	if s.IgnoreSelf {
 		self = selfAddrs(js.ps.hosts, js.ps.f2b.Version)
 	}
-	ig, err := jailsim.NewIgnore(s.IgnoreIP, self, js.ps.hosts)
+	entries := s.IgnoreIP
+	if js.ps.f2b.Version.AtLeast(f2bversion.V1_1_1) {
+		// 1.1.1 reads `file:PATH` entries' addresses and subnets; older
+		// releases take them for a host name that resolves to nothing.
+		entries = nil
+		for _, e := range s.IgnoreIP {
+			words, path, ok, err := jailsim.IgnoreFile(e)
+			if !ok {
+				entries = append(entries, e)
+				continue
+			}
+			if err != nil {
+				js.log.Warn(fmt.Sprintf("jail %s: ignoreip %s: %v (fail2ban logs the same and ignores nothing from it)", s.Name, e, err))
+				continue
+			}
+			for _, w := range words {
+				if ip, ok := ignoreAddrWord(w); ok {
+					entries = append(entries, ip)
+				}
+			}
+			js.log.Info(fmt.Sprintf("jail %s: ignoreip %s: %d entries from %s", s.Name, e, len(words), path))
+		}
+	}
+	ig, err := jailsim.NewIgnore(entries, self, js.ps.hosts)
 	if err != nil {
 		return engine.Jail{}, fmt.Errorf("jail %s: %w", s.Name, err)
 	}
@@ -357,4 +380,21 @@ var interfaceAddrs = func() []netip.Addr {
 		}
 	}
 	return out
+}
+
+// ignoreAddrWord keeps a word of an ignoreip file when it is an address or
+// a subnet (FileIPAddrSet holds IPAddr objects: a host name in the file
+// never matches).
+func ignoreAddrWord(w string) (string, bool) {
+	a := strings.Trim(w, "[]")
+	if i := strings.IndexByte(a, '/'); i >= 0 {
+		if _, err := netip.ParseAddr(a[:i]); err != nil {
+			return "", false
+		}
+		return w, true
+	}
+	if _, err := netip.ParseAddr(a); err != nil {
+		return "", false
+	}
+	return w, true
 }

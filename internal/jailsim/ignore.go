@@ -3,6 +3,7 @@ package jailsim
 import (
 	"fmt"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 
@@ -56,7 +57,17 @@ func NewIgnore(entries []string, self []netip.Addr, res Resolver) (*Ignore, erro
 		if i := strings.IndexByte(s, '/'); i >= 0 {
 			a, err := netip.ParseAddr(s[:i])
 			if err != nil {
-				return nil, fmt.Errorf("ignoreip %q: %w", e, err)
+				// not an address: fail2ban keeps it as an invalid IPAddr,
+				// compared by name (1.0.2: the text before "/"), which
+				// nothing resolves to here ("file:/path" in 1.0.2/1.1.0)
+				n := ignoreNet{dns: s[:i], addrs: map[netip.Addr]bool{}}
+				if res != nil {
+					for _, a := range res.Resolve(s[:i]) {
+						n.addrs[a.Unmap()] = true
+					}
+				}
+				ig.nets = append(ig.nets, n)
+				continue
 			}
 			a = a.Unmap()
 			bits, err := maskBits(s[i+1:], a.Is4())
@@ -153,4 +164,49 @@ func (ig *Ignore) Match(id ident.ID) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// IgnoreFile reads the list of a fail2ban 1.1.1 `ignoreip = file:PATH`
+// entry (server/ipdns.py: FileIPAddrSet): the file's words — split on
+// white space and commas, `#` comments dropped (helpers.py: splitwords) —
+// each an address or a subnet. It returns ok false when entry is not a
+// file: entry.
+func IgnoreFile(entry string) (words []string, path string, ok bool, err error) {
+	rest, ok := strings.CutPrefix(entry, "file:")
+	if !ok {
+		return nil, "", false, nil
+	}
+	path = ignoreFilePath(rest)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, path, true, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if i := strings.IndexByte(line, '#'); i >= 0 {
+			line = line[:i]
+		}
+		for _, w := range strings.FieldsFunc(line, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\r' || r == '\v' || r == '\f' }) {
+			words = append(words, w)
+		}
+	}
+	return words, path, true, nil
+}
+
+// ignoreFilePath is RE_FILE_IGN_IP's path,
+// ^file:(?:/{0,2}(?=/(?!/|.{1,2}/))|/{0,2})(.*)$: up to two slashes are
+// dropped, keeping one when a path segment follows ("file:///etc/x" and
+// "file:/etc/x" are /etc/x, "file:x" is x).
+func ignoreFilePath(rest string) string {
+	lead := 0
+	for lead < 2 && lead < len(rest) && rest[lead] == '/' {
+		lead++
+	}
+	at := func(x string, i int) bool { return i < len(x) && x[i] == '/' }
+	for n := lead; n >= 0; n-- {
+		x := rest[n:]
+		if at(x, 0) && !at(x, 1) && !at(x, 2) && !at(x, 3) && len(x) > 1 {
+			return x
+		}
+	}
+	return rest[lead:]
 }

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -149,6 +150,11 @@ func cacheKey(t testing.TB, v f2bversion.Version, script string, env, args []str
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// tempPath matches the directories t.TempDir makes
+// ($TMPDIR/TestName123456789/001): they differ from run to run, so file
+// contents and arguments are hashed with them replaced.
+var tempPath = regexp.MustCompile(regexp.QuoteMeta(filepath.Join(os.TempDir(), "Test")) + `[^/\s]*/[0-9]+`)
+
 // hashArg hashes an argument by its content when it names a file or a
 // directory (temporary paths differ from run to run), else as text.
 func hashArg(h interface{ Write([]byte) (int, error) }, a string) {
@@ -156,7 +162,7 @@ func hashArg(h interface{ Write([]byte) (int, error) }, a string) {
 	switch {
 	case err == nil && st.Mode().IsRegular():
 		b, _ := os.ReadFile(a)
-		s := sha256.Sum256(b)
+		s := sha256.Sum256(tempPath.ReplaceAll(b, []byte("TMP")))
 		h.Write([]byte("file:" + hex.EncodeToString(s[:]) + "\x00"))
 	case err == nil && st.IsDir():
 		var files []string
@@ -174,6 +180,6 @@ func hashArg(h interface{ Write([]byte) (int, error) }, a string) {
 			hashArg(h, f)
 		}
 	default:
-		h.Write([]byte("arg:" + a + "\x00"))
+		h.Write([]byte("arg:" + tempPath.ReplaceAllString(a, "TMP") + "\x00"))
 	}
 }
