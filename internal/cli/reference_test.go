@@ -19,6 +19,7 @@ import (
 	"github.com/banscope/banscope/internal/authgen"
 	"github.com/banscope/banscope/internal/f2bversion"
 	"github.com/banscope/banscope/internal/oracle"
+	"github.com/banscope/banscope/internal/sshlab"
 )
 
 // The jail differential test: real fail2ban's Filter, FailManager,
@@ -254,5 +255,37 @@ func TestIgnoreSelfAgainstFail2ban(t *testing.T) {
 	}
 	if banned[f2bversion.V1_0_2] <= banned[f2bversion.V1_1_1] {
 		t.Errorf("fail2ban 1.0.2 banned %d, 1.1.1 %d: the interface addresses made no difference", banned[f2bversion.V1_0_2], banned[f2bversion.V1_1_1])
+	}
+}
+
+// TestRealServersBans: the logs of real OpenSSH 9.2 and 10.0 servers
+// under attack (internal/sshlab), replayed by each real fail2ban release
+// and by banscope: the same bans, unbans and final status. ignoreself is
+// off: every attacker is a loopback address.
+func TestRealServersBans(t *testing.T) {
+	for _, r := range sshlab.Releases {
+		t.Run("openssh-"+r.Name, func(t *testing.T) {
+			logs := sshlab.Run(t, r)
+			for _, log := range []string{logs.Traditional, logs.RFC3339} {
+				// both read year-less stamps against the same reference
+				if err := os.Chtimes(log, refTime, refTime); err != nil {
+					t.Fatal(err)
+				}
+				for _, v := range f2bversion.All() {
+					for _, mode := range []string{"normal", "aggressive"} {
+						local := "[DEFAULT]\naction =\n[sshd]\nenabled = true\nbackend = polling\nignoreself = false\nmaxretry = 3\nfindtime = 1h\nbantime = 1h\nmode = " + mode + "\nlogpath = " + log + "\n"
+						dir := confDir(t, v, local)
+						name := fmt.Sprintf("OpenSSH %s %s, fail2ban %s %s", r.Name, filepath.Base(log), v, mode)
+						want := runReference(t, v, dir, log)
+						compareEvents(t, name, want, runBanscope(t, v, dir, log))
+						if v.AtLeast(f2bversion.V1_1_0) || !r.Session {
+							if !strings.HasPrefix(strings.Join(want, "\n"), "ban ") {
+								t.Errorf("%s: fail2ban banned nothing", name)
+							}
+						}
+					}
+				}
+			}
+		})
 	}
 }
