@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -72,6 +73,7 @@ func newJailSetup(c *ucli.Command, ps parseSettings) (*jailSetup, error) {
 		if conf, err = jailsim.LoadConfig(confDir); err != nil {
 			return nil, err
 		}
+		warnLocalFilter(log, confDir, ps.f2b.Version)
 		all, err := conf.EnabledJails()
 		if err != nil {
 			return nil, err
@@ -397,4 +399,45 @@ func ignoreAddrWord(w string) (string, bool) {
 		return "", false
 	}
 	return w, true
+}
+
+// warnLocalFilter says when the configuration's sshd filter is not the
+// simulated release's stock filter.d/sshd.conf (banscope simulates the
+// stock one): which lines differ, and the local overrides fail2ban would
+// read too. A locally edited filter is a warning, not silence.
+func warnLocalFilter(log *slog.Logger, dir string, v f2bversion.Version) {
+	path := filepath.Join(dir, "filter.d", "sshd.conf")
+	if b, err := os.ReadFile(path); err == nil {
+		d := f2bversion.DiffSSHDConf(v, string(b))
+		for _, o := range f2bversion.All() {
+			if od := f2bversion.DiffSSHDConf(o, string(b)); o != v.Or() && (len(d.Changed) > 0 || d.Missing > 0) && len(od.Changed) == 0 && od.Missing == 0 {
+				log.Warn(fmt.Sprintf("%s is fail2ban %s's stock file, not %s's: is --fail2ban %s what this host runs?", path, o, v.Or(), o))
+				return
+			}
+		}
+		if len(d.Changed) > 0 || d.Missing > 0 {
+			var parts []string
+			for i, l := range d.Changed {
+				if i == 5 {
+					parts = append(parts, fmt.Sprintf("and %d more", len(d.Changed)-5))
+					break
+				}
+				parts = append(parts, fmt.Sprintf("line %d %q", l.N, l.Text))
+			}
+			if d.Missing > 0 {
+				parts = append(parts, fmt.Sprintf("%d stock line(s) missing", d.Missing))
+			}
+			log.Warn(fmt.Sprintf("%s is not fail2ban %s's stock file (%s); banscope simulates the stock filter of %s",
+				path, v.Or(), strings.Join(parts, "; "), v.Or()))
+		}
+	}
+	locals, _ := filepath.Glob(filepath.Join(dir, "filter.d", "sshd.d", "*"))
+	if _, err := os.Stat(filepath.Join(dir, "filter.d", "sshd.local")); err == nil {
+		locals = append([]string{filepath.Join(dir, "filter.d", "sshd.local")}, locals...)
+	}
+	for _, l := range locals {
+		if strings.HasSuffix(l, ".conf") || strings.HasSuffix(l, ".local") {
+			log.Warn(fmt.Sprintf("%s overrides the sshd filter; banscope simulates the stock filter and does not read it", l))
+		}
+	}
 }

@@ -1,15 +1,19 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/banscope/banscope/internal/engine"
+	"github.com/banscope/banscope/internal/f2bversion"
 	"github.com/banscope/banscope/internal/jailsim"
 	ucli "github.com/urfave/cli/v3"
 )
@@ -147,6 +151,34 @@ func TestDisabledJail(t *testing.T) {
 		}
 		if len(js.jails) != 1 || js.jails[0].Settings.MaxRetry != 2 {
 			t.Errorf("enabled = %s, --jail sshd: %+v, want the configured jail (maxretry 2)", enabled, js.jails)
+		}
+	}
+}
+
+// A configuration's filter.d/sshd.conf that is not the simulated
+// release's stock file is named in a warning: another release's stock
+// file, a locally edited one (its changed lines), local overrides.
+func TestLocalFilterWarning(t *testing.T) {
+	dir := confDir(t, f2bversion.V1_0_2, "[sshd]\nenabled = true\n")
+	path := filepath.Join(dir, "filter.d", "sshd.conf")
+	warn := func(v f2bversion.Version) string {
+		var b bytes.Buffer
+		warnLocalFilter(slog.New(&plainHandler{w: &b, level: slog.LevelInfo, mu: &sync.Mutex{}}), dir, v)
+		return b.String()
+	}
+	if w := warn(f2bversion.V1_0_2); w != "" {
+		t.Errorf("stock file: %q", w)
+	}
+	if w := warn(f2bversion.V1_1_1); !strings.Contains(w, "is fail2ban 1.0.2's stock file, not 1.1.1's") {
+		t.Errorf("another release's file: %q", w)
+	}
+	b, _ := os.ReadFile(path)
+	os.WriteFile(path, bytes.Replace(b, []byte("maxlines = 1"), []byte("maxlines = 2"), 1), 0o644)
+	os.WriteFile(filepath.Join(dir, "filter.d", "sshd.local"), []byte("[Definition]\n"), 0o644)
+	w := warn(f2bversion.V1_0_2)
+	for _, want := range []string{`"maxlines = 2"`, "1 stock line(s) missing", "sshd.local overrides the sshd filter"} {
+		if !strings.Contains(w, want) {
+			t.Errorf("edited file: no %q in %q", want, w)
 		}
 	}
 }
