@@ -30,7 +30,9 @@ func TestDetect(t *testing.T) {
 	root := t.TempDir()
 	pkg := filepath.Join(root, "fail2ban")
 	os.MkdirAll(pkg, 0o755)
-	write := func(v string) { os.WriteFile(filepath.Join(pkg, "version.py"), []byte("# comment\n__author__ = \"x\"\nversion = \""+v+"\"\n"), 0o644) }
+	write := func(v string) {
+		os.WriteFile(filepath.Join(pkg, "version.py"), []byte("# comment\n__author__ = \"x\"\nversion = \""+v+"\"\n"), 0o644)
+	}
 	for v, want := range map[string]Version{"1.1.0": V1_1_0, "1.0.2": V1_0_2, "0.11.2": V1_0_2, "1.0.3": V1_0_2, "1.1.1.dev1": V1_1_1, "1.2.0": V1_1_1} {
 		write(v)
 		c := Detect(Probe{Roots: []string{filepath.Join(root, "missing"), root}, NoClient: true})
