@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"os"
 	"testing"
 
@@ -11,12 +12,17 @@ func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){"banscope": func() { os.Exit(run()) }})
 }
 
-// TestScripts runs the end-to-end scripts in testdata/script.
+var update = flag.Bool("update", false, "rewrite the scripts' expected outputs")
+
+// TestScripts runs the end-to-end scripts in testdata/script, simulating
+// fail2ban 1.0.2 whatever the host has installed.
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
-		Dir: "testdata/script",
+		Dir:           "testdata/script",
+		UpdateScripts: *update,
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("TZ", "UTC")
+			e.Setenv("BANSCOPE_FAIL2BAN", "1.0.2")
 			return nil
 		},
 	})

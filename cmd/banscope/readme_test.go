@@ -28,7 +28,7 @@ func TestREADMESamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer os.Chdir(wd)
-	args := []string{"banscope", "replay", "--config", "", "--timezone", "UTC", "--what-if", "maxretry=3,findtime=1d,bantime=3d",
+	args := []string{"banscope", "replay", "--config", "", "--timezone", "UTC", "--fail2ban", "1.1.1", "--what-if", "maxretry=3,findtime=1d,bantime=3d",
 		"--what-if", "maxretry=5,findtime=10m,bantime=10m"}
 	out := runCLI(t, append(args, "--format", "text", "testdata/auth.log")...)
 	got := map[string]bool{}
@@ -52,7 +52,7 @@ func TestREADMESamples(t *testing.T) {
 	if err := json.Unmarshal([]byte(js), &want); err != nil {
 		t.Fatalf("README JSON sample: %v", err)
 	}
-	if err := json.Unmarshal([]byte(runCLI(t, "banscope", "replay", "--config", "", "--timezone", "UTC", "--format", "json", "testdata/auth.log")), &have); err != nil {
+	if err := json.Unmarshal([]byte(runCLI(t, "banscope", "replay", "--config", "", "--timezone", "UTC", "--fail2ban", "1.1.1", "--format", "json", "testdata/auth.log")), &have); err != nil {
 		t.Fatal(err)
 	}
 	compare(t, "", want, have)

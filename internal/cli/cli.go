@@ -114,7 +114,7 @@ func parseFlags() []ucli.Flag {
 		&ucli.StringFlag{Name: "timezone", Value: "local", Usage: "zone of stamps without one: local, UTC, an IANA name or an offset like +01:00"},
 		&ucli.IntFlag{Name: "max-line", Value: source.DefaultMaxLine, Usage: "longest line parsed, in bytes; longer lines are counted and skipped"},
 		&ucli.StringFlag{Name: "hosts-file", Value: "/etc/hosts", Usage: "host names resolved as getaddrinfo does offline (\"\" for none)"},
-		&ucli.StringFlag{Name: "fail2ban", Value: "auto", Usage: "fail2ban release simulated: 1.0.2 (Debian bookworm), 1.1.0 (trixie), 1.1.1 (sid), or auto: the installed one, else the newest"},
+		&ucli.StringFlag{Name: "fail2ban", Value: "auto", Sources: ucli.EnvVars("BANSCOPE_FAIL2BAN"), Usage: "fail2ban release simulated: 1.0.2 (Debian bookworm), 1.1.0 (trixie), 1.1.1 (sid), or auto: the installed one, else the newest"},
 	}
 }
 

@@ -57,9 +57,15 @@ func NewIgnore(entries []string, self []netip.Addr, res Resolver) (*Ignore, erro
 		if i := strings.IndexByte(s, '/'); i >= 0 {
 			a, err := netip.ParseAddr(s[:i])
 			if err != nil {
-				// not an address: fail2ban keeps it as an invalid IPAddr,
-				// compared by name (1.0.2: the text before "/"), which
-				// nothing resolves to here ("file:/path" in 1.0.2/1.1.0)
+				// not an address: fail2ban 1.0.2 refuses a prefix length
+				// that is neither a number nor mask-like (int() fails in
+				// IPAddr), else keeps an invalid IPAddr compared by name
+				// (the text before "/"), which nothing resolves to here
+				// (e.g. "file:/path/list.txt" before 1.1.1)
+				m := s[i+1:]
+				if _, err := strconv.Atoi(m); err != nil && !strings.ContainsAny(m, ".:") {
+					return nil, fmt.Errorf("ignoreip %q: bad prefix length %q", e, m)
+				}
 				n := ignoreNet{dns: s[:i], addrs: map[netip.Addr]bool{}}
 				if res != nil {
 					for _, a := range res.Resolve(s[:i]) {
