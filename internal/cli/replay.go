@@ -359,11 +359,13 @@ func selfAddrs(h *ident.Hosts, v f2bversion.Version) []netip.Addr {
 	if v.AtLeast(f2bversion.V1_1_0) {
 		out = append(out, interfaceAddrs()...)
 	}
-	for _, n := range names {
-		out = append(out, h.Resolve(n)...)
-	}
-	if len(out) == 0 {
-		out = append(out, netip.MustParseAddr("127.0.0.1"))
+	for i, n := range names {
+		as := h.Resolve(n)
+		if i == 0 && len(as) == 0 {
+			// no hosts table: localhost is what getaddrinfo gives it
+			as = []netip.Addr{netip.MustParseAddr("127.0.0.1")}
+		}
+		out = append(out, as...)
 	}
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/banscope/banscope/internal/engine"
 	"github.com/banscope/banscope/internal/f2bversion"
+	"github.com/banscope/banscope/internal/ident"
 	"github.com/banscope/banscope/internal/jailsim"
 	ucli "github.com/urfave/cli/v3"
 )
@@ -179,6 +181,34 @@ func TestLocalFilterWarning(t *testing.T) {
 	for _, want := range []string{`"maxlines = 2"`, "1 stock line(s) missing", "sshd.local overrides the sshd filter"} {
 		if !strings.Contains(w, want) {
 			t.Errorf("edited file: no %q in %q", want, w)
+		}
+	}
+}
+
+// ignoreself by release: 1.1.x adds every address of the host's
+// interfaces (injected here), 1.0.2 only what localhost and the host name
+// resolve to.
+func TestIgnoreSelfInterfaces(t *testing.T) {
+	saved := interfaceAddrs
+	defer func() { interfaceAddrs = saved }()
+	lan, six := netip.MustParseAddr("198.51.100.77"), netip.MustParseAddr("2001:db8::77")
+	interfaceAddrs = func() []netip.Addr { return []netip.Addr{lan, six} }
+	for _, tt := range []struct {
+		version string
+		want    bool
+	}{{"1.0.2", false}, {"1.1.0", true}, {"1.1.1", true}} {
+		js, err := setupWith(t, "--config", "", "--fail2ban", tt.version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ig := js.jails[0].Settings.Ignore
+		for _, a := range []netip.Addr{lan, six} {
+			if why, got := ig.Match(ident.AddrID(a)); got != tt.want {
+				t.Errorf("fail2ban %s: %s ignored %v (%s), want %v", tt.version, a, got, why, tt.want)
+			}
+		}
+		if _, ok := ig.Match(ident.AddrID(netip.MustParseAddr("127.0.0.1"))); !ok {
+			t.Errorf("fail2ban %s: 127.0.0.1 not ignored", tt.version)
 		}
 	}
 }
