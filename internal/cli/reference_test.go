@@ -114,13 +114,15 @@ func runBanscope(t *testing.T, v f2bversion.Version, conf, log string, extra ...
 // TestReplayAgainstFail2ban replays generated traffic under several jail
 // configurations with each real fail2ban release: every configuration
 // with 1.0.2, and with 1.1.0 and 1.1.1 the ones that exercise what
-// differs between them (the modes, the ignore list, increments).
+// differs between them (the filter's modes, ignoreip's file: entries;
+// server/failmanager.py, banmanager.py and the ban arithmetic of
+// actions.py are the same in the three releases).
 func TestReplayAgainstFail2ban(t *testing.T) {
 	dir := t.TempDir()
 	log := filepath.Join(dir, "auth.log")
 	var b bytes.Buffer
 	cfg := authgen.Default()
-	cfg.Lines, cfg.Seed, cfg.Style, cfg.Hostile, cfg.Rate = 100000, 11, authgen.Mixed, 0.03, 5
+	cfg.Lines, cfg.Seed, cfg.Style, cfg.Hostile, cfg.Rate = 50000, 11, authgen.Mixed, 0.03, 5
 	if err := authgen.Generate(&b, cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -139,13 +141,13 @@ func TestReplayAgainstFail2ban(t *testing.T) {
 		{"debian-defaults", head, true},
 		{"maxretry3-findtime1d-bantime3d", head + "maxretry = 3\nfindtime = 1d\nbantime = 3d\n", false},
 		{"permanent", head + "maxretry = 3\nbantime = -1\n", false},
-		{"ignoreip", head + "ignoreip = 10.0.0.0/8 2001:db8:8000::/33, 100.0.0.0/255.0.0.0\n  localhost 192.0.2.1\n", true},
+		{"ignoreip", head + "ignoreip = 10.0.0.0/8 2001:db8:8000::/33, 100.0.0.0/255.0.0.0\n  localhost 192.0.2.1\n", false},
 		{"ignoreip-file", head + "ignoreip = 127.0.0.1/8 file:" + ignoreFile + "\n", true},
 		{"short-bans", head + "maxretry = 2\nfindtime = 5m\nbantime = 1m\n", false},
 		{"aggressive", head + "mode = aggressive\nmaxretry = 4\nfindtime = 30m\nbantime = 20m\n", true},
 		{"ddos", head + "mode = ddos\nmaxretry = 3\nfindtime = 20m\nbantime = 30m\n", true},
 		{"extra", head + "mode = extra\nmaxretry = 4\nfindtime = 1h\nbantime = 10m\n", true},
-		{"bantime.increment", head + "maxretry = 3\nfindtime = 30m\nbantime = 10m\nbantime.increment = true\nbantime.maxtime = 1d\n", true},
+		{"bantime.increment", head + "maxretry = 3\nfindtime = 30m\nbantime = 10m\nbantime.increment = true\nbantime.maxtime = 1d\n", false},
 		{"bantime.multipliers", head + "maxretry = 3\nfindtime = 1h\nbantime = 5m\nbantime.increment = true\nbantime.factor = 2\nbantime.multipliers = 1 2 4 8 16\nbantime.overalljails = true\n", false},
 	}
 	type job struct {
