@@ -81,6 +81,9 @@ var reasonText = []struct {
 //
 // and returns the reason and how many connections it stands for.
 func Listener(line []byte) (Reason, int64, bool) {
+	if bytes.Index(line, []byte(" connection")) < 0 {
+		return 0, 0, false // both forms hold it ("drop connection", "connections dropped")
+	}
 	i := bytes.Index(line, []byte("sshd["))
 	if i < 0 || (i > 0 && line[i-1] != ' ') {
 		return 0, 0, false
@@ -203,10 +206,14 @@ func New(spec filter.Spec, o filter.Options) (*Counter, error) {
 // nowNs the clock when the caller owns it (negative: the filter's own log
 // clock); with hasStamp the line is a journal entry's text, stamped stamp.
 func (c *Counter) Line(line []byte, sim *filter.Event, pre *filter.Prepared, nowNs, stamp int64, hasStamp bool) {
-	if r, n, ok := Listener(line); ok {
-		c.Drops[r] += n
+	// A drop line matches no failregex of any release: only the lines
+	// the simulated filter found nothing in are looked at.
+	if sim == nil || sim.Verdict == filter.Irrelevant {
+		if r, n, ok := Listener(line); ok {
+			c.Drops[r] += n
+		}
 	}
-	if bytes.Contains(line, []byte("sshd-session[")) {
+	if c.Newer != nil && !c.Simulated.AtLeast(f2bversion.V1_1_0) && bytes.Contains(line, []byte("sshd-session[")) {
 		c.SessionLines++
 	}
 	counted := int64(0)
