@@ -189,17 +189,7 @@ func (d dialect) ruleClosed11(t closedTail, nofail bool) rule {
 	if t == closedDDoSNF {
 		return general
 	}
-	return func(s []byte, m *match) bool {
-		// "Connection closed by A.B.C.D port N [preauth]", as in ruleClosed.
-		if p, ok := lit(s, 0, "Connection closed by "); ok {
-			if ipEnd, ok := dottedQuad(s, p); ok && plainPortPreauth(s, ipEnd) {
-				m.Kind, m.NoFail, m.Forget = KindConnectionClosed, nofail, true
-				m.UserStart, m.Host = -1, host{Kind: hostIP4, Start: p, End: ipEnd, TagEnd: ipEnd}
-				return true
-			}
-		}
-		return general(s, m)
-	}
+	return withClosedShortcut(general, nofail)
 }
 
 // ruleClosedGeneral11 is ruleClosed11 without the shortcut for the common line.
@@ -303,34 +293,6 @@ func (d dialect) ruleClosedGeneral11(t closedTail, nofail bool) rule {
 		}
 		return rest(p)
 	}
-}
-
-// 1.1 extra-other: ^(?P<mlfforget>Disconnected)(?: from)?(?: (?:invalid|authenticating)) user
-// (?P<user>\S+|.*?) (?:from )?<HOST>(...){0,2} \[preauth\]\s*$
-func (d dialect) ruleDisconnectedExtra11(s []byte, m *match) bool {
-	p, ok := lit(s, 0, "Disconnected")
-	if !ok {
-		return false
-	}
-	tail := func(q int) bool {
-		return portOn(s, q, 0, 2, false, func(r int) bool {
-			a, ok := lit(s, r, " [preauth]")
-			return ok && restSpace(s, a)
-		})
-	}
-	m.Kind, m.Forget = KindConnectionClosed, true
-	try := func(p int) bool {
-		for _, who := range [...]string{" invalid user ", " authenticating user "} {
-			if q, ok := lit(s, p, who); ok && d.tokenOrLazyOptFrom(s, q, m, tail) {
-				return true
-			}
-		}
-		return false
-	}
-	if q, ok := lit(s, p, " from"); ok && try(q) {
-		return true
-	}
-	return try(p)
 }
 
 // 1.1 ddos: ^(?:Did not receive identification string from|Timeout before

@@ -38,20 +38,8 @@ func (d dialect) matchHost(s []byte, i int, tail tailFunc) (host, bool) {
 	if i > len(s) {
 		return host{}, false
 	}
-	starts := [2]int{i, -1}
-	if i < len(s) && s[i] == '[' {
-		starts = [2]int{i + 1, i}
-	}
-	for _, j := range starts {
-		if j < 0 {
-			break
-		}
-		if h, ok := matchIP4(s, j, tail); ok {
-			return h, true
-		}
-		if h, ok := matchIP6(s, j, d.ip6Single, tail); ok {
-			return h, true
-		}
+	if h, ok := d.matchAddr(s, i, tail); ok {
+		return h, true
 	}
 	// dns: [\w\-.^_]*\w, longest first.
 	e := pyre.SpanIs(s, i, pyre.DNS)

@@ -689,10 +689,15 @@ func (d dialect) ruleClosed(t closedTail, nofail bool) rule {
 	if t == closedDDoSNF {
 		return general
 	}
+	return withClosedShortcut(general, nofail)
+}
+
+// withClosedShortcut answers the common "Connection closed by A.B.C.D
+// port N [preauth]" before the general rule (1.0.2's and 1.1's alike): no
+// user part can start at the digit, the dotted quad takes all its digits,
+// and both tails accept the port and "[preauth]" at once.
+func withClosedShortcut(general rule, nofail bool) rule {
 	return func(s []byte, m *match) bool {
-		// The common "Connection closed by A.B.C.D port N [preauth]": no
-		// user part can start at the digit, the dotted quad takes all its
-		// digits, and both tails accept the port and "[preauth]" at once.
 		if p, ok := lit(s, 0, "Connection closed by "); ok {
 			if ipEnd, ok := dottedQuad(s, p); ok && plainPortPreauth(s, ipEnd) {
 				m.Kind, m.NoFail, m.Forget = KindConnectionClosed, nofail, true
@@ -814,9 +819,13 @@ func (d dialect) ruleDisconnectedExtra(s []byte, m *match) bool {
 		})
 	}
 	m.Kind, m.Forget = KindConnectionClosed, true
+	userHost := func(q int) bool { return d.tokenOrLazy(s, q, []byte{' '}, m, tail) }
+	if d.v11() { // 1.1: ... (?P<user>\S+|.*?) (?:from )?<HOST>
+		userHost = func(q int) bool { return d.tokenOrLazyOptFrom(s, q, m, tail) }
+	}
 	try := func(p int) bool {
 		for _, who := range [...]string{" invalid user ", " authenticating user "} {
-			if q, ok := lit(s, p, who); ok && d.tokenOrLazy(s, q, []byte{' '}, m, tail) {
+			if q, ok := lit(s, p, who); ok && userHost(q) {
 				return true
 			}
 		}

@@ -111,7 +111,7 @@ func rules(d dialect, mode Mode, pk PublicKey) []ruleSpec {
 	case ModeDDoS, ModeAggressive:
 		rs = append(rs, ruleSpec{closed(closedDDoS, false), "CD"}, ruleSpec{closed(closedDDoSNF, true), "CD"})
 	case ModeExtra:
-		rs = append(rs, ruleSpec{pick(d.ruleDisconnectedExtra, d.ruleDisconnectedExtra11), "D"})
+		rs = append(rs, ruleSpec{d.ruleDisconnectedExtra, "D"})
 	}
 	rs = append(rs, ruleSpec{d.ruleAccepted, "A"})
 	if mode == ModeDDoS || mode == ModeAggressive {
