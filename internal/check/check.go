@@ -37,6 +37,9 @@ type Config struct {
 	MaxLine   int
 	Hosts     *ident.Hosts
 	Fail2ban  f2bversion.Choice // the release whose filter is simulated
+	// Journal: the inputs are journal entries (journalctl -o json or -o
+	// export), read as fail2ban's systemd backend builds their lines.
+	Journal bool
 	// Warn receives a warning for standard error (the simulated fail2ban
 	// is blind to most of the log's failures).
 	Warn  func(string)
@@ -77,7 +80,7 @@ func Run(cfg Config, w io.Writer) error {
 	if cfg.Stdin == nil {
 		cfg.Stdin = os.Stdin
 	}
-	p := sshd.New(sshd.Options{Mode: cfg.Mode, PublicKey: cfg.PublicKey, Options: filter.Options{Location: cfg.Location, Reference: cfg.Now, Year: cfg.Year, CurrentYear: cfg.Now.Year(), Hosts: cfg.Hosts, LogClock: true, Fail2ban: cfg.Fail2ban.Version}})
+	p := sshd.New(sshd.Options{Mode: cfg.Mode, PublicKey: cfg.PublicKey, Options: filter.Options{Location: cfg.Location, Reference: cfg.Now, Year: cfg.Year, CurrentYear: cfg.Now.Year(), Hosts: cfg.Hosts, LogClock: true, Fail2ban: cfg.Fail2ban.Version, Journal: cfg.Journal, Stamped: cfg.Journal}})
 	sum := &summary{ByKind: make([]int64, len(p.Kinds()))}
 	miss, err := misses.New(p.Spec(), sshd.OptionsOf(p))
 	if err != nil {
@@ -92,7 +95,7 @@ func Run(cfg Config, w io.Writer) error {
 	var out []byte
 	jsonl := cfg.Format == "jsonl"
 	var seen [4096]ident.ID // direct-mapped: IDs already in sum.IPs
-	rd := &pipeline.Reader{Filters: filters, Workers: cfg.Workers, MaxLine: cfg.MaxLine}
+	rd := &pipeline.Reader{Filters: filters, Workers: cfg.Workers, MaxLine: cfg.MaxLine, Stamped: cfg.Journal}
 	for _, name := range cfg.Files {
 		r, ref, closeFn, err := open(name, cfg)
 		if err != nil {
@@ -180,14 +183,27 @@ func Run(cfg Config, w io.Writer) error {
 }
 
 func open(name string, cfg Config) (io.Reader, time.Time, func(), error) {
-	if name == "-" {
-		return cfg.Stdin, cfg.Now, func() {}, nil
+	var raw io.Reader = cfg.Stdin
+	ref, closeFn := cfg.Now, func() {}
+	if name != "-" {
+		f, err := source.Open(name)
+		if err != nil {
+			return nil, time.Time{}, nil, err
+		}
+		raw, ref, closeFn = f, f.ModTime, func() { f.Close() }
 	}
-	f, err := source.Open(name)
-	if err != nil {
-		return nil, time.Time{}, nil, err
+	br := bufio.NewReaderSize(raw, 64<<10)
+	switch form := source.DetectForm(br); {
+	case form != source.Syslog && !cfg.Journal:
+		closeFn()
+		return nil, time.Time{}, nil, fmt.Errorf("read %s: it holds journal entries (%s), but this check reads syslog lines: check journal inputs alone", name, form)
+	case form == source.Syslog && cfg.Journal:
+		closeFn()
+		return nil, time.Time{}, nil, fmt.Errorf("read %s: it holds syslog lines, but this check reads journal entries: check it on its own", name)
+	case form != source.Syslog:
+		return source.NewJournalText(br, form), ref, closeFn, nil
 	}
-	return f, f.ModTime, func() { f.Close() }, nil
+	return br, ref, closeFn, nil
 }
 
 func appendJSONL(b []byte, n int64, ev *filter.Event, id ident.ID) []byte {

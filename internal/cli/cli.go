@@ -245,7 +245,15 @@ func checkCommand() *ucli.Command {
 			if err != nil {
 				return err
 			}
-			return check.Run(check.Config{Warn: func(m string) { log.Warn(m) },
+			journal, stdin, err := inputForm(files)
+			if err != nil {
+				return err
+			}
+			var in io.Reader = os.Stdin
+			if stdin != nil {
+				in = stdin
+			}
+			return check.Run(check.Config{Warn: func(m string) { log.Warn(m) }, Journal: journal, Stdin: in,
 				Files: files, Mode: s.mode, PublicKey: s.pk, Format: f, Location: s.loc,
 				Year: s.year, Now: time.Now(), MaxLine: s.maxLine, Hosts: s.hosts, Fail2ban: s.f2b,
 			}, c.Root().Writer)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -271,7 +272,11 @@ func replayCommand() *ucli.Command {
 			if g != nil {
 				defer g.Close()
 			}
-			cfg := replay.Config{Geo: g, WhatIf: scenarios, TopN: int(c.Int("top")),
+			journal, stdin, err := inputForm(files)
+			if err != nil {
+				return err
+			}
+			cfg := replay.Config{Geo: g, WhatIf: scenarios, TopN: int(c.Int("top")), Journal: journal, Stdin: stdin,
 				Jails: jails, Location: ps.loc, Year: ps.year, Fail2ban: ps.f2b,
 				Now: time.Now(), MaxLine: ps.maxLine, Hosts: ps.hosts, DBPurgeAge: purgeAge,
 				HostFromField: c.Bool("host-from-field"),
@@ -442,4 +447,28 @@ func warnLocalFilter(log *slog.Logger, dir string, v f2bversion.Version) {
 			log.Warn(fmt.Sprintf("%s overrides the sshd filter; banscope simulates the stock filter and does not read it", l))
 		}
 	}
+}
+
+// inputForm says whether the first input holds journal entries
+// (journalctl -o json or -o export) rather than syslog lines; standard
+// input ("-") is returned buffered, its first bytes kept for the reader.
+func inputForm(files []string) (journal bool, stdin *bufio.Reader, err error) {
+	for _, f := range files {
+		if f == "-" {
+			stdin = bufio.NewReaderSize(os.Stdin, 64<<10)
+			break
+		}
+	}
+	if len(files) == 0 {
+		return false, stdin, nil
+	}
+	if files[0] == "-" {
+		return source.DetectForm(stdin) != source.Syslog, stdin, nil
+	}
+	f, err := source.Open(files[0])
+	if err != nil {
+		return false, stdin, nil // reported with the others when it is read
+	}
+	defer f.Close()
+	return source.DetectForm(bufio.NewReaderSize(f, 4096)) != source.Syslog, stdin, nil
 }

@@ -210,6 +210,9 @@ type Options struct {
 	// Journal reads lines as fail2ban's systemd backend builds them
 	// (logtype=journal).
 	Journal bool
+	// Stamped: with Journal, every line's time comes with it (a journal
+	// entry's): Prepare looks for no date in the text.
+	Stamped bool
 	// Fail2ban is the fail2ban release whose filter is simulated (unset:
 	// the newest).
 	Fail2ban f2bversion.Version

@@ -9,8 +9,10 @@ import (
 	"bytes"
 	"io"
 	"runtime"
+	"strconv"
 
 	"github.com/banscope/banscope/internal/filter"
+	"github.com/banscope/banscope/internal/logtime"
 	"github.com/banscope/banscope/internal/source"
 )
 
@@ -35,6 +37,11 @@ type Reader struct {
 	Workers int
 	// MaxLine is the longest line read (source.Lines).
 	MaxLine int
+	// Stamped: each line is a journal entry's, its time in Unix
+	// nanoseconds, a space, then its text (source.JournalText). The text
+	// is prepared with that time and no date is looked for in it, as
+	// fail2ban's systemd backend hands its filter the entry's time apart.
+	Stamped bool
 
 	lines   *source.Lines // the serial path
 	free    chan *chunk
@@ -109,6 +116,10 @@ func (r *Reader) serial(fn func(*Line)) {
 		if st == source.EOF {
 			return
 		}
+		var stamp int64
+		if r.Stamped && st == source.Line {
+			stamp, text = splitStamp(text)
+		}
 		l.Text, l.Status = text, st
 		l.InvalidUTF8, l.NUL = false, false
 		if st == source.Line {
@@ -116,6 +127,9 @@ func (r *Reader) serial(fn func(*Line)) {
 			l.InvalidUTF8, l.NUL = f&source.InvalidUTF8 != 0, f&source.NUL != 0
 			for i, p := range r.Filters {
 				p.Prepare(text, &l.Pre[i])
+				if r.Stamped {
+					l.Pre[i].Date = logtime.Result{Valid: true, UnixNs: stamp}
+				}
 			}
 		}
 		fn(&l)
@@ -142,7 +156,7 @@ func (r *Reader) parallel(src io.Reader, workers int, fn func(*Line)) {
 		for i, p := range r.Filters {
 			preps[i] = p.Preparer()
 		}
-		go prepareChunks(work, preps, r.MaxLine)
+		go prepareChunks(work, preps, r.MaxLine, r.Stamped)
 	}
 	l := Line{}
 	for c := range ordered {
@@ -242,7 +256,7 @@ func (r *Reader) read(src io.Reader, work, ordered chan<- *chunk) {
 // chunkLinesOf counts the lines of a chunk.
 func chunkLinesOf(b []byte) int { return bytes.Count(b, []byte{'\n'}) }
 
-func prepareChunks(work <-chan *chunk, preps []filter.Preparer, max int) {
+func prepareChunks(work <-chan *chunk, preps []filter.Preparer, max int, stamped bool) {
 	np := len(preps)
 	for c := range work {
 		// split the lines, framed as every source frames them
@@ -261,8 +275,18 @@ func prepareChunks(work <-chan *chunk, preps []filter.Preparer, max int) {
 				continue
 			}
 			text := c.buf[sp.s:sp.e]
+			var stamp int64
+			if stamped {
+				var rest []byte
+				stamp, rest = splitStamp(text)
+				sp.s += int32(len(text) - len(rest))
+				text = rest
+			}
 			for i, w := range preps {
 				w.Prepare(text, &c.pre[k*np+i])
+				if stamped {
+					c.pre[k*np+i].Date = logtime.Result{Valid: true, UnixNs: stamp}
+				}
 			}
 		}
 		close(c.done)
@@ -291,4 +315,18 @@ func flagLines(buf []byte, spans []span) {
 		i = int(sp.nl) + 1
 		k++
 	}
+}
+
+// splitStamp splits a stamped line (Reader.Stamped) into its time and
+// text; a line without a stamp keeps its text, with time 0.
+func splitStamp(b []byte) (int64, []byte) {
+	i := bytes.IndexByte(b, ' ')
+	if i <= 0 {
+		return 0, b
+	}
+	n, err := strconv.ParseInt(string(b[:i]), 10, 64)
+	if err != nil {
+		return 0, b
+	}
+	return n, b[i+1:]
 }

@@ -6,9 +6,11 @@
 package replay
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync/atomic"
 	"time"
 
@@ -60,6 +62,13 @@ type Config struct {
 	BytesRead *atomic.Int64
 	// Hooks, when set, observe the replay (the line-protocol back-fill).
 	Hooks Hooks
+	// Stdin is read for the file name "-" (default os.Stdin).
+	Stdin io.Reader
+	// Journal says the inputs are journal entries (journalctl -o json or
+	// -o export, found from their first bytes): their lines are read as
+	// fail2ban's systemd backend builds them (logtype=journal). Every
+	// input must then be journal entries, else every one syslog lines.
+	Journal bool
 }
 
 // Scenario is a what-if: the history replayed under other jail settings.
@@ -268,20 +277,20 @@ func Run(cfg Config) (*Result, error) {
 		}
 	}
 	var errs []error
-	rd := &pipeline.Reader{Filters: r.protos, Workers: cfg.Workers, MaxLine: cfg.MaxLine}
+	rd := &pipeline.Reader{Filters: r.protos, Workers: cfg.Workers, MaxLine: cfg.MaxLine, Stamped: cfg.Journal}
 	for _, name := range cfg.Files {
-		f, err := source.Open(name)
+		in, err := r.open(name)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		for _, p := range r.protos {
-			p.SetReference(f.ModTime)
+			p.SetReference(in.ref)
 		}
 		for _, h := range r.order {
-			h.setReference(f.ModTime)
+			h.setReference(in.ref)
 		}
-		r.ref = f.ModTime
+		r.ref = in.ref
 		r.cur = nil
 		if !cfg.HostFromField {
 			host := ""
@@ -291,9 +300,9 @@ func Run(cfg Config) (*Result, error) {
 			r.cur = r.host(host)
 			r.cur.res.Files = append(r.cur.res.Files, name)
 		}
-		var src io.Reader = f
-		if cfg.BytesRead != nil {
-			src = &countingReader{r: f, n: cfg.BytesRead, raw: f}
+		src := in.r
+		if cfg.BytesRead != nil && in.file != nil {
+			src = &countingReader{r: src, n: cfg.BytesRead, raw: in.file}
 		}
 		rd.Run(src, r.line)
 		if rd.Unterminated() {
@@ -308,7 +317,11 @@ func Run(cfg Config) (*Result, error) {
 		if err := rd.Err(); err != nil {
 			errs = append(errs, fmt.Errorf("read %s: %w", name, err))
 		}
-		f.Close()
+		if in.journal != nil && in.journal.Bad > 0 {
+			errs = append(errs, fmt.Errorf("read %s: %d of %d journal entries could not be read (no timestamp, not an entry, or a field over 16 MiB)",
+				name, in.journal.Bad, in.journal.Bad+in.journal.Entries))
+		}
+		in.close()
 	}
 	for _, h := range r.order {
 		r.finishHost(h)
@@ -367,7 +380,7 @@ func (r *runner) protoWith(j engine.Jail, o filter.Options) (int, error) {
 func (r *runner) filterOptions() filter.Options {
 	cfg := r.cfg
 	return filter.Options{Location: cfg.Location, Reference: cfg.Now, Year: cfg.Year, CurrentYear: cfg.Now.Year(),
-		Hosts: cfg.Hosts, InOperation: true, Fail2ban: cfg.Fail2ban.Version}
+		Hosts: cfg.Hosts, InOperation: true, Fail2ban: cfg.Fail2ban.Version, Journal: cfg.Journal, Stamped: cfg.Journal}
 }
 
 // setReference gives the host's filters the reference time of the file
@@ -589,4 +602,50 @@ func firstLogJail(jails []engine.Jail) (engine.Jail, bool) {
 		}
 	}
 	return engine.Jail{}, false
+}
+
+// input is one opened input of a replay.
+type input struct {
+	r       io.Reader
+	ref     time.Time    // the reference for year-less stamps
+	file    *source.File // nil for standard input
+	journal *source.JournalText
+	close   func()
+}
+
+// open opens a file, or standard input for "-", and reads journal
+// entries as lines when its first bytes say it holds them. An input of
+// the other form than the replay's is an error that says what was seen
+// and what would work.
+func (r *runner) open(name string) (*input, error) {
+	in := &input{ref: r.cfg.Now, close: func() {}}
+	var raw io.Reader
+	if name == "-" {
+		raw = r.cfg.Stdin
+		if raw == nil {
+			raw = os.Stdin
+		}
+	} else {
+		f, err := source.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		raw, in.file, in.ref, in.close = f, f, f.ModTime, func() { f.Close() }
+	}
+	br := bufio.NewReaderSize(raw, 64<<10)
+	form := source.DetectForm(br)
+	switch {
+	case form != source.Syslog && !r.cfg.Journal:
+		in.close()
+		return nil, fmt.Errorf("read %s: it holds journal entries (%s), but the replay reads syslog lines: give journal inputs alone, e.g. banscope replay %s", name, form, name)
+	case form == source.Syslog && r.cfg.Journal:
+		in.close()
+		return nil, fmt.Errorf("read %s: it holds syslog lines, but the replay reads journal entries: replay it on its own", name)
+	case form != source.Syslog:
+		in.journal = source.NewJournalText(br, form)
+		in.r = in.journal
+	default:
+		in.r = br
+	}
+	return in, nil
 }

@@ -107,80 +107,36 @@ func followJournal(ctx context.Context, o JournalOptions, h func(JournalEntry) e
 }
 
 // JournalLine turns one `journalctl -o json` object into an entry, the way
-// fail2ban's FilterSystemd.formatJournalEntry does.
+// fail2ban's FilterSystemd.formatJournalEntry does (see entryOf): a value
+// is a string, an array of bytes (binary), or a list of either (a field
+// given several times).
 func JournalLine(b []byte) (JournalEntry, bool) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(b, &m); err != nil {
 		return JournalEntry{}, false
 	}
-	str := func(k string) string {
-		raw, ok := m[k]
-		if !ok {
-			return ""
-		}
-		var s string
-		if json.Unmarshal(raw, &s) == nil {
-			return s
-		}
-		if v, ok := bytesValue(raw); ok {
-			return string(v)
-		}
-		return ""
-	}
-	var parts []string
-	if v := str("_HOSTNAME"); v != "" {
-		parts = append(parts, v)
-	}
-	ident := str("SYSLOG_IDENTIFIER")
-	if ident == "" {
-		ident = str("_COMM")
-	}
-	if ident != "" {
-		pid := str("SYSLOG_PID")
-		if pid == "" {
-			pid = str("_PID")
-		}
-		if pid != "" {
-			if n, err := strconv.ParseInt(pid, 0, 64); err == nil {
-				pid = strconv.FormatInt(n, 10)
-			}
-			ident += "[" + pid + "]"
-		}
-		parts = append(parts, ident+":")
-	}
-	msg := ""
-	if raw, ok := m["MESSAGE"]; ok {
+	f := make(map[string][]string, len(m))
+	for k, raw := range m {
 		var s string
 		var list []json.RawMessage
 		switch {
 		case json.Unmarshal(raw, &s) == nil:
-			msg = s
+			f[k] = []string{s}
 		case json.Unmarshal(raw, &list) == nil && len(list) > 0 && list[0][0] != '[' && list[0][0] != '"':
-			v, _ := bytesValue(raw) // one binary value: an array of bytes
-			msg = string(v)
+			if v, ok := bytesValue(raw); ok { // one binary value
+				f[k] = []string{string(v)}
+			}
 		case json.Unmarshal(raw, &list) == nil:
-			var vs []string
 			for _, x := range list {
 				if json.Unmarshal(x, &s) == nil {
-					vs = append(vs, s)
+					f[k] = append(f[k], s)
 				} else if v, ok := bytesValue(x); ok {
-					vs = append(vs, string(v))
+					f[k] = append(f[k], string(v))
 				}
 			}
-			msg = strings.Join(vs, " ")
 		}
 	}
-	parts = append(parts, msg)
-	line := strings.ReplaceAll(strings.Join(parts, " "), "\n", `\n`)
-	ts := str("_SOURCE_REALTIME_TIMESTAMP")
-	if ts == "" {
-		ts = str("__REALTIME_TIMESTAMP")
-	}
-	us, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil {
-		return JournalEntry{}, false
-	}
-	return JournalEntry{Line: []byte(line), Time: us * 1000, Cursor: str("__CURSOR")}, true
+	return entryOf(f)
 }
 
 func bytesValue(raw json.RawMessage) ([]byte, bool) {

@@ -259,7 +259,11 @@ func (p *Parser) Parse(line []byte) *Event {
 func (p *Parser) Finish(line []byte, pr *Prepared) *Event {
 	if pr.Rules != p.rs.id {
 		// prepared by other rules: their verdict would not be this filter's
+		date := pr.Date
 		p.Prepare(line, &p.pr)
+		if p.opts.Stamped {
+			p.pr.Date = date // the entry's own time
+		}
 		pr = &p.pr
 	}
 	ev := &p.ev

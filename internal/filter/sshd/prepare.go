@@ -36,8 +36,16 @@ func (p *Parser) Prepare(line []byte, pr *Prepared) {
 }
 
 func prepare(p *Parser, dates *logtime.Detector, line []byte, pr *Prepared, scratch []byte) []byte {
-	pr.Date = dates.Detect(line)
 	pr.Rule, pr.Joined = -1, false
+	if p.rs.journal && p.opts.Stamped {
+		// a journal entry's line: its time comes apart
+		// (server/filtersystemd.py hands processLine the entry's date), so
+		// no date is looked for in the text
+		pr.Date = logtime.Result{}
+		prepareContent(p.rs, line, pr)
+		return scratch
+	}
+	pr.Date = dates.Detect(line)
 	buf := line
 	if pr.Date.Found {
 		pre, post := line[:pr.Date.Start], line[pr.Date.End:]
