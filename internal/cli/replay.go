@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -219,6 +221,11 @@ func replayCommand() *ucli.Command {
 			&ucli.BoolFlag{Name: "progress", Usage: "progress bar on standard error (default: when it is a terminal)"},
 			&ucli.StringFlag{Name: "events", Usage: "write bans and unbans as JSON lines to this file"},
 			&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the report to this file instead of standard output"},
+			&ucli.BoolFlag{Name: "journal", Usage: "replay sshd's entries from the systemd journal (journalctl, with the filter's journal match) instead of files"},
+			&ucli.StringSliceFlag{Name: "journal-file", Usage: "replay the entries of this journal file (journalctl --file); repeatable"},
+			&ucli.StringFlag{Name: "journal-dir", Usage: "replay the journal files of this directory, rotated ones included, in time order (journalctl --directory), e.g. one copied from another host's /var/log/journal/<machine-id>"},
+			&ucli.StringFlag{Name: "since", Usage: "with a journal: entries from this time on (journalctl --since: \"2026-11-20\", \"-7d\", \"yesterday\")"},
+			&ucli.StringFlag{Name: "until", Usage: "with a journal: entries up to this time (journalctl --until)"},
 		),
 		Action: func(ctx context.Context, c *ucli.Command) error {
 			ps, err := readParseFlags(c)
@@ -248,8 +255,8 @@ func replayCommand() *ucli.Command {
 				return usage(c, fmt.Errorf("--host-from-path and --host-from-field: choose one"))
 			}
 			files := c.Args().Slice()
-			if len(files) == 0 {
-				return usage(c, fmt.Errorf("replay: no files given"))
+			if len(files) == 0 && !c.Bool("journal") && !c.IsSet("journal-file") && !c.IsSet("journal-dir") {
+				return usage(c, fmt.Errorf("replay: no files given (- for standard input, or --journal)"))
 			}
 			stderr := errWriter(c)
 			setup, err := newJailSetup(c, ps)
@@ -275,6 +282,27 @@ func replayCommand() *ucli.Command {
 			journal, stdin, err := inputForm(files)
 			if err != nil {
 				return err
+			}
+			var jctl *exec.Cmd
+			var jerr bytes.Buffer
+			if jargs, ok, err := replayJournalArgs(c, ps, len(files) > 0); err != nil {
+				return err
+			} else if ok {
+				jctx, cancel := context.WithCancel(ctx)
+				jctl = exec.CommandContext(jctx, "journalctl", jargs...)
+				jctl.Stderr = &jerr
+				out, err := jctl.StdoutPipe()
+				if err != nil {
+					cancel()
+					return err
+				}
+				if err := jctl.Start(); err != nil {
+					cancel()
+					return fmt.Errorf("journalctl: %w", err)
+				}
+				// a replay that ends early stops journalctl, then reaps it
+				defer func() { cancel(); jctl.Wait() }()
+				files, journal, stdin = []string{"-"}, true, bufio.NewReaderSize(out, 64<<10)
 			}
 			cfg := replay.Config{Geo: g, WhatIf: scenarios, TopN: int(c.Int("top")), Journal: journal, Stdin: stdin,
 				Jails: jails, Location: ps.loc, Year: ps.year, Fail2ban: ps.f2b,
@@ -319,6 +347,11 @@ func replayCommand() *ucli.Command {
 				defer stop.done()
 			}
 			res, runErr := replay.Run(cfg)
+			if jctl != nil {
+				if err := jctl.Wait(); err != nil {
+					runErr = errors.Join(runErr, fmt.Errorf("journalctl %s: %v: %s", strings.Join(jctl.Args[1:], " "), err, strings.TrimSpace(jerr.String())))
+				}
+			}
 			if res == nil {
 				return runErr
 			}
@@ -471,4 +504,45 @@ func inputForm(files []string) (journal bool, stdin *bufio.Reader, err error) {
 	}
 	defer f.Close()
 	return source.DetectForm(bufio.NewReaderSize(f, 4096)) != source.Syslog, stdin, nil
+}
+
+// replayJournalArgs is the journalctl command line of --journal,
+// --journal-file and --journal-dir: the export format (binary-safe), the
+// time bounds, and the simulated release's journal match
+// (filter.d/sshd.conf: journalmatch). ok is false without them.
+func replayJournalArgs(c *ucli.Command, ps parseSettings, haveFiles bool) ([]string, bool, error) {
+	files, dir := c.StringSlice("journal-file"), c.String("journal-dir")
+	if !c.Bool("journal") && len(files) == 0 && dir == "" {
+		if c.IsSet("since") || c.IsSet("until") {
+			return nil, false, usage(c, fmt.Errorf("--since and --until: only with --journal, --journal-file or --journal-dir"))
+		}
+		return nil, false, nil
+	}
+	if haveFiles {
+		return nil, false, usage(c, fmt.Errorf("a journal and files: replay them separately"))
+	}
+	if len(files) > 0 && dir != "" {
+		return nil, false, usage(c, fmt.Errorf("--journal-file and --journal-dir: choose one"))
+	}
+	args := []string{"--no-pager", "-o", "export"}
+	for _, f := range files {
+		args = append(args, "--file", f)
+	}
+	if dir != "" {
+		args = append(args, "--directory", dir)
+	}
+	if s := c.String("since"); s != "" {
+		args = append(args, "--since", s)
+	}
+	if s := c.String("until"); s != "" {
+		args = append(args, "--until", s)
+	}
+	f, err := filter.New(filter.Spec{Name: "sshd"}, filter.Options{Fail2ban: ps.f2b.Version})
+	if err != nil {
+		return nil, false, err
+	}
+	if m, ok := f.(filter.JournalMatcher); ok {
+		args = append(append(args, "--"), m.JournalMatch()...)
+	}
+	return args, true, nil
 }
