@@ -234,7 +234,7 @@ func entryOf(f map[string][]string) (JournalEntry, bool) {
 			pid = one("_PID")
 		}
 		if pid != "" {
-			if n, err := strconv.ParseInt(pid, 0, 64); err == nil {
+			if n, ok := pyInt0(pid); ok {
 				pid = strconv.FormatInt(n, 10)
 			}
 			ident += "[" + pid + "]"
@@ -252,4 +252,45 @@ func entryOf(f map[string][]string) (JournalEntry, bool) {
 		return JournalEntry{}, false
 	}
 	return JournalEntry{Line: []byte(line), Time: us * 1000, Cursor: one("__CURSOR")}, true
+}
+
+// pyInt0 is Python's int(s, 0), which formatJournalEntry applies to the
+// pid: surrounding white space, a sign, 0x/0o/0b prefixes, single
+// underscores between digits, and no leading zero in a decimal number
+// ("010" is refused and kept as text, where strconv would read octal).
+func pyInt0(s string) (int64, bool) {
+	s = strings.TrimSpace(s)
+	neg := false
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		neg, s = s[0] == '-', s[1:]
+	}
+	base := 10
+	if len(s) > 1 && s[0] == '0' {
+		switch s[1] {
+		case 'x', 'X':
+			base, s = 16, s[2:]
+		case 'o', 'O':
+			base, s = 8, s[2:]
+		case 'b', 'B':
+			base, s = 2, s[2:]
+		}
+		if base != 10 && strings.HasPrefix(s, "_") {
+			s = s[1:] // 0x_1f
+		}
+	}
+	if s == "" || s[0] == '_' || s[len(s)-1] == '_' || strings.Contains(s, "__") {
+		return 0, false
+	}
+	digits := strings.ReplaceAll(s, "_", "")
+	if base == 10 && len(digits) > 1 && digits[0] == '0' && strings.Trim(digits, "0") != "" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(digits, base, 64)
+	if err != nil {
+		return 0, false
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
 }
