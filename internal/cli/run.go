@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/banscope/banscope/internal/engine"
+	"github.com/banscope/banscope/internal/f2bversion"
+	"github.com/banscope/banscope/internal/jailsim"
 	"github.com/banscope/banscope/internal/live"
 	"github.com/banscope/banscope/internal/output/events"
 	"github.com/banscope/banscope/internal/output/influxpush"
@@ -104,11 +106,13 @@ func runCommand() *ucli.Command {
 					}
 				}
 			}()
+			src := chooseSource(c, setup.specs, ps.f2b.Version, fileExists)
+			notice(setup.log, src.why)
 			return live.Run(ctx, live.Config{
-				AuthLog: c.String("auth-log"), State: c.String("state"), Interval: c.Duration("interval"),
+				AuthLog: src.authLog, JournalMatch: src.match, State: c.String("state"), Interval: c.Duration("interval"),
 				Host: c.String("host"), Jails: jails, Location: ps.loc, Year: ps.year, MaxLine: ps.maxLine,
 				Hosts: ps.hosts, DBPurgeAge: purgeAge, Out: out, Events: sink, ForcePoll: c.Bool("poll"),
-				Journal: c.Bool("journal") || c.IsSet("journal-file"), JournalArgs: journalArgs(c.String("journal-file")),
+				Journal: src.journal, JournalArgs: journalArgs(c.String("journal-file")),
 				Fail2banLog: fail2banLog(c), Fail2banDB: c.String("fail2ban-db"), Influx: influx, Geo: g, Listen: c.String("listen"), WebConfig: c.String("web-config"),
 				PrometheusNames: c.String("prometheus-names"), Version: shortVersion(), Fail2ban: ps.f2b,
 				Reload: reload, Settings: func() ([]engine.Jail, error) {
@@ -174,4 +178,69 @@ func influxConfig(c *ucli.Command) (influxpush.Config, error) {
 		}
 	}
 	return in, nil
+}
+
+// runSource is what `run` follows, and why.
+type runSource struct {
+	journal bool
+	authLog string   // the file, when not the journal
+	match   []string // the journal match, nil for the filter's default
+	why     string
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// chooseSource picks the log `run` follows the way the simulated fail2ban
+// picks the sshd jail's backend (server/jail.py, client/jailreader.py):
+// `backend = systemd` reads the journal, with the jail's journalmatch
+// when it has one; any other backend reads the jail's logpath, or
+// --auth-log — and 1.1.1's `auto` reads the journal when that path does
+// not exist. --auth-log, --journal and --journal-file given on the
+// command line decide instead. Never a silent wait for a file the
+// configuration does not use.
+func chooseSource(c *ucli.Command, specs []jailsim.JailSpec, v f2bversion.Version, exists func(string) bool) runSource {
+	authLog := c.String("auth-log")
+	switch {
+	case c.Bool("journal") || c.IsSet("journal-file"):
+		return runSource{journal: true, why: "following the systemd journal (--journal)"}
+	case c.IsSet("auth-log"):
+		return runSource{authLog: authLog, why: "following " + authLog + " (--auth-log)"}
+	}
+	var j *jailsim.JailSpec
+	for k := range specs {
+		if specs[k].Filter == "sshd" {
+			j = &specs[k]
+			break
+		}
+	}
+	if j == nil {
+		return runSource{authLog: authLog, why: "following " + authLog + " (the default)"}
+	}
+	backend, _, _ := strings.Cut(strings.ToLower(j.Backend), "[")
+	backend = strings.TrimSpace(backend)
+	where := ""
+	if o := j.Origin["backend"]; o != "" {
+		where = ", " + o
+	}
+	journal := func(why string) runSource {
+		s := runSource{journal: true, why: "following the systemd journal (jail " + j.Name + ": " + why + ")"}
+		if m := strings.Fields(j.JournalMatch); len(m) > 0 {
+			s.match = m
+			s.why += ", journalmatch " + j.JournalMatch
+		}
+		return s
+	}
+	if strings.HasPrefix(backend, "systemd") {
+		return journal("backend = " + j.Backend + where)
+	}
+	path, from := authLog, "the default"
+	if len(j.LogPath) > 0 {
+		if f := strings.Fields(j.LogPath[0]); len(f) > 0 { // "PATH [tail|head]"
+			path, from = f[0], "jail "+j.Name+": logpath"
+		}
+	}
+	if (backend == "" || backend == "auto") && v.AtLeast(f2bversion.V1_1_1) && !exists(path) {
+		return journal(fmt.Sprintf("backend = auto and %s does not exist: fail2ban %s reads the journal", path, v))
+	}
+	return runSource{authLog: path, why: "following " + path + " (" + from + ")"}
 }

@@ -22,8 +22,12 @@ type JailSpec struct {
 	IgnoreSelf bool
 	Counting   Counting
 	LogPath    []string
-	Increment  Increment
-	Origin     map[string]string // option -> "file:line", "--flag", "--what-if"; absent: default
+	// Backend is the jail's backend (auto, polling, pyinotify, systemd,
+	// with any [options]) and JournalMatch its journalmatch, as written;
+	// empty when the configuration sets none.
+	Backend, JournalMatch string
+	Increment             Increment
+	Origin                map[string]string // option -> "file:line", "--flag", "--what-if"; absent: default
 	// Unsupported lists settings banscope cannot honour for this jail.
 	Unsupported []string
 }
@@ -110,6 +114,16 @@ func (c *Config) jail(name string) (JailSpec, error) {
 		if _, ok := j.FilterOpts[k]; !ok {
 			j.FilterOpts[k] = v
 		}
+	}
+	if v, ok, err := get("backend"); err != nil {
+		return j, err
+	} else if ok {
+		j.Backend = strings.TrimSpace(v)
+	}
+	if v, ok, err := get("journalmatch"); err != nil {
+		return j, err
+	} else if ok {
+		j.JournalMatch = strings.TrimSpace(v)
 	}
 	if v, ok, err := get("logpath"); err != nil {
 		return j, err

@@ -47,6 +47,9 @@ type Config struct {
 	// another journal (e.g. --file F, --directory D).
 	Journal     bool
 	JournalArgs []string
+	// JournalMatch replaces the filter's journal match (a jail's
+	// journalmatch: words, "+" for "or").
+	JournalMatch []string
 	// Fail2banLog is fail2ban's own log, followed beside the simulation
 	// ("" for none).
 	Fail2banLog string
@@ -329,6 +332,9 @@ func (s *sidecar) reload() {
 // journalMatch is the journal match of the jails' filters: the first
 // that has one (the jails of one host read one sshd).
 func (s *sidecar) journalMatch() []string {
+	if s.cfg.JournalMatch != nil {
+		return s.cfg.JournalMatch
+	}
 	for _, r := range s.eng.Jails() {
 		if m, ok := r.Filter.(filter.JournalMatcher); ok {
 			return m.JournalMatch()
