@@ -43,7 +43,10 @@ func TestChooseSource(t *testing.T) {
 		var got runSource
 		cmd := &ucli.Command{Name: "x", Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "auth-log", Value: "/var/log/auth.log"}, &ucli.BoolFlag{Name: "journal"}, &ucli.StringFlag{Name: "journal-file"}},
-			Action: func(ctx context.Context, c *ucli.Command) error { got = chooseSource(c, tt.specs, tt.v, exists); return nil }}
+			Action: func(ctx context.Context, c *ucli.Command) error {
+				got = chooseSource(c, tt.specs, tt.v, exists)
+				return nil
+			}}
 		if err := cmd.Run(context.Background(), append([]string{"x"}, tt.args...)); err != nil {
 			t.Fatal(err)
 		}
