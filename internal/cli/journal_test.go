@@ -7,10 +7,12 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +33,13 @@ import (
 // `journalctl -o json` would print them.
 func journalFile(t *testing.T, lines int) (string, []byte) {
 	t.Helper()
+	return journalFileAt(t, lines, time.Time{})
+}
+
+// journalFileAt is journalFile with the traffic starting at start (zero:
+// authgen's default day).
+func journalFileAt(t *testing.T, lines int, start time.Time) (string, []byte) {
+	t.Helper()
 	remote := "/lib/systemd/systemd-journal-remote"
 	_, err1 := os.Stat(remote)
 	_, err2 := exec.LookPath("journalctl")
@@ -43,6 +52,9 @@ func journalFile(t *testing.T, lines int) (string, []byte) {
 	var b bytes.Buffer
 	cfg := authgen.Default()
 	cfg.Lines, cfg.Seed, cfg.Hostile, cfg.OpenSSH = lines, 41, 0.02, authgen.OpenSSH10
+	if !start.IsZero() {
+		cfg.Start, cfg.Rate = start.UTC(), 50
+	}
 	if err := authgen.Generate(&b, cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +65,7 @@ func journalFile(t *testing.T, lines int) (string, []byte) {
 		if m == nil {
 			continue
 		}
-		ts, _ := time.Parse("2006 Jan _2 15:04:05", "2026 "+m[1])
+		ts, _ := time.Parse("2006 Jan _2 15:04:05", fmt.Sprint(cfg.Start.Year())+" "+m[1])
 		us := ts.UnixMicro() + int64(i%1000)
 		e := map[string]string{"__REALTIME_TIMESTAMP": fmt.Sprint(us), "__MONOTONIC_TIMESTAMP": fmt.Sprint(1000000 + i),
 			"_BOOT_ID": "0123456789abcdef0123456789abcdef", "_HOSTNAME": m[2], "_COMM": m[3], "SYSLOG_IDENTIFIER": m[3], "MESSAGE": m[5]}
@@ -239,4 +251,48 @@ func journalVerdicts(t *testing.T, v f2bversion.Version, m sshd.Mode, export []b
 		t.Errorf("%d entries unreadable", jt.Bad)
 	}
 	return out
+}
+
+// `run` with a configuration whose sshd jail reads the journal
+// (backend = systemd, a journalmatch of its own) follows the journal file
+// with that match; its total failed equals the replay of the same journal.
+func TestRunJournalBackend(t *testing.T) {
+	j, _ := journalFileAt(t, 3000, time.Now().Add(-2*time.Minute))
+	dir := t.TempDir()
+	conf := confDir(t, f2bversion.V1_1_1, "[DEFAULT]\naction =\n[sshd]\nenabled = true\nbackend = systemd\njournalmatch = _COMM=sshd\nmode = ddos\nmaxretry = 3\nfindtime = 1h\nbantime = 1h\n")
+	want := replayJSON(t, nil, "--config", conf, "--fail2ban", "1.1.1", "--journal-file", j)["jails"].(map[string]any)["sshd"].(map[string]any)["total_failed"].(float64)
+	all := replayJSON(t, nil, "--config", "", "--mode", "ddos", "--fail2ban", "1.1.1", "--journal-file", j)["jails"].(map[string]any)["sshd"].(map[string]any)["total_failed"].(float64)
+	if want == 0 || want >= all {
+		t.Fatalf("the jail's journalmatch (the listener's entries only) gives %v failures, the release's %v: the match made no difference", want, all)
+	}
+	out := filepath.Join(dir, "run.lp")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var stderr bytes.Buffer
+	go func() {
+		cmd := Command()
+		cmd.Writer, cmd.ErrWriter = io.Discard, &stderr
+		done <- cmd.Run(ctx, []string{"banscope", "run", "--config", conf, "--fail2ban", "1.1.1", "--journal-file", j, "--fail2ban-log", "",
+			"--listen", "", "--interval", "200ms", "--output", out, "--host", "web1", "--state", filepath.Join(dir, "state.json")})
+	}()
+	re := regexp.MustCompile(`banscope_jail,host=web1,jail=sshd .*failed_total=(\d+)i`)
+	deadline := time.Now().Add(60 * time.Second)
+	got := -1.0
+	for time.Now().Before(deadline) && got != want {
+		time.Sleep(200 * time.Millisecond)
+		b, _ := os.ReadFile(out)
+		if m := re.FindAllSubmatch(b, -1); len(m) > 0 {
+			got, _ = strconv.ParseFloat(string(m[len(m)-1][1]), 64)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr.String())
+	}
+	if got != want {
+		t.Errorf("run counted %v failures, the replay %v\n%s", got, want, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "journalctl") && !strings.Contains(stderr.String(), "journal") {
+		t.Errorf("the start-up notices do not say the journal is followed:\n%s", stderr.String())
+	}
 }

@@ -285,7 +285,14 @@ func replayCommand() *ucli.Command {
 			}
 			var jctl *exec.Cmd
 			var jerr bytes.Buffer
-			if jargs, ok, err := replayJournalArgs(c, ps, len(files) > 0); err != nil {
+			jailMatch := ""
+			for _, s := range setup.specs {
+				if s.Filter == "sshd" {
+					jailMatch = s.JournalMatch
+					break
+				}
+			}
+			if jargs, ok, err := replayJournalArgs(c, ps, len(files) > 0, jailMatch); err != nil {
 				return err
 			} else if ok {
 				jctx, cancel := context.WithCancel(ctx)
@@ -508,9 +515,9 @@ func inputForm(files []string) (journal bool, stdin *bufio.Reader, err error) {
 
 // replayJournalArgs is the journalctl command line of --journal,
 // --journal-file and --journal-dir: the export format (binary-safe), the
-// time bounds, and the simulated release's journal match
-// (filter.d/sshd.conf: journalmatch). ok is false without them.
-func replayJournalArgs(c *ucli.Command, ps parseSettings, haveFiles bool) ([]string, bool, error) {
+// time bounds, and the sshd jail's journalmatch, else the simulated
+// release's (filter.d/sshd.conf). ok is false without them.
+func replayJournalArgs(c *ucli.Command, ps parseSettings, haveFiles bool, jailMatch string) ([]string, bool, error) {
 	files, dir := c.StringSlice("journal-file"), c.String("journal-dir")
 	if !c.Bool("journal") && len(files) == 0 && dir == "" {
 		if c.IsSet("since") || c.IsSet("until") {
@@ -541,8 +548,12 @@ func replayJournalArgs(c *ucli.Command, ps parseSettings, haveFiles bool) ([]str
 	if err != nil {
 		return nil, false, err
 	}
-	if m, ok := f.(filter.JournalMatcher); ok {
-		args = append(append(args, "--"), m.JournalMatch()...)
+	match := strings.Fields(jailMatch)
+	if m, ok := f.(filter.JournalMatcher); ok && len(match) == 0 {
+		match = m.JournalMatch()
+	}
+	if len(match) > 0 {
+		args = append(append(args, "--"), match...)
 	}
 	return args, true, nil
 }

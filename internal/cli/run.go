@@ -200,18 +200,25 @@ func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 // configuration does not use.
 func chooseSource(c *ucli.Command, specs []jailsim.JailSpec, v f2bversion.Version, exists func(string) bool) runSource {
 	authLog := c.String("auth-log")
-	switch {
-	case c.Bool("journal") || c.IsSet("journal-file"):
-		return runSource{journal: true, why: "following the systemd journal (--journal)"}
-	case c.IsSet("auth-log"):
-		return runSource{authLog: authLog, why: "following " + authLog + " (--auth-log)"}
-	}
 	var j *jailsim.JailSpec
 	for k := range specs {
 		if specs[k].Filter == "sshd" {
 			j = &specs[k]
 			break
 		}
+	}
+	switch {
+	case c.Bool("journal") || c.IsSet("journal-file"):
+		s := runSource{journal: true, why: "following the systemd journal (--journal)"}
+		if j != nil {
+			s.match = strings.Fields(j.JournalMatch)
+		}
+		if len(s.match) == 0 {
+			s.match = nil
+		}
+		return s
+	case c.IsSet("auth-log"):
+		return runSource{authLog: authLog, why: "following " + authLog + " (--auth-log)"}
 	}
 	if j == nil {
 		return runSource{authLog: authLog, why: "following " + authLog + " (the default)"}
