@@ -185,7 +185,7 @@ func Run(cfg Config, w io.Writer) error {
 func open(name string, cfg Config) (io.Reader, time.Time, func(), error) {
 	var raw io.Reader = cfg.Stdin
 	ref, closeFn := cfg.Now, func() {}
-	if name != "-" {
+	if !source.IsStdin(name) {
 		f, err := source.Open(name)
 		if err != nil {
 			return nil, time.Time{}, nil, err

@@ -494,7 +494,7 @@ func warnLocalFilter(log *slog.Logger, dir string, v f2bversion.Version) {
 // input ("-") is returned buffered, its first bytes kept for the reader.
 func inputForm(files []string) (journal bool, stdin *bufio.Reader, err error) {
 	for _, f := range files {
-		if f == "-" {
+		if source.IsStdin(f) {
 			stdin = bufio.NewReaderSize(os.Stdin, 64<<10)
 			break
 		}
@@ -502,7 +502,7 @@ func inputForm(files []string) (journal bool, stdin *bufio.Reader, err error) {
 	if len(files) == 0 {
 		return false, stdin, nil
 	}
-	if files[0] == "-" {
+	if source.IsStdin(files[0]) {
 		return source.DetectForm(stdin) != source.Syslog, stdin, nil
 	}
 	f, err := source.Open(files[0])

@@ -620,7 +620,7 @@ type input struct {
 func (r *runner) open(name string) (*input, error) {
 	in := &input{ref: r.cfg.Now, close: func() {}}
 	var raw io.Reader
-	if name == "-" {
+	if source.IsStdin(name) {
 		raw = r.cfg.Stdin
 		if raw == nil {
 			raw = os.Stdin

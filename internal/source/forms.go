@@ -294,3 +294,7 @@ func pyInt0(s string) (int64, bool) {
 	}
 	return n, true
 }
+
+// IsStdin reports whether a file name means standard input: "-", or
+// /dev/stdin (a pipe there is not a finished file, but the same stream).
+func IsStdin(name string) bool { return name == "-" || name == "/dev/stdin" }
