@@ -44,7 +44,42 @@ func (s *sidecar) current() *numbers.Snapshot {
 			snap.Log.Lag, snap.Log.HasLag = fi.Size()-s.pos.Offset, true
 		}
 	}
+	if s.miss != nil {
+		snap.Misses = s.miss.Counts
+	}
+	s.journalDisk(snap)
 	return snap
+}
+
+// journalDisk sets the bytes on disk of the followed journal: the
+// --journal-file (journalctl --file) given, else the system journal's
+// files (/var/log/journal and /run/log/journal, rotated and .journal~
+// ones included).
+func (s *sidecar) journalDisk(snap *numbers.Snapshot) {
+	if !s.cfg.Journal {
+		return
+	}
+	var files []string
+	for i := 0; i+1 < len(s.cfg.JournalArgs); i++ {
+		if s.cfg.JournalArgs[i] == "--file" {
+			files = append(files, s.cfg.JournalArgs[i+1])
+		}
+	}
+	if len(files) == 0 {
+		for _, pat := range []string{"/var/log/journal/*/*.journal*", "/run/log/journal/*/*.journal*"} {
+			m, _ := filepath.Glob(pat)
+			files = append(files, m...)
+		}
+	}
+	var n int64
+	found := false
+	for _, f := range files {
+		if fi, err := os.Stat(f); err == nil && fi.Mode().IsRegular() {
+			n += fi.Size()
+			found = true
+		}
+	}
+	snap.Log.Disk, snap.Log.HasDisk = n, found
 }
 
 // fileTag names the followed log in the points.

@@ -559,6 +559,7 @@ func (s *sidecar) flush(final bool) error {
 	if s.miss != nil {
 		snap.Misses = s.miss.Counts
 	}
+	s.journalDisk(snap)
 	s.warnDifferences(snap)
 	s.enc.Reset()
 	lpout.Append(&s.enc, snap)

@@ -170,6 +170,17 @@ func TestJournalRestart(t *testing.T) {
 	}
 	stop := start()
 	waitFor(t, &out, "banned=0i,failed=1i")
+	// the journal's size on disk, beside its entries' growth
+	fi, err := os.Stat(jf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), fmt.Sprintf("disk_bytes=%di", fi.Size())); {
+		if time.Now().After(deadline) {
+			t.Fatalf("no disk_bytes=%di in the points:\n%s", fi.Size(), out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	time.Sleep(200 * time.Millisecond)
 	stop()
 	state, _ := os.ReadFile(filepath.Join(dir, "state.json"))

@@ -326,6 +326,10 @@ type Log struct {
 	// Lag is the bytes of the file not read yet, when HasLag.
 	Lag    int64
 	HasLag bool
+	// Disk is the bytes on disk of the followed journal's files, when
+	// HasDisk (the journal's size, as auth.log's size is the file's).
+	Disk    int64
+	HasDisk bool
 }
 
 // Parse is the health of parsing.

@@ -86,6 +86,7 @@ var (
 	PLogLines         = Metric{"banscope_log_read_lines_total", "Lines read from the followed log.", []string{"host", "file"}}
 	PLogRotations     = Metric{"banscope_log_rotations_total", "Rotations (rename or truncation) of the followed log.", []string{"host", "file"}}
 	PLogLag           = Metric{"banscope_tailer_lag_bytes", "Bytes of the followed log not read yet.", []string{"host", "file"}}
+	PJournalDisk      = Metric{"banscope_journal_disk_bytes", "Bytes on disk of the followed journal's files.", []string{"host", "file"}}
 	PParseMatched     = Metric{"banscope_parse_matched_total", "Lines a failregex matched.", []string{"host"}}
 	PParseMalformed   = Metric{"banscope_parse_malformed_total", "Malformed lines: too long or cut by a truncation (skipped), without a timestamp or with invalid UTF-8 or NUL (parsed).", []string{"host"}}
 	PParseTooLong     = Metric{"banscope_parse_too_long_total", "Lines over --max-line, skipped.", []string{"host"}}
@@ -130,7 +131,7 @@ var (
 
 // Metrics lists every Prometheus metric, for documentation checks.
 var Metrics = []Metric{PJailFailed, PJailBanned, PJailFailedTotal, PJailBannedTotal, PJailUnbansTotal, PJailIgnoredTotal,
-	PJailPeak, PKindTotal, PLogBytes, PLogLines, PLogRotations, PLogLag, PParseMatched, PParseMalformed, PParseTooLong,
+	PJailPeak, PKindTotal, PLogBytes, PLogLines, PLogRotations, PLogLag, PJournalDisk, PParseMatched, PParseMalformed, PParseTooLong,
 	PSSHDDropped, PUnseenFailures, PF2bBans, PF2bRestores, PF2bUnbans, PF2bRepeals, PF2bBanned, PF2bDifference, PCountryFailures, PCountryBans, PCountryBanned,
 	PBuildInfo, PStateSaveErrors, PPushErrors, PSpoolDepth, PSpoolDrops, PLastPush,
 	PF2bUp, PF2bJailCount, PF2bFailedCurrent, PF2bFailedTotal, PF2bBannedCurrent, PF2bBannedTotal, PF2bBanTime,

@@ -101,6 +101,9 @@ func Append(enc *lp.Encoder, s *numbers.Snapshot) {
 	enc.AddField("bytes", i(l.Bytes))
 	enc.AddField("bytes_per_second", lp.MustNewValue(round3(l.BytesPerSecond)))
 	enc.AddField("bytes_total", i(l.BytesTotal))
+	if l.HasDisk {
+		enc.AddField("disk_bytes", i(l.Disk))
+	}
 	enc.AddField("lines", i(l.Lines))
 	enc.AddField("lines_per_second", lp.MustNewValue(round3(l.LinesPerSecond)))
 	enc.AddField("lines_total", i(l.LinesTotal))

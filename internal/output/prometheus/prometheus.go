@@ -26,6 +26,7 @@ var (
 	dParseMatched     = output.PParseMatched.Desc()
 	dParseMalformed   = output.PParseMalformed.Desc()
 	dParseTooLong     = output.PParseTooLong.Desc()
+	dJournalDisk      = output.PJournalDisk.Desc()
 	dSSHDDropped      = output.PSSHDDropped.Desc()
 	dUnseenFailures   = output.PUnseenFailures.Desc()
 	dF2bBans          = output.PF2bBans.Desc()
@@ -49,7 +50,7 @@ type Collector struct {
 func (c Collector) Describe(ch chan<- *prom.Desc) {
 	for _, d := range []*prom.Desc{dJailFailed, dJailBanned, dJailFailedTotal, dJailBannedTotal, dJailUnbansTotal,
 		dJailIgnoredTotal, dJailPeak, dKindTotal, dLogBytes, dLogLines, dLogRotations, dLogLag, dParseMatched,
-		dParseMalformed, dParseTooLong, dSSHDDropped, dUnseenFailures, dF2bBans, dF2bRestores, dF2bUnbans, dF2bRepeals, dF2bBanned, dF2bDifference,
+		dParseMalformed, dParseTooLong, dJournalDisk, dSSHDDropped, dUnseenFailures, dF2bBans, dF2bRestores, dF2bUnbans, dF2bRepeals, dF2bBanned, dF2bDifference,
 		dCountryFailures, dCountryBans, dCountryBanned} {
 		ch <- d
 	}
@@ -101,6 +102,9 @@ func (c Collector) Collect(ch chan<- prom.Metric) {
 	ct(dLogRotations, float64(l.Rotations), host, l.File)
 	if l.HasLag {
 		g(dLogLag, float64(l.Lag), host, l.File)
+	}
+	if l.HasDisk {
+		g(dJournalDisk, float64(l.Disk), host, l.File)
 	}
 	ct(dParseMatched, float64(s.Parse.Matched), host)
 	ct(dParseMalformed, float64(s.Parse.Malformed), host)
