@@ -296,3 +296,36 @@ func TestRunJournalBackend(t *testing.T) {
 		t.Errorf("the start-up notices do not say the journal is followed:\n%s", stderr.String())
 	}
 }
+
+// The same journal file replayed by each release's own systemd backend
+// (testdata/reference/jail.py journal: the jail's FilterSystemd with its
+// journalmatch, Actions, BanManager) and by `banscope replay
+// --journal-file`: the same bans, unbans and final status.
+func TestJournalBansAgainstFail2ban(t *testing.T) {
+	j, _ := journalFile(t, 20000)
+	for _, v := range f2bversion.All() {
+		for _, mode := range []string{"normal", "aggressive"} {
+			local := "[DEFAULT]\naction =\n[sshd]\nenabled = true\nbackend = systemd[journalfiles=" + j + "]\nmode = " + mode +
+				"\nmaxretry = 3\nfindtime = 30m\nbantime = 20m\n"
+			if v.AtLeast(f2bversion.V1_1_0) {
+				local += "journalmatch = _SYSTEMD_UNIT=ssh.service + _COMM=sshd + _COMM=sshd-session\n"
+			}
+			dir := confDir(t, v, local)
+			out := oracle.Run(t, v, oracle.Script(t, "jail.py"), nil, dir, "sshd", j, fmt.Sprint(refTime.Unix()), "journal")
+			var want []string
+			for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+				f := strings.Fields(l)
+				if len(f) == 3 && (f[0] == "ban" || f[0] == "unban") {
+					us, _ := strconv.ParseInt(f[2], 10, 64)
+					l = f[0] + " " + f[1] + " " + time.UnixMicro(us).UTC().Format(time.RFC3339Nano)
+				}
+				want = append(want, l)
+			}
+			got := runBanscope(t, v, dir, "", "--journal-file", j)
+			compareEvents(t, fmt.Sprintf("%s %s journal", v, mode), want, got)
+			if v.AtLeast(f2bversion.V1_1_0) && !strings.HasPrefix(strings.Join(want, "\n"), "ban ") {
+				t.Errorf("fail2ban %s %s banned nothing from the journal", v, mode)
+			}
+		}
+	}
+}

@@ -71,7 +71,10 @@ func runBanscope(t *testing.T, v f2bversion.Version, conf, log string, extra ...
 	cmd.Writer, cmd.ErrWriter = &stdout, &stderr
 	args := append([]string{"banscope", "replay", "--config", conf, "--jail", "sshd", "--timezone", "UTC",
 		"--format", "json", "--events", events, "--fail2ban", v.String()}, extra...)
-	if err := cmd.Run(context.Background(), append(args, log)); err != nil {
+	if log != "" {
+		args = append(args, log)
+	}
+	if err := cmd.Run(context.Background(), args); err != nil {
 		t.Fatalf("banscope replay: %v\n%s", err, stderr.String())
 	}
 	b, err := os.ReadFile(events)

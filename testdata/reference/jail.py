@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
 """Reference jail run with the real fail2ban (Debian package).
 
-usage: jail.py CONFDIR JAIL LOGFILE REFTIME
+usage: jail.py CONFDIR JAIL LOGFILE REFTIME [journal]
+
+With "journal", LOGFILE is a journal file that the jail's own systemd
+backend reads (the jail's backend must be systemd[journalfiles=LOGFILE]):
+its FilterSystemd applies the jail's journalmatch and formatJournalEntry,
+and each entry is processed at its own time.
 
 Drives fail2ban's own Filter, FailManager, Actions and BanManager, without
 threads, sockets or a database, under banscope's replay time model:
@@ -31,6 +36,9 @@ from fail2ban.server.banmanager import BanManager
 from fail2ban.helpers import getLogger
 
 confdir, jailname, logfile, reftime = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+journal = len(sys.argv) > 5 and sys.argv[5] == 'journal'
+if journal:
+    sys.path.append('/usr/lib/python3/dist-packages')  # python3-systemd
 f2butils.time = types.SimpleNamespace(time=lambda: MyTime.time(), sleep=_time.sleep)
 lg = getLogger('fail2ban')
 lg.setLevel(logging.CRITICAL)
@@ -50,7 +58,7 @@ for cmd in stream:
     if cmd[0] == 'start' or (cmd[0] == 'set' and cmd[1] in (
             'syslogsocket', 'loglevel', 'logtarget', 'dbfile', 'dbmaxmatches', 'dbpurgeage', 'allowipv6')):
         continue
-    if len(cmd) > 2 and cmd[2] in ('addlogpath', 'addjournalmatch'):
+    if len(cmd) > 2 and (cmd[2] == 'addlogpath' or cmd[2] == 'addjournalmatch' and not journal):
         continue
     rc, ret = tr.proceed(cmd)
     if rc:
@@ -99,12 +107,38 @@ def unban_list(self, t, maxCount=0x7fffffff):
     return lst
 BanManager.unBanList = unban_list
 
+def step(clock):
+    global next_purge
+    MyTime.setTime(clock)
+    if increment:
+        if next_purge is None:
+            next_purge = clock + 3600
+        elif clock >= next_purge:
+            db.purge()
+            next_purge = clock + 3600
+    while act._Actions__checkUnBan(1 << 30):
+        pass
+    flt.performSvc()
+
 dd = flt.dateDetector
 clock = 0.0
-with open(logfile, 'rb') as fh:
-    data = fh.read()
-lines = data.split(b'\n')
-lines.pop()  # after the last newline: nothing, or an unterminated line fail2ban does not read
+if journal:
+    reader = flt.getJournalReader()
+    reader.seek_head()
+    for entry in reader:
+        line, tm = flt.formatJournalEntry(entry)
+        if tm > clock:
+            clock = tm
+        step(clock)
+        flt.processLineAndAdd(line, tm)
+        while act._Actions__checkBan():
+            pass
+    lines = []
+else:
+    with open(logfile, 'rb') as fh:
+        data = fh.read()
+    lines = data.split(b'\n')
+    lines.pop()  # after the last newline: nothing, or an unterminated line fail2ban does not read
 for b in lines:
     try:
         line = b.decode('utf-8', 'strict')
