@@ -240,6 +240,17 @@ func entryOf(f map[string][]string) (JournalEntry, bool) {
 			ident += "[" + pid + "]"
 		}
 		parts = append(parts, ident+":")
+		if ident+":" == "kernel:" {
+			// the kernel's entries carry their monotonic time:
+			// "[%12.6f]" % monotonic.total_seconds()
+			mono := one("_SOURCE_MONOTONIC_TIMESTAMP")
+			if mono == "" {
+				mono = one("__MONOTONIC_TIMESTAMP")
+			}
+			if us, err := strconv.ParseInt(mono, 10, 64); err == nil {
+				parts = append(parts, fmt.Sprintf("[%12.6f]", float64(us)/1e6))
+			}
+		}
 	}
 	parts = append(parts, strings.Join(f["MESSAGE"], " "))
 	line := strings.ReplaceAll(strings.Join(parts, " "), "\n", `\n`)
