@@ -108,6 +108,9 @@ def unban_list(self, t, maxCount=0x7fffffff):
 BanManager.unBanList = unban_list
 
 def step(clock):
+    """Before a line: the clock, the observer's hourly database purge
+    (first one hour after start), expired bans lifted, the filter's
+    service."""
     global next_purge
     MyTime.setTime(clock)
     if increment:
@@ -158,17 +161,7 @@ for b in lines:
             arg = (line[:s], line[s:e], line[e:])
             if date > clock:
                 clock = date
-    MyTime.setTime(clock)
-    if increment:
-        # the observer's hourly database purge, first one hour after start
-        if next_purge is None:
-            next_purge = clock + 3600
-        elif clock >= next_purge:
-            db.purge()
-            next_purge = clock + 3600
-    while act._Actions__checkUnBan(1 << 30):
-        pass
-    flt.performSvc()
+    step(clock)
     if date is not None:
         flt.processLineAndAdd(arg, date)
     else:
