@@ -1,8 +1,6 @@
 package sshd
 
 import (
-	"bytes"
-
 	"github.com/banscope/banscope/internal/f2bversion"
 	"github.com/banscope/banscope/internal/pyre"
 )
@@ -85,71 +83,6 @@ func (d dialect) tokenOrLazyOptFrom(s []byte, start int, m *match, tail tailFunc
 		}
 	}
 	return d.lazyUserOptFrom(s, start, m, tail)
-}
-
-// 1.1 rule 1: ^[aA]uthentication (?:failure|error|failed) for (?P<user>.*?) (?:from )?<HOST>( via \S+)?__suff$
-func (d dialect) ruleAuthFailure11(s []byte, m *match) bool {
-	q, ok := authFailureHead(s)
-	if !ok {
-		return false
-	}
-	m.Kind = KindAuthFailure
-	return d.lazyUserOptFrom(s, q, m, viaSuff(s))
-}
-
-// 1.1 rule 2: ^User not known to the underlying authentication module for (?P<user>.*?) (?:from )?<HOST>__suff$
-func (d dialect) ruleUserUnknown11(s []byte, m *match) bool {
-	p, ok := lit(s, 0, "User not known to the underlying authentication module for ")
-	if !ok {
-		return false
-	}
-	m.Kind = KindUserUnknown
-	return d.lazyUserOptFrom(s, p, m, func(p int) bool { return suffEnd(s, p) })
-}
-
-// 1.1 rule 6: ^[iI](?:llegal|nvalid) user (?P<user>.*?) (?:from )?<HOST>__suff$
-func (d dialect) ruleInvalidUser11(s []byte, m *match) bool {
-	p, ok := invalidUserHead(s)
-	if !ok {
-		return false
-	}
-	m.Kind = KindInvalidUser
-	return d.lazyUserOptFrom(s, p, m, func(p int) bool { return suffEnd(s, p) })
-}
-
-// 1.1 rules 7, 8, 9, 12, 13: ^User (?P<user>\S+|.*?) (?:from )?<HOST> not allowed because <why>__suff$
-func (d dialect) ruleNotAllowed11(kind Kind, why string) rule {
-	tailLit := " not allowed because " + why
-	return func(s []byte, m *match) bool {
-		p, ok := lit(s, 0, "User ")
-		if !ok || bytes.Index(s[p:], []byte(tailLit)) < 0 { // the regex needs the literal
-			return false
-		}
-		m.Kind = kind
-		return d.tokenOrLazyOptFrom(s, p, m, func(p int) bool {
-			q, ok := lit(s, p, tailLit)
-			return ok && suffEnd(s, q)
-		})
-	}
-}
-
-// 1.1 rule 15: ^maximum authentication attempts exceeded for (?:invalid user )?(?P<user>.*?)
-// (?:from )?<HOST>(...){0,2}(?: ssh\d*)?__suff$
-func (d dialect) ruleMaxAuth11(s []byte, m *match) bool {
-	p, ok := lit(s, 0, "maximum authentication attempts exceeded for ")
-	if !ok {
-		return false
-	}
-	m.Kind = KindMaxAuthAttempts
-	tail := func(p int) bool {
-		return portOn(s, p, 0, 2, false, func(q int) bool {
-			return sshOpt(s, q, func(r int) bool { return suffEnd(s, r) })
-		})
-	}
-	if q, ok := lit(s, p, "invalid user "); ok && d.lazyUserOptFrom(s, q, m, tail) {
-		return true
-	}
-	return d.lazyUserOptFrom(s, p, m, tail)
 }
 
 // colonMsg matches `(?:: (?!Too many authentication failures)[^\[]+)?`

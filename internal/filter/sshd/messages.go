@@ -125,7 +125,14 @@ func lit(s []byte, p int, l string) (int, bool) {
 
 // fromHost handles "<user> from <HOST><tail>" where the user is `.*`
 // (greedy, lazy=false) or `.*?` (lazy=true).
+//
+// From fail2ban 1.1 every rule written so (authentication failure, user
+// not known, invalid user, maximum attempts) reads
+// `(?P<user>.*?) (?:from )?<HOST>` instead: lazyUserOptFrom.
 func (d dialect) fromHost(s []byte, start int, lazy bool, m *match, tail tailFunc) bool {
+	if d.v11() {
+		return d.lazyUserOptFrom(s, start, m, tail)
+	}
 	try := func(x int) bool {
 		h, ok := d.matchHost(s, x+len(sFrom), tail)
 		if ok {
@@ -406,18 +413,24 @@ func invalidUserHead(s []byte) (int, bool) {
 }
 
 // 7, 8, 9, 12, 13: ^User (?P<user>\S+|.*?) from <HOST> not allowed because <why>__suff$
+//
+// 1.1: ^User (?P<user>\S+|.*?) (?:from )?<HOST> not allowed because ...
 func (d dialect) ruleNotAllowed(kind Kind, why string) rule {
 	tailLit := " not allowed because " + why
 	return func(s []byte, m *match) bool {
 		p, ok := lit(s, 0, "User ")
-		if !ok {
+		if !ok || bytes.Index(s[p:], []byte(tailLit)) < 0 { // the regex needs the literal
 			return false
 		}
 		m.Kind = kind
-		return d.tokenOrLazy(s, p, sFrom, m, func(p int) bool {
+		tail := func(p int) bool {
 			q, ok := lit(s, p, tailLit)
 			return ok && suffEnd(s, q)
-		})
+		}
+		if d.v11() {
+			return d.tokenOrLazyOptFrom(s, p, m, tail)
+		}
+		return d.tokenOrLazy(s, p, sFrom, m, tail)
 	}
 }
 
@@ -567,11 +580,16 @@ func (d dialect) ruleMaxAuth(s []byte, m *match) bool {
 		return false
 	}
 	m.Kind = KindMaxAuthAttempts
-	return d.fromHost(s, p, false, m, func(p int) bool {
+	tail := func(p int) bool {
 		return portOn(s, p, 0, 2, false, func(q int) bool {
 			return sshOpt(s, q, func(r int) bool { return suffEnd(s, r) })
 		})
-	})
+	}
+	// 1.1: ... exceeded for (?:invalid user )?(?P<user>.*?) (?:from )?<HOST>...
+	if q, ok := lit(s, p, "invalid user "); ok && d.v11() && d.fromHost(s, q, false, m, tail) {
+		return true
+	}
+	return d.fromHost(s, p, false, m, tail)
 }
 
 // 16: ^User (?P<user>\S+|.*?) not allowed because account is locked

@@ -65,41 +65,29 @@ type ruleSpec struct {
 
 func rules(d dialect, mode Mode, pk PublicKey) []ruleSpec {
 	v11 := d.v11()
-	pick := func(old, new rule) rule {
-		if v11 {
-			return new
-		}
-		return old
-	}
-	notAllowed := func(k Kind, why string) rule {
-		if v11 {
-			return d.ruleNotAllowed11(k, why)
-		}
-		return d.ruleNotAllowed(k, why)
-	}
 	closed := func(t closedTail, nofail bool) rule {
 		if v11 {
 			return d.ruleClosed11(t, nofail)
 		}
 		return d.ruleClosed(t, nofail)
 	}
-	rs := []ruleSpec{{pick(d.ruleAuthFailure, d.ruleAuthFailure11), "aA"}, {pick(d.ruleUserUnknown, d.ruleUserUnknown11), "U"}}
+	rs := []ruleSpec{{d.ruleAuthFailure, "aA"}, {d.ruleUserUnknown, "U"}}
 	if pk == PublicKeyNoFail || pk == PublicKeyInvalid {
 		rs = append(rs, ruleSpec{d.rulePubkeyInvalid, "F"})
 	}
 	rs = append(rs,
 		ruleSpec{d.ruleFailed(pk), "F"},
 		ruleSpec{d.ruleRootRefused, "R"},
-		ruleSpec{pick(d.ruleInvalidUser, d.ruleInvalidUser11), "iI"},
-		ruleSpec{notAllowed(KindNotAllowedUsers, "not listed in AllowUsers"), "U"},
-		ruleSpec{notAllowed(KindDeniedUsers, "listed in DenyUsers"), "U"},
-		ruleSpec{notAllowed(KindNoGroup, "not in any group"), "U"},
+		ruleSpec{d.ruleInvalidUser, "iI"},
+		ruleSpec{d.ruleNotAllowed(KindNotAllowedUsers, "not listed in AllowUsers"), "U"},
+		ruleSpec{d.ruleNotAllowed(KindDeniedUsers, "listed in DenyUsers"), "U"},
+		ruleSpec{d.ruleNotAllowed(KindNoGroup, "not in any group"), "U"},
 		ruleSpec{d.ruleRefused, "r"},
 		ruleSpec{d.ruleDisconnectAuthFail, "R"},
-		ruleSpec{notAllowed(KindDeniedGroups, "a group is listed in DenyGroups"), "U"},
-		ruleSpec{notAllowed(KindNotAllowedGroups, "none of user's groups are listed in AllowGroups"), "U"},
+		ruleSpec{d.ruleNotAllowed(KindDeniedGroups, "a group is listed in DenyGroups"), "U"},
+		ruleSpec{d.ruleNotAllowed(KindNotAllowedGroups, "none of user's groups are listed in AllowGroups"), "U"},
 		ruleSpec{d.rulePAM, "p"},
-		ruleSpec{pick(d.ruleMaxAuth, d.ruleMaxAuth11), "m"},
+		ruleSpec{d.ruleMaxAuth, "m"},
 		ruleSpec{d.ruleLocked, "U"},
 		ruleSpec{d.ruleChangeUser, "D"},
 		ruleSpec{d.ruleTooMany, "D"},
