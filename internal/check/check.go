@@ -183,27 +183,11 @@ func Run(cfg Config, w io.Writer) error {
 }
 
 func open(name string, cfg Config) (io.Reader, time.Time, func(), error) {
-	var raw io.Reader = cfg.Stdin
-	ref, closeFn := cfg.Now, func() {}
-	if !source.IsStdin(name) {
-		f, err := source.Open(name)
-		if err != nil {
-			return nil, time.Time{}, nil, err
-		}
-		raw, ref, closeFn = f, f.ModTime, func() { f.Close() }
+	in, err := source.OpenInput(name, cfg.Stdin, cfg.Now, cfg.Journal, "check")
+	if err != nil {
+		return nil, time.Time{}, nil, err
 	}
-	br := bufio.NewReaderSize(raw, 64<<10)
-	switch form := source.DetectForm(br); {
-	case form != source.Syslog && !cfg.Journal:
-		closeFn()
-		return nil, time.Time{}, nil, fmt.Errorf("read %s: it holds journal entries (%s), but this check reads syslog lines: check journal inputs alone", name, form)
-	case form == source.Syslog && cfg.Journal:
-		closeFn()
-		return nil, time.Time{}, nil, fmt.Errorf("read %s: it holds syslog lines, but this check reads journal entries: check it on its own", name)
-	case form != source.Syslog:
-		return source.NewJournalText(br, form), ref, closeFn, nil
-	}
-	return br, ref, closeFn, nil
+	return in, in.Ref, in.Close, nil
 }
 
 func appendJSONL(b []byte, n int64, ev *filter.Event, id ident.ID) []byte {

@@ -6,7 +6,6 @@
 package replay
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -285,12 +284,12 @@ func Run(cfg Config) (*Result, error) {
 			continue
 		}
 		for _, p := range r.protos {
-			p.SetReference(in.ref)
+			p.SetReference(in.Ref)
 		}
 		for _, h := range r.order {
-			h.setReference(in.ref)
+			h.setReference(in.Ref)
 		}
-		r.ref = in.ref
+		r.ref = in.Ref
 		r.cur = nil
 		if !cfg.HostFromField {
 			host := ""
@@ -300,9 +299,9 @@ func Run(cfg Config) (*Result, error) {
 			r.cur = r.host(host)
 			r.cur.res.Files = append(r.cur.res.Files, name)
 		}
-		src := in.r
-		if cfg.BytesRead != nil && in.file != nil {
-			src = &countingReader{r: src, n: cfg.BytesRead, raw: in.file}
+		var src io.Reader = in
+		if cfg.BytesRead != nil && in.File != nil {
+			src = &countingReader{r: src, n: cfg.BytesRead, raw: in.File}
 		}
 		rd.Run(src, r.line)
 		if rd.Unterminated() {
@@ -317,11 +316,11 @@ func Run(cfg Config) (*Result, error) {
 		if err := rd.Err(); err != nil {
 			errs = append(errs, fmt.Errorf("read %s: %w", name, err))
 		}
-		if in.journal != nil && in.journal.Bad > 0 {
+		if j := in.Journal; j != nil && j.Bad > 0 {
 			errs = append(errs, fmt.Errorf("read %s: %d of %d journal entries could not be read (no timestamp, not an entry, or a field over 16 MiB)",
-				name, in.journal.Bad, in.journal.Bad+in.journal.Entries))
+				name, j.Bad, j.Bad+j.Entries))
 		}
-		in.close()
+		in.Close()
 	}
 	for _, h := range r.order {
 		r.finishHost(h)
@@ -604,48 +603,11 @@ func firstLogJail(jails []engine.Jail) (engine.Jail, bool) {
 	return engine.Jail{}, false
 }
 
-// input is one opened input of a replay.
-type input struct {
-	r       io.Reader
-	ref     time.Time    // the reference for year-less stamps
-	file    *source.File // nil for standard input
-	journal *source.JournalText
-	close   func()
-}
-
-// open opens a file, or standard input for "-", and reads journal
-// entries as lines when its first bytes say it holds them. An input of
-// the other form than the replay's is an error that says what was seen
-// and what would work.
-func (r *runner) open(name string) (*input, error) {
-	in := &input{ref: r.cfg.Now, close: func() {}}
-	var raw io.Reader
-	if source.IsStdin(name) {
-		raw = r.cfg.Stdin
-		if raw == nil {
-			raw = os.Stdin
-		}
-	} else {
-		f, err := source.Open(name)
-		if err != nil {
-			return nil, err
-		}
-		raw, in.file, in.ref, in.close = f, f, f.ModTime, func() { f.Close() }
+// open opens an input of the replay (see source.OpenInput).
+func (r *runner) open(name string) (*source.Input, error) {
+	stdin := r.cfg.Stdin
+	if stdin == nil {
+		stdin = os.Stdin
 	}
-	br := bufio.NewReaderSize(raw, 64<<10)
-	form := source.DetectForm(br)
-	switch {
-	case form != source.Syslog && !r.cfg.Journal:
-		in.close()
-		return nil, fmt.Errorf("read %s: it holds journal entries (%s), but the replay reads syslog lines: give journal inputs alone, e.g. banscope replay %s", name, form, name)
-	case form == source.Syslog && r.cfg.Journal:
-		in.close()
-		return nil, fmt.Errorf("read %s: it holds syslog lines, but the replay reads journal entries: replay it on its own", name)
-	case form != source.Syslog:
-		in.journal = source.NewJournalText(br, form)
-		in.r = in.journal
-	default:
-		in.r = br
-	}
-	return in, nil
+	return source.OpenInput(name, stdin, r.cfg.Now, r.cfg.Journal, "replay")
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Form is what a stream of log text is: syslog lines, or journal entries
@@ -309,3 +310,47 @@ func pyInt0(s string) (int64, bool) {
 // IsStdin reports whether a file name means standard input: "-", or
 // /dev/stdin (a pipe there is not a finished file, but the same stream).
 func IsStdin(name string) bool { return name == "-" || name == "/dev/stdin" }
+
+// Input is one input of a replay or a check: a finished file or standard
+// input, in the form the run reads.
+type Input struct {
+	io.Reader
+	Ref     time.Time    // the reference for year-less stamps: the file's modification time, else now
+	File    *File        // nil for standard input
+	Journal *JournalText // set when the input holds journal entries
+	close   func()
+}
+
+// Close closes the file, if any.
+func (in *Input) Close() { in.close() }
+
+// OpenInput opens name (standard input for "-" and /dev/stdin) and reads
+// journal entries as stamped lines when its first bytes say it holds
+// them. An input of the other form than the run's (journal says which)
+// is an error that says what was seen; cmd names the run ("replay").
+func OpenInput(name string, stdin io.Reader, now time.Time, journal bool, cmd string) (*Input, error) {
+	in := &Input{Ref: now, close: func() {}}
+	raw := stdin
+	if !IsStdin(name) {
+		f, err := Open(name)
+		if err != nil {
+			return nil, err
+		}
+		raw, in.File, in.Ref, in.close = f, f, f.ModTime, func() { f.Close() }
+	}
+	br := bufio.NewReaderSize(raw, 64<<10)
+	switch form := DetectForm(br); {
+	case form != Syslog && !journal:
+		in.close()
+		return nil, fmt.Errorf("read %s: it holds journal entries (%s), but this %s reads syslog lines: give journal inputs alone (banscope %s %s)", name, form, cmd, cmd, name)
+	case form == Syslog && journal:
+		in.close()
+		return nil, fmt.Errorf("read %s: it holds syslog lines, but this %s reads journal entries: give it alone", name, cmd)
+	case form != Syslog:
+		in.Journal = NewJournalText(br, form)
+		in.Reader = in.Journal
+	default:
+		in.Reader = br
+	}
+	return in, nil
+}
