@@ -285,3 +285,15 @@ func (e *Engine) Snapshot() (map[string]json.RawMessage, error) {
 	}
 	return out, nil
 }
+
+// FirstLogJail is the first jail whose filter reads the daemon's log
+// (filter.InputLog): the one a report's failures and what fail2ban
+// misses are counted for.
+func FirstLogJail(jails []Jail) (Jail, bool) {
+	for _, j := range jails {
+		if in, err := filter.InputOf(j.Filter); err == nil && in == filter.InputLog {
+			return j, true
+		}
+	}
+	return Jail{}, false
+}

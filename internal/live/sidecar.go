@@ -168,14 +168,11 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	cfg.Notice(fmt.Sprintf("simulating fail2ban %s (%s)", cfg.Fail2ban.Version, cfg.Fail2ban.Why))
 	s.eng = eng
-	for _, j := range cfg.Jails {
-		if in, err := filter.InputOf(j.Filter); err == nil && in == filter.InputLog {
-			o := filter.Options{Location: cfg.Location, Reference: now, Year: cfg.Year, CurrentYear: now.Year(), Hosts: cfg.Hosts,
-				Journal: cfg.Journal, InOperation: true, Fail2ban: cfg.Fail2ban.Version}
-			if s.miss, err = misses.New(j.Filter, o); err != nil {
-				return err
-			}
-			break
+	if j, ok := engine.FirstLogJail(cfg.Jails); ok {
+		o := filter.Options{Location: cfg.Location, Reference: now, Year: cfg.Year, CurrentYear: now.Year(), Hosts: cfg.Hosts,
+			Journal: cfg.Journal, InOperation: true, Fail2ban: cfg.Fail2ban.Version}
+		if s.miss, err = misses.New(j.Filter, o); err != nil {
+			return err
 		}
 	}
 	s.eng.OnEvent = s.onEvent

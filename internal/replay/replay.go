@@ -264,7 +264,7 @@ func Run(cfg Config) (*Result, error) {
 	// The newest release's filter beside the primary jail's, for what the
 	// simulated release misses.
 	r.missProto = -1
-	if j, ok := firstLogJail(cfg.Jails); ok {
+	if j, ok := engine.FirstLogJail(cfg.Jails); ok {
 		o := r.filterOptions()
 		o.Fail2ban = f2bversion.Newest
 		if cfg.Fail2ban.Version.Or() != f2bversion.Newest {
@@ -402,7 +402,7 @@ func (r *runner) host(name string) *hostRun {
 	}
 	h := &hostRun{name: name, res: &HostResult{Host: name}, stats: newCollector(r.cfg.Location, r.cfg.Geo)}
 	h.base = r.newEngine(h, r.cfg.Jails, true)
-	if j, ok := firstLogJail(r.cfg.Jails); ok {
+	if j, ok := engine.FirstLogJail(r.cfg.Jails); ok {
 		if m, err := misses.New(j.Filter, r.filterOptions()); err == nil {
 			if !r.ref.IsZero() && m.Newer != nil {
 				m.Newer.SetReference(r.ref)
@@ -590,17 +590,6 @@ func (r *runner) finishHost(h *hostRun) {
 	if h.stats.geo != nil {
 		h.res.Countries = h.stats.geo.Rows(5)
 	}
-}
-
-// firstLogJail is the first jail whose filter reads the log (the report's
-// failures are its).
-func firstLogJail(jails []engine.Jail) (engine.Jail, bool) {
-	for _, j := range jails {
-		if in, err := filter.InputOf(j.Filter); err == nil && in == filter.InputLog {
-			return j, true
-		}
-	}
-	return engine.Jail{}, false
 }
 
 // open opens an input of the replay (see source.OpenInput).

@@ -12,7 +12,8 @@
 // socket, so the host's /dev/log is never used or created. Every process
 // it starts is stopped before Run returns.
 //
-// It is for tests only and knows nothing of banscope.
+// It is for tests only and knows nothing of banscope (internal/oracle
+// says where scripts/fetch-debs unpacked the packages).
 package sshlab
 
 import (
@@ -25,11 +26,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/banscope/banscope/internal/oracle"
 )
 
 // Release is an OpenSSH server package.
@@ -56,22 +58,6 @@ type Logs struct {
 	Traditional, RFC3339 string
 }
 
-func cache() string {
-	if d := os.Getenv("BANSCOPE_CACHE"); d != "" {
-		return d
-	}
-	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
-		return filepath.Join(d, "banscope")
-	}
-	home, _ := os.UserHomeDir()
-	return filepath.Join(home, ".cache", "banscope")
-}
-
-func debDir(spec string) string {
-	name, version, _ := strings.Cut(spec, "=")
-	return filepath.Join(cache(), "debs", name+"_"+strings.ReplaceAll(version, ":", "%3a"))
-}
-
 // need ends the test when the lab cannot run here: skipped, or failed
 // when the test script requires the servers (BANSCOPE_REQUIRE_SERVERS).
 func need(t testing.TB, what string, err error) {
@@ -92,8 +78,8 @@ func Run(t testing.TB, r Release) Logs {
 	if os.Geteuid() != 0 {
 		need(t, "root", fmt.Errorf("the lab needs root for its private mount namespace"))
 	}
-	srv := debDir(r.Spec)
-	rs := debDir(Rsyslog)
+	srv := oracle.DebDir(r.Spec)
+	rs := oracle.DebDir(Rsyslog)
 	for _, p := range []string{filepath.Join(srv, "usr/sbin/sshd"), filepath.Join(rs, "usr/sbin/rsyslogd")} {
 		_, err := os.Stat(p)
 		need(t, "scripts/fetch-debs "+r.Spec+" "+Rsyslog, err)
