@@ -54,7 +54,7 @@ func TestFinishCopyCompressed(t *testing.T) {
 			fw := &follower{o: FollowOptions{Path: path}, said: map[string]bool{}, lines: NewLines(nil, 0),
 				h: func(l []byte, st Status, _ Position) error { got = append(got, string(l)); return nil }}
 			fw.pos = p
-			if err := fw.finishCopy(context.Background(), p, nil); err != nil {
+			if _, err := fw.finishCopy(context.Background(), p, nil, nil); err != nil {
 				t.Fatal(err)
 			}
 			if len(got) != 100 || !bytes.Contains([]byte(got[0]), []byte("line a100")) || !bytes.Contains([]byte(got[99]), []byte("line a199")) {

@@ -1,6 +1,7 @@
 package source
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -343,40 +344,43 @@ func (fw *follower) inodeElsewhere(id FileID) bool {
 	return false
 }
 
+// locate finds where the generation id is now among sibs: a renamed file
+// (same inode) or a copytruncate copy (same head), possibly compressed.
+// The generation's content decides: its inode may since have been
+// truncated and refilled (copytruncate) while a copy holds the lines. A
+// sibling with both the inode and the head wins, then the head alone, then
+// the inode alone (an identity without a head).
+func locate(sibs []sibling, id FileID) string {
+	var byHead, byIno string
+	for _, sib := range sibs {
+		sys, ok := sib.info.Sys().(*syscall.Stat_t)
+		inoMatch := ok && uint64(sys.Dev) == id.Dev && sys.Ino == id.Ino
+		if id.HeadLen > 0 && matchesHead(sib.path, id) {
+			if inoMatch {
+				return sib.path
+			}
+			if byHead == "" {
+				byHead = sib.path
+			}
+		}
+		if inoMatch && byIno == "" {
+			byIno = sib.path
+		}
+	}
+	if byHead != "" {
+		return byHead
+	}
+	return byIno
+}
+
 // finishElsewhere reads the rest of a generation that is no longer at the
-// live path: a renamed file (same inode) or a copytruncate copy (same head),
-// possibly compressed.
+// live path, then the generations rotated after it (readBetween).
 func (fw *follower) finishElsewhere(ctx context.Context, p Position) error {
 	sibs, err := siblings(fw.o.Path)
 	if err != nil {
 		return err
 	}
-	// The generation's content decides: its inode may since have been
-	// truncated and refilled (copytruncate) while a copy holds the lines.
-	// A sibling with both the inode and the head wins, then the head
-	// alone, then the inode alone (an identity without a head).
-	var byHead, byIno string
-	for _, sib := range sibs {
-		full, info := sib.path, sib.info
-		sys, ok := info.Sys().(*syscall.Stat_t)
-		inoMatch := ok && uint64(sys.Dev) == p.Dev && sys.Ino == p.Ino
-		if p.HeadLen > 0 && matchesHead(full, p.FileID) {
-			if inoMatch {
-				byHead = full
-				break
-			}
-			if byHead == "" {
-				byHead = full
-			}
-		}
-		if inoMatch && byIno == "" {
-			byIno = full
-		}
-	}
-	found := byHead
-	if found == "" {
-		found = byIno
-	}
+	found := locate(sibs, p.FileID)
 	if found == "" {
 		fw.notice("lost:"+strconv.FormatUint(p.Ino, 10), fmt.Sprintf("the file last read (inode %d, offset %d) is gone: continuing with %s from its start", p.Ino, p.Offset, fw.o.Path))
 		return nil
@@ -388,37 +392,53 @@ func (fw *follower) finishElsewhere(ctx context.Context, p Position) error {
 	}
 	defer rf.Close()
 	if _, err := io.CopyN(io.Discard, rf, p.Offset); err != nil {
-		if errors.Is(err, io.EOF) {
-			// A copytruncate copy shorter than what we had read: the rest
-			// of that generation was written in logrotate's loss window
-			// and read already.
-			return nil
+		if !errors.Is(err, io.EOF) {
+			return fmt.Errorf("read %s: %w", found, err)
 		}
-		return fmt.Errorf("read %s: %w", found, err)
+		// A copytruncate copy shorter than what we had read: the rest
+		// of that generation was written in logrotate's loss window
+		// and read already.
+	} else {
+		// A renamed file may still be written to: drain it until quiet
+		// (a compressed one is final).
+		fw.f = nil
+		fw.pos = p
+		fw.base = p.Offset
+		fw.lines.Reset(rf)
+		if err := fw.drainQuiet(ctx, compressionOf(found) != nil); err != nil {
+			return err
+		}
 	}
-	// A renamed file may still be written to: drain it until quiet (a
-	// compressed one is final).
-	fw.f = nil
-	fw.pos = p
-	fw.base = p.Offset
-	fw.lines.Reset(rf)
-	if err := fw.drainQuiet(ctx, compressionOf(found) != nil); err != nil {
-		return err
+	live, _ := os.Open(fw.o.Path)
+	if live != nil {
+		defer live.Close()
 	}
-	return fw.newerGenerations(ctx, found, p.FileID, sibs)
+	_, err = fw.readBetween(ctx, found, p.FileID, live)
+	return err
 }
 
-// newerGenerations reads, whole and oldest first, the rotated files that
-// came after the generation at found and before the live file: two or
-// more rotations while banscope was stopped leave auth.log.1 (a whole
-// day) between the generation last read (now auth.log.2.gz) and the live
-// file. Copies of the finished generation (its head) are skipped.
-func (fw *follower) newerGenerations(ctx context.Context, found string, done FileID, sibs []sibling) error {
+// readBetween reads, whole and oldest first, the rotated files that came
+// after the generation at found (finished, identity done) and before the
+// live file next (nil when there is none): rotations while banscope was
+// stopped, or while the follower lagged behind (a burst, a slow disk, a
+// starved CPU), leave generations between the one it was reading and the
+// one at the path — auth.log.1, a whole day, between the generation now
+// at auth.log.2.gz and the live file. Copies of the finished generation
+// (its head), the live file itself (its inode: a rename rotation may have
+// moved the file being read) and a copy of it still being made are
+// skipped. It returns the files it read.
+func (fw *follower) readBetween(ctx context.Context, found string, done FileID, next *os.File) ([]string, error) {
+	sibs, err := siblings(fw.o.Path)
+	if err != nil {
+		return nil, err
+	}
 	base := rotationOf(fw.o.Path).base
 	var set []string
+	infos := map[string]fs.FileInfo{}
 	for _, sib := range sibs {
 		if r := rotationOf(sib.path); r.base == base && r.class != 2 {
 			set = append(set, sib.path)
+			infos[sib.path] = sib.info
 		}
 	}
 	set = OrderRotated(set)
@@ -429,11 +449,19 @@ func (fw *follower) newerGenerations(ctx context.Context, found string, done Fil
 		}
 	}
 	if at < 0 {
-		return nil
+		return nil, nil
 	}
+	var nextInfo fs.FileInfo
+	if next != nil {
+		nextInfo, _ = next.Stat()
+	}
+	var read []string
 	for _, name := range set[at+1:] {
 		if matchesHead(name, done) {
 			continue // the finished generation again (compressed or copied)
+		}
+		if nextInfo != nil && (os.SameFile(infos[name], nextInfo) || copyOf(name, next, nextInfo)) {
+			continue
 		}
 		id, err := contentID(name)
 		if err != nil {
@@ -443,7 +471,7 @@ func (fw *follower) newerGenerations(ctx context.Context, found string, done Fil
 		if err != nil {
 			continue
 		}
-		fw.notice("between:"+name, fmt.Sprintf("%s was rotated more than once: reading %s, which came between", fw.o.Path, name))
+		fw.notice("between:"+name, fmt.Sprintf("%s was rotated more than once since the generation last read: reading %s, which came between", fw.o.Path, name))
 		fw.f = nil
 		fw.pos = Position{FileID: id, Path: fw.o.Path}
 		fw.base = 0
@@ -451,11 +479,35 @@ func (fw *follower) newerGenerations(ctx context.Context, found string, done Fil
 		err = fw.drainQuiet(ctx, compressionOf(name) != nil)
 		rf.Close()
 		if err != nil {
-			return err
+			return read, err
 		}
+		read = append(read, name)
 		done = id
 	}
-	return nil
+	return read, nil
+}
+
+// copyOf reports whether the file at path (decompressed) holds the
+// generation live holds: its first bytes are live's, all of it when it is
+// shorter than a head. A copytruncate copy still being made, and the
+// generation the follower holds open renamed and compressed since, are
+// such copies.
+func copyOf(path string, live *os.File, liveInfo fs.FileInfo) bool {
+	rf, err := Open(path)
+	if err != nil {
+		return false
+	}
+	defer rf.Close()
+	a := make([]byte, headLen)
+	k, _ := io.ReadFull(rf, a)
+	if k == 0 || int64(k) > liveInfo.Size() {
+		return false
+	}
+	b := make([]byte, k)
+	if n, _ := live.ReadAt(b, 0); n != k {
+		return false
+	}
+	return bytes.Equal(a[:k], b)
 }
 
 // contentID is the identity of a rotated file by its content: its inode,
@@ -648,30 +700,58 @@ func (fw *follower) check(ctx context.Context) error {
 	if fw.o.OnRotate != nil {
 		fw.o.OnRotate("rename")
 	}
+	old := fw.pos.FileID
 	if err := fw.drainQuiet(ctx, false); err != nil {
 		if nerr == nil {
 			next.Close()
 		}
 		return err
 	}
-	fw.f.Close()
+	oldFile := fw.f
 	fw.f = nil
+	// Rotated more than once since the follower last looked (it lagged):
+	// the generations between the old one and the new file are among the
+	// rotated files, after wherever the old one went.
+	var between []string
+	if sibs, err := siblings(fw.o.Path); err == nil {
+		if oldInfo, err := oldFile.Stat(); err == nil {
+			old.Dev, old.Ino = devIno(oldInfo)
+		}
+		if found := locate(sibs, old); found != "" {
+			var err error
+			if between, err = fw.readBetween(ctx, found, old, next); err != nil {
+				oldFile.Close()
+				if nerr == nil {
+					next.Close()
+				}
+				return err
+			}
+		}
+	}
+	oldFile.Close()
 	if nerr != nil {
 		return fw.openPath(ctx) // gone again already: whatever is there now
 	}
 	if nextID.HeadLen > 0 && !sameGeneration(next, nextID) {
 		// Truncated (copytruncate) while the old one drained: what it
-		// held when we opened it is in the copy. Read the copy, then the
-		// file from its start.
+		// held when we opened it is in the copy — read already if it was
+		// among the generations between. Read the copy, then the file
+		// from its start.
 		fw.notice("truncated:"+strconv.FormatInt(time.Now().UnixNano(), 10), fmt.Sprintf("%s was truncated (copytruncate) right after the rotation", fw.o.Path))
 		if fw.o.OnRotate != nil {
 			fw.o.OnRotate("truncate")
 		}
-		p := Position{FileID: nextID, Path: fw.o.Path}
-		fw.pos = p
-		if err := fw.finishCopy(ctx, p, nil); err != nil {
-			next.Close()
-			return err
+		readAlready := false
+		for _, name := range between {
+			readAlready = readAlready || matchesHead(name, nextID)
+		}
+		if !readAlready {
+			p := Position{FileID: nextID, Path: fw.o.Path}
+			fw.pos = p
+			if _, err := fw.finishCopy(ctx, p, nil, next); err != nil {
+				next.Close()
+				return err
+			}
 		}
 		if nextID, _, nerr = identify(next); nerr != nil {
 			next.Close()
@@ -681,6 +761,14 @@ func (fw *follower) check(ctx context.Context) error {
 	fw.f, fw.id = next, nextID
 	fw.setReader(0)
 	return nil
+}
+
+// devIno returns a file's device and inode.
+func devIno(info fs.FileInfo) (uint64, uint64) {
+	if sys, ok := info.Sys().(*syscall.Stat_t); ok {
+		return uint64(sys.Dev), sys.Ino
+	}
+	return 0, 0
 }
 
 // truncated handles copytruncate: the lines written after our position and
@@ -694,7 +782,7 @@ func (fw *follower) truncated(ctx context.Context) error {
 	}
 	cur := fw.f
 	fw.f = nil // the copy is the old generation; cur already holds the new one
-	if err := fw.finishCopy(ctx, p, held); err != nil {
+	if _, err := fw.finishCopy(ctx, p, held, cur); err != nil {
 		return err
 	}
 	fw.f = cur
@@ -707,41 +795,51 @@ func (fw *follower) truncated(ctx context.Context) error {
 	return nil
 }
 
-func (fw *follower) finishCopy(ctx context.Context, p Position, held []byte) error {
+// finishCopy reads the rest of generation p from its copytruncate copy
+// (possibly compressed), then the generations rotated after it and before
+// the live file next (readBetween: a follower that lagged behind two
+// copytruncates finds the middle generation's copy there). It returns the
+// files read besides the copy.
+func (fw *follower) finishCopy(ctx context.Context, p Position, held []byte, next *os.File) ([]string, error) {
 	sibs, _ := siblings(fw.o.Path)
+	found := ""
 	for _, sib := range sibs {
-		full, info := sib.path, sib.info
-		if info.Size() <= p.Offset && compressionOf(full) == nil {
-			continue
+		if matchesHead(sib.path, p.FileID) {
+			found = sib.path
+			break
 		}
-		if !matchesHead(full, p.FileID) {
-			continue
-		}
-		rf, err := Open(full)
-		if err != nil {
-			continue
-		}
-		if _, err := io.CopyN(io.Discard, rf, p.Offset); err != nil {
-			rf.Close()
-			continue
-		}
-		fw.lines.Reset(rf)
-		fw.base = p.Offset
-		err = fw.drain()
+	}
+	readRest := false
+	if found != "" {
+		rf, err := Open(found)
 		if err == nil {
-			err = fw.flushPartial()
+			if _, err = io.CopyN(io.Discard, rf, p.Offset); err == nil {
+				readRest = true
+				fw.lines.Reset(rf)
+				fw.base = p.Offset
+				if err = fw.drain(); err == nil {
+					err = fw.flushPartial()
+				}
+			}
+			rf.Close()
+			if readRest && err != nil {
+				return nil, err
+			}
 		}
-		rf.Close()
-		return err
 	}
-	// No copy holds more than we read. A held unterminated line lost its
-	// end to the truncation (logrotate's copytruncate window): it is a
-	// fragment, counted and skipped, never a line.
-	if len(held) > 0 {
+	if !readRest && len(held) > 0 {
+		// No copy holds more than we read. A held unterminated line lost
+		// its end to the truncation (logrotate's copytruncate window): it
+		// is a fragment, counted and skipped, never a line.
 		p.Offset += int64(len(held))
-		return fw.h(nil, Cut, p)
+		if err := fw.h(nil, Cut, p); err != nil {
+			return nil, err
+		}
 	}
-	return nil
+	if found == "" {
+		return nil, nil
+	}
+	return fw.readBetween(ctx, found, p.FileID, next)
 }
 
 // PositionOf returns the position at offset in an open file.

@@ -1,0 +1,195 @@
+package source
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// logrotate imitates one rotation of logrotate's numbered scheme on path:
+// the older generations shift up (auth.log.1 → auth.log.2, compressed ones
+// too), then the live file is renamed (create) or copied and truncated
+// (copytruncate) to auth.log.1, then compressed at once (compress) or at the
+// next rotation (delaycompress).
+type logrotate struct {
+	t        *testing.T
+	path     string
+	compress string // "", ".gz", ".bz2", ".xz", ".zst"
+	delay    bool
+}
+
+var compressTools = map[string][]string{".gz": {"gzip"}, ".bz2": {"bzip2"}, ".xz": {"xz"}, ".zst": {"zstd", "-q", "--rm"}}
+
+func (l *logrotate) run(copytruncate bool) {
+	t := l.t
+	for n := 8; n >= 1; n-- {
+		for _, suf := range []string{"", l.compress} {
+			from := fmt.Sprintf("%s.%d%s", l.path, n, suf)
+			if _, err := os.Stat(from); err == nil {
+				if err := os.Rename(from, fmt.Sprintf("%s.%d%s", l.path, n+1, suf)); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	dst := l.path + ".1"
+	if copytruncate {
+		b, err := os.ReadFile(l.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Truncate(l.path, 0); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		if err := os.Rename(l.path, dst); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(l.path, nil, 0o644); err != nil { // create
+			t.Fatal(err)
+		}
+	}
+	if l.compress == "" {
+		return
+	}
+	target := dst
+	if l.delay {
+		target = l.path + ".2"
+	}
+	if _, err := os.Stat(target); err != nil {
+		return
+	}
+	tool := compressTools[l.compress]
+	if out, err := exec.Command(tool[0], append(tool[1:], target)...).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v %s", tool[0], err, out)
+	}
+}
+
+func appendLines(t *testing.T, path, tag string, n int) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(f, "Nov 27 10:00:%02d web1 sshd[%d]: %s%03d of its generation, long enough to make compression worth it\n", i%60, 1000+i, tag, i)
+	}
+}
+
+// A follower that falls behind by two rotations — its handler blocked
+// while the logs rotate twice, as a follower stopped by SIGSTOP, starved
+// of CPU or stuck on a slow disk is — reads every generation once and in
+// order: the rest of the one it was reading, the one in between (renamed,
+// copied, compressed meanwhile) and the live one. Each pair of rotation
+// kinds, with every compression, immediate and delayed.
+func TestFollowLagsTwoRotations(t *testing.T) {
+	kinds := map[string][2]bool{
+		"rename+rename":             {false, false},
+		"rename+copytruncate":       {false, true},
+		"copytruncate+rename":       {true, false},
+		"copytruncate+copytruncate": {true, true},
+	}
+	for name, seq := range kinds {
+		for _, comp := range []string{"", ".gz", ".bz2", ".xz", ".zst"} {
+			for _, delay := range []bool{false, true} {
+				if comp == "" && delay {
+					continue
+				}
+				label := name + "/" + strings.TrimPrefix(comp+"-none", ".")
+				if delay {
+					label += "-delay"
+				}
+				t.Run(label, func(t *testing.T) {
+					t.Parallel()
+					lagTwoRotations(t, seq, comp, delay)
+				})
+			}
+		}
+	}
+}
+
+func lagTwoRotations(t *testing.T, seq [2]bool, comp string, delay bool) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "auth.log")
+	appendLines(t, path, "a", 30)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	gate := make(chan struct{})
+	blocked := make(chan struct{})
+	lines := make(chan string, 1000)
+	errc := make(chan error, 1)
+	go func() {
+		errc <- Follow(ctx, FollowOptions{Path: path, Quiet: 100 * time.Millisecond, ForcePoll: true, Poll: 10 * time.Millisecond},
+			nil, func(l []byte, st Status, p Position) error {
+				if st != Line {
+					return fmt.Errorf("a %v line at %d", st, p.Offset)
+				}
+				s := string(l)
+				if i := strings.Index(s, ": "); i >= 0 {
+					s = s[i+2:]
+				}
+				s = s[:4]
+				if s == "a010" {
+					close(blocked)
+					<-gate
+				}
+				lines <- s
+				return nil
+			})
+	}()
+	select {
+	case <-blocked:
+	case err := <-errc:
+		t.Fatalf("follow: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the follower did not start")
+	}
+	// While the follower is stuck at a010: the rest of a*, two rotations
+	// with b* between them, then c* in the live file.
+	appendLines(t, path, "a", 0)
+	lr := &logrotate{t: t, path: path, compress: comp, delay: delay}
+	lr.run(seq[0])
+	appendLines(t, path, "b", 30)
+	lr.run(seq[1])
+	appendLines(t, path, "c", 30)
+	close(gate)
+	var got []string
+	deadline := time.After(20 * time.Second)
+	for len(got) < 90 {
+		select {
+		case l := <-lines:
+			got = append(got, l)
+		case err := <-errc:
+			t.Fatalf("follow: %v (after %v)", err, got)
+		case <-deadline:
+			t.Fatalf("%d lines of 90: %v", len(got), got)
+		}
+	}
+	// and nothing more comes
+	select {
+	case l := <-lines:
+		t.Fatalf("a line more: %s (after %v)", l, got)
+	case <-time.After(300 * time.Millisecond):
+	}
+	var want []string
+	for _, g := range []struct {
+		tag  string
+		from int
+	}{{"a", 0}, {"b", 0}, {"c", 0}} {
+		for i := g.from; i < 30; i++ {
+			want = append(want, fmt.Sprintf("%s%03d", g.tag, i))
+		}
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("got\n%v\nwant\n%v", got, want)
+	}
+}
