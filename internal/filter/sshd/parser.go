@@ -254,6 +254,17 @@ func (p *Parser) Finish(line []byte, pr *Prepared) *Event {
 		}
 		pr = &p.pr
 	}
+	if pr.Date.Found && !pr.Date.Valid && p.hasLast && p.lastDate > p.now-60*logtime.NanosPerSecond {
+		// A stamp that matches a template but is no date (Feb 29 of a
+		// common year, Nov 31): server/filter.py's processLine logs
+		// "findFailure failed to parse timeText" and, when its last date
+		// is under 60 s old, hands the regexes the whole line, stamp
+		// included, at that date; otherwise the line without the stamp,
+		// at the clock.
+		prepareContent(p.rs, line, &p.pr)
+		p.pr.Date, p.pr.Joined = logtime.Result{}, false
+		pr = &p.pr
+	}
 	ev := &p.ev
 	*ev = Event{IDs: p.ids[:0]}
 	if d := pr.Date; d.Valid {

@@ -28,6 +28,8 @@ type slowParser struct {
 	hosts    *ident.Hosts
 	dates    logtime.Detector
 	now      int64
+	last     int64 // the last valid date, when hasLast
+	hasLast  bool
 }
 
 type slowSession struct {
@@ -133,18 +135,45 @@ func groups(m *regexp2.Match) map[string]string {
 	return g
 }
 
-// parse returns the verdict, regex index and IDs for one line.
-func (sp *slowParser) parse(line string) (filter.Verdict, int, []string) {
-	// The same date cut as the fast parser (dates are not what this
-	// reference checks), and the same clock.
+// parse returns the verdict, regex index, IDs and time for one line, its
+// stamp found by the production date detector (the edge corpus has forms
+// only fail2ban itself tells apart; the differential tests check those).
+func (sp *slowParser) parse(line string) (filter.Verdict, int, []string, int64) {
 	d := sp.dates.Detect([]byte(line))
-	buf := line
-	if d.Found {
-		buf = line[:d.Start] + line[d.End:]
-		if d.Valid && d.UnixNs > sp.now {
-			sp.now = d.UnixNs
-		}
+	if !d.Found {
+		return sp.parseStamped(line, 0, 0, false, 0)
 	}
+	return sp.parseStamped(line, d.Start, d.End, d.Valid, d.UnixNs)
+}
+
+// parseStamped classifies line whose stamp is line[start:end] (none when
+// end is 0), a date t when valid, the way server/filter.py's processLine
+// hands it to the regexes: the line without its stamp; for a stamp that
+// is no date, the whole line when the last date is under 60 s old, at that
+// date, else the line without it at the clock.
+func (sp *slowParser) parseStamped(line string, start, end int, valid bool, t int64) (filter.Verdict, int, []string, int64) {
+	buf := line
+	at := sp.now
+	switch {
+	case end > 0 && valid:
+		buf = line[:start] + line[end:]
+		sp.now = max(sp.now, t)
+		sp.last, sp.hasLast, at = t, true, t
+	case sp.hasLast && sp.last > sp.now-60*logtime.NanosPerSecond:
+		at = sp.last
+	case end > 0:
+		buf = line[:start] + line[end:]
+	}
+	v, idx, ids := sp.match(buf)
+	if v != Failure {
+		at = 0
+	}
+	return v, idx, ids, at
+}
+
+// match runs the prefregex and the failregexes over a line without its
+// stamp, fail2ban's Filter.findFailure.
+func (sp *slowParser) match(buf string) (filter.Verdict, int, []string) {
 	pm, _ := sp.pref.FindStringMatch(buf + "\n")
 	if pm == nil {
 		return Irrelevant, -1, nil
@@ -273,13 +302,17 @@ func (sp *slowParser) merge(fail map[string]string, idx int) (filter.Verdict, in
 	return Failure, idx, out
 }
 
-func fastVerdict(p *Parser, line string) (filter.Verdict, int, []string) {
+func fastVerdict(p *Parser, line string) (filter.Verdict, int, []string, int64) {
 	ev := p.Parse([]byte(line))
 	var ids []string
 	for _, id := range ev.IDs {
 		ids = append(ids, id.String())
 	}
-	return ev.Verdict, p.pr.Rule, ids
+	at := ev.Time
+	if ev.Verdict != Failure {
+		at = 0
+	}
+	return ev.Verdict, p.pr.Rule, ids, at
 }
 
 func agree(t *testing.T, v f2bversion.Version, mode Mode, pk string, lines []string) {
@@ -288,9 +321,9 @@ func agree(t *testing.T, v f2bversion.Version, mode Mode, pk string, lines []str
 	fast := New(Options{Mode: mode, PublicKey: pkv, Options: filter.Options{Location: time.UTC, Reference: refTime, CurrentYear: 2026, Hosts: ident.ParseHosts([]byte("127.0.0.1 localhost\n")), LogClock: true, Fail2ban: v}})
 	slow := loadSlow(t, v, mode, pk)
 	for _, l := range lines {
-		v1, r1, id1 := fastVerdict(fast, l)
-		v2, r2, id2 := slow.parse(l)
-		got, want := fmt.Sprint(v1, r1, id1), fmt.Sprint(v2, r2, id2)
+		v1, r1, id1, t1 := fastVerdict(fast, l)
+		v2, r2, id2, t2 := slow.parse(l)
+		got, want := fmt.Sprint(v1, r1, id1, t1), fmt.Sprint(v2, r2, id2, t2)
 		if got != want {
 			t.Fatalf("fail2ban %s mode %s publickey %s, line %q:\n  reference: %s\n  banscope:  %s", v, mode, pk, l, want, got)
 		}
@@ -357,38 +390,102 @@ var fuzzSeeds = []string{
 	"Invalid user u from :::: port 1",
 }
 
+// fuzzStamp writes a stamp of one of the forms fail2ban's default date
+// templates read, from fields chosen by the fuzzer, and says, without the
+// production date code, which time it is: year-less stamps take the
+// reference's year, or the year before when that is more than a day ahead
+// (server/strptime.py); a day the month lacks (Feb 29 of a common year,
+// Nov 31) is no date.
+func fuzzStamp(form, year, mo, day, hr, mi, sec int) (stamp string, valid bool, t int64) {
+	months := [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
+	date := func(y int) (int64, bool) {
+		if day > logtime.DaysIn(y, mo) {
+			return 0, false
+		}
+		return time.Date(y, time.Month(mo), day, hr, mi, sec, 0, time.UTC).UnixNano(), true
+	}
+	switch form {
+	case 0: // Nov 27 10:00:01
+		stamp = fmt.Sprintf("%s %2d %02d:%02d:%02d", months[mo-1], day, hr, mi, sec)
+		y := refTime.Year()
+		if t, valid = date(y); valid && t > refTime.Add(24*time.Hour).UnixNano() {
+			t, valid = date(y - 1)
+		}
+		return stamp, valid, t
+	case 1: // Fri Nov 27 10:00:01 2026
+		t, valid = date(year)
+		wd := "Mon"
+		if valid {
+			wd = time.Unix(0, t).UTC().Format("Mon")
+		}
+		return fmt.Sprintf("%s %s %2d %02d:%02d:%02d %d", wd, months[mo-1], day, hr, mi, sec, year), valid, t
+	case 2: // 2026-11-27T10:00:01Z
+		t, valid = date(year)
+		return fmt.Sprintf("%d-%02d-%02dT%02d:%02d:%02dZ", year, mo, day, hr, mi, sec), valid, t
+	case 3: // 2026-11-27T10:00:01+01:00
+		t, valid = date(year)
+		return fmt.Sprintf("%d-%02d-%02dT%02d:%02d:%02d+01:00", year, mo, day, hr, mi, sec), valid, t - 3600e9
+	default: // 2026-11-27 10:00:01
+		t, valid = date(year)
+		return fmt.Sprintf("%d-%02d-%02d %02d:%02d:%02d", year, mo, day, hr, mi, sec), valid, t
+	}
+}
+
 // FuzzParse feeds two lines of one session (and the prefix around them)
-// to both parsers in every mode and requires the same verdicts.
+// to both parsers in every release and mode, with the publickey option and
+// the stamps (form, date, the gap between the lines, days that do not
+// exist) chosen by the fuzzer, and requires the same verdicts and times.
 func FuzzParse(f *testing.F) {
-	for _, s := range fuzzSeeds {
-		f.Add("web1 sshd[1]: ", s, s)
+	for i, s := range fuzzSeeds {
+		f.Add("web1 sshd[1]: ", s, s, uint8(i), uint8(i), uint16(2026), uint8(10), uint8(26), uint8(26), uint32(36001+i*61))
 	}
 	b, _ := os.ReadFile("testdata/edge.log")
-	for _, l := range bytes.Split(b, []byte("\n")) {
+	for i, l := range bytes.Split(b, []byte("\n")) {
 		if len(l) > 16 {
-			f.Add(" ", string(l[16:]), "")
+			f.Add("", string(l[16:]), "", uint8(i), uint8(i/4), uint16(2024+i%3), uint8(i%12), uint8(i%31), uint8(i%29), uint32(i*977))
 		}
 	}
+	// Feb 28, then Feb 29 of a common year within a minute: the whole line
+	f.Add("web1 sshd[1]: ", fuzzSeeds[0], fuzzSeeds[0], uint8(0), uint8(0), uint16(2026), uint8(1), uint8(27), uint8(28), uint32(36000|36010<<16))
 	slows := map[string]*slowParser{}
-	f.Fuzz(func(t *testing.T, prefix, a, b string) {
+	pks := []string{"nofail", "invalid", "any", "ignore"}
+	f.Fuzz(func(t *testing.T, prefix, a, b string, pkSel, form uint8, year uint16, mo, day, day2 uint8, clock uint32) {
 		if strings.ContainsAny(prefix+a+b, "\n") || len(prefix+a+b) > 2000 {
 			return
 		}
-		lines := []string{"Nov 27 10:00:01 " + prefix + a, "Nov 27 10:00:02 " + prefix + b}
+		if prefix == "" || !strings.ContainsRune("abcdefhijklmnopqrstvwxy", rune(prefix[0])) {
+			// what follows the stamp must not extend it (a year, a zone,
+			// a fraction)
+			prefix = "h " + prefix
+		}
+		pk := pks[int(pkSel)%len(pks)]
+		pkv, _ := ParsePublicKey(pk)
+		y, m := 2024+int(year)%3, 1+int(mo)%12
+		var lines []string
+		var stamps []int
+		var valid []bool
+		var times []int64
+		for i, body := range []string{a, b} {
+			c := int(clock>>(16*i)) & 0xffff // seconds into the day
+			d := 1 + int([]uint8{day, day2}[i])%31
+			st, ok, at := fuzzStamp(int(form)%5, y, m, d, c/3600%24, c/60%60, c%60)
+			lines = append(lines, st+" "+prefix+body)
+			stamps, valid, times = append(stamps, len(st)), append(valid, ok), append(times, at)
+		}
 		for i := 0; i < 3*int(ModeAggressive+1); i++ {
 			v, m := f2bversion.All()[i/4], Mode(i%4)
-			fast := New(Options{Mode: m, Options: filter.Options{Location: time.UTC, Reference: refTime, CurrentYear: 2026, Hosts: ident.ParseHosts([]byte("127.0.0.1 localhost\n")), LogClock: true, Fail2ban: v}})
-			key := v.String() + "/" + m.String()
+			fast := New(Options{Mode: m, PublicKey: pkv, Options: filter.Options{Location: time.UTC, Reference: refTime, CurrentYear: 2026, Hosts: ident.ParseHosts([]byte("127.0.0.1 localhost\n")), LogClock: true, Fail2ban: v}})
+			key := v.String() + "/" + m.String() + "/" + pk
 			if slows[key] == nil {
-				slows[key] = loadSlow(t, v, m, "nofail")
+				slows[key] = loadSlow(t, v, m, pk)
 			}
 			slow := *slows[key]
-			slow.sessions, slow.now = nil, 0
-			for _, l := range lines {
-				v1, r1, id1 := fastVerdict(fast, l)
-				v2, r2, id2 := slow.parse(l)
-				if got, want := fmt.Sprint(v1, r1, id1), fmt.Sprint(v2, r2, id2); got != want {
-					t.Fatalf("fail2ban %s mode %s, line %q:\n  reference: %s\n  banscope:  %s", v, m, l, want, got)
+			slow.sessions, slow.now, slow.hasLast = nil, 0, false
+			for k, l := range lines {
+				v1, r1, id1, t1 := fastVerdict(fast, l)
+				v2, r2, id2, t2 := slow.parseStamped(l, 0, stamps[k], valid[k], times[k])
+				if got, want := fmt.Sprint(v1, r1, id1, t1), fmt.Sprint(v2, r2, id2, t2); got != want {
+					t.Fatalf("fail2ban %s mode %s publickey %s, line %q:\n  reference: %s\n  banscope:  %s", v, m, pk, l, want, got)
 				}
 			}
 		}
