@@ -4,14 +4,25 @@
 package atomicfile
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
 
 // Write replaces path with b: a crash leaves the old or the new file. A
 // failed write (a full or read-only disk) leaves no temporary file.
-func Write(path string, b []byte) (err error) {
+func Write(path string, b []byte) error {
+	return WriteFunc(path, func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
+}
+
+// WriteFunc replaces path with what fill writes (buffered), as Write does:
+// a large file is encoded straight to disk, never whole in memory.
+func WriteFunc(path string, fill func(io.Writer) error) (err error) {
 	tmp := path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
@@ -23,7 +34,11 @@ func Write(path string, b []byte) (err error) {
 			os.Remove(tmp)
 		}
 	}()
-	if _, err := f.Write(b); err != nil {
+	bw := bufio.NewWriterSize(f, 256<<10)
+	if err := fill(bw); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := f.Sync(); err != nil {

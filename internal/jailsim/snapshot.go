@@ -1,7 +1,9 @@
 package jailsim
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 
 	"github.com/banscope/banscope/internal/ident"
 )
@@ -158,4 +160,60 @@ func (j *Jail) RestoreBan(id ident.ID, start, bantime, now float64) bool {
 	}
 	j.emit(Event{Kind: EvRestore, ID: id, Time: start, End: j.endOf(start, bantime)})
 	return true
+}
+
+// WriteJSON writes s as json.Marshal would (empty lists as []), one ticket
+// and ban at a time: the state of a million tracked addresses is never
+// whole in memory as text.
+func (s *Snapshot) WriteJSON(w io.Writer) error {
+	if _, err := io.WriteString(w, `{"tickets":[`); err != nil {
+		return err
+	}
+	for i := range s.Tickets {
+		if err := writeElem(w, i, &s.Tickets[i]); err != nil {
+			return err
+		}
+	}
+	if _, err := io.WriteString(w, `],"bans":[`); err != nil {
+		return err
+	}
+	for i := range s.Bans {
+		if err := writeElem(w, i, &s.Bans[i]); err != nil {
+			return err
+		}
+	}
+	rest := *s
+	rest.Tickets, rest.Bans = nil, nil
+	b, err := json.Marshal(struct {
+		TotalFailed int64   `json:"total_failed"`
+		TotalBanned int64   `json:"total_banned"`
+		Ignored     int64   `json:"ignored"`
+		Peak        int     `json:"peak"`
+		PeakAt      float64 `json:"peak_at"`
+		NextSvc     float64 `json:"next_svc"`
+		Lines       int64   `json:"lines"`
+		BanSeq      uint64  `json:"ban_seq"`
+	}{rest.TotalFailed, rest.TotalBanned, rest.Ignored, rest.Peak, rest.PeakAt, rest.NextSvc, rest.Lines, rest.BanSeq})
+	if err != nil {
+		return err
+	}
+	if _, err := io.WriteString(w, "],"); err != nil {
+		return err
+	}
+	_, err = w.Write(b[1:])
+	return err
+}
+
+func writeElem(w io.Writer, i int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if i > 0 {
+		if _, err := io.WriteString(w, ","); err != nil {
+			return err
+		}
+	}
+	_, err = w.Write(b)
+	return err
 }

@@ -15,6 +15,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"sync"
 	"time"
 
@@ -114,6 +115,7 @@ type stateFile struct {
 type sidecar struct {
 	cfg      Config
 	mu       sync.Mutex
+	saveMu   sync.Mutex // one flush at a time: states are written in order
 	eng      *engine.Engine
 	miss     *misses.Counter // what the simulated fail2ban does not see
 	pos      *source.Position
@@ -545,38 +547,21 @@ func (s *sidecar) otherSource(st stateFile) string {
 	return ""
 }
 
-// flush writes the numbers and saves the state, under the lock, so the
-// state matches exactly the lines processed.
+// flush writes the numbers and takes the state under the lock, so the
+// state matches exactly the lines processed; the state is encoded and
+// written after the lock is released, so a large state (a million
+// tracked addresses) or a slow disk holds up neither following nor a
+// scrape of /metrics.
 func (s *sidecar) flush(final bool) error {
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	st, err := s.emit()
+	if err != nil || st == nil {
+		return err
+	}
+	err = writeState(s.cfg.State, st)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.cfg.Now()
-	s.eng.Tick(logtime.FromTime(now))
-	snap := s.tally.Snapshot(s.eng, s.cfg.Host, s.fileTag(), now, s.cfg.Interval, true)
-	if s.miss != nil {
-		snap.Misses = s.miss.Counts
-	}
-	s.journalDisk(snap)
-	s.warnDifferences(snap)
-	s.enc.Reset()
-	lpout.Append(&s.enc, snap)
-	if err := s.enc.Err(); err != nil {
-		return fmt.Errorf("line protocol: %w", err)
-	}
-	if s.cfg.Out != nil {
-		if _, err := s.cfg.Out.Write(s.enc.Bytes()); err != nil {
-			return fmt.Errorf("write output: %w", err)
-		}
-	}
-	if s.push != nil {
-		s.push.Enqueue(s.enc.Bytes())
-	}
-	if s.cfg.Events != nil {
-		if err := s.cfg.Events.Flush(); err != nil {
-			return fmt.Errorf("write events: %w", err)
-		}
-	}
-	err := s.save(now)
 	if err == nil {
 		if s.saveErr != "" {
 			s.cfg.Notice("state saved again")
@@ -597,18 +582,134 @@ func (s *sidecar) flush(final bool) error {
 	return nil
 }
 
-func (s *sidecar) save(now time.Time) error {
-	if s.cfg.State == "" {
-		return nil
+// emit writes the interval's numbers and returns the state to save (nil
+// without --state), under the lock.
+func (s *sidecar) emit() (*savedState, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.cfg.Now()
+	s.eng.Tick(logtime.FromTime(now))
+	snap := s.tally.Snapshot(s.eng, s.cfg.Host, s.fileTag(), now, s.cfg.Interval, true)
+	if s.miss != nil {
+		snap.Misses = s.miss.Counts
 	}
-	st := stateFile{Version: stateVersion, SavedAt: now.UTC(), Position: s.pos, Cursor: s.cursor, F2bPos: s.f2bPos, Counters: s.tally.Totals(),
-		Jails: map[string]jailsim.Snapshot{}}
-	if s.miss != nil && st.Counters != nil {
-		numbers.MissesTotals(st.Counters, &s.miss.Counts)
+	s.journalDisk(snap)
+	s.warnDifferences(snap)
+	s.enc.Reset()
+	lpout.Append(&s.enc, snap)
+	if err := s.enc.Err(); err != nil {
+		return nil, fmt.Errorf("line protocol: %w", err)
+	}
+	if s.cfg.Out != nil {
+		if _, err := s.cfg.Out.Write(s.enc.Bytes()); err != nil {
+			return nil, fmt.Errorf("write output: %w", err)
+		}
+	}
+	if s.push != nil {
+		s.push.Enqueue(s.enc.Bytes())
+	}
+	if s.cfg.Events != nil {
+		if err := s.cfg.Events.Flush(); err != nil {
+			return nil, fmt.Errorf("write events: %w", err)
+		}
+	}
+	if s.cfg.State == "" {
+		return nil, nil
+	}
+	st, err := s.state(now)
+	if err != nil {
+		return nil, fmt.Errorf("save state: %w", err)
+	}
+	return st, nil
+}
+
+// savedState is stateFile as written: the counters encoded while the lock
+// is held (they are the live maps), the rest copies.
+type savedState struct {
+	Version  int                         `json:"version"`
+	SavedAt  time.Time                   `json:"saved_at"`
+	Position *source.Position            `json:"position,omitempty"`
+	Cursor   string                      `json:"journal_cursor,omitempty"`
+	F2bPos   *source.Position            `json:"fail2ban_log_position,omitempty"`
+	Counters json.RawMessage             `json:"counters,omitempty"`
+	Parsers  map[string]json.RawMessage  `json:"parsers"`
+	Jails    map[string]jailsim.Snapshot `json:"jails"`
+	DB       *jailsim.DBSnapshot         `json:"db,omitempty"`
+}
+
+// writeJSON writes the state as json.Marshal would, the jails streamed
+// (jailsim.Snapshot.WriteJSON).
+func (st *savedState) writeJSON(w io.Writer) error {
+	head := *st
+	head.Jails, head.DB = nil, nil
+	b, err := json.Marshal(head)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(b[:len(b)-1]); err != nil {
+		return err
+	}
+	names := make([]string, 0, len(st.Jails))
+	for name := range st.Jails {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for i, name := range names {
+		sep := `,"jails":{`
+		if i > 0 {
+			sep = ","
+		}
+		k, _ := json.Marshal(name)
+		if _, err := fmt.Fprintf(w, "%s%s:", sep, k); err != nil {
+			return err
+		}
+		j := st.Jails[name]
+		if err := j.WriteJSON(w); err != nil {
+			return err
+		}
+	}
+	if len(names) == 0 {
+		if _, err := io.WriteString(w, `,"jails":{`); err != nil {
+			return err
+		}
+	}
+	if _, err := io.WriteString(w, "}"); err != nil {
+		return err
+	}
+	if st.DB != nil {
+		d, err := json.Marshal(st.DB)
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintf(w, `,"db":%s`, d); err != nil {
+			return err
+		}
+	}
+	_, err = io.WriteString(w, "}\n")
+	return err
+}
+
+// state copies what the state file holds; the caller holds the lock.
+func (s *sidecar) state(now time.Time) (*savedState, error) {
+	st := &savedState{Version: stateVersion, SavedAt: now.UTC(), Cursor: s.cursor, Jails: map[string]jailsim.Snapshot{}}
+	if s.pos != nil {
+		p := *s.pos
+		st.Position = &p
+	}
+	if s.f2bPos != nil {
+		p := *s.f2bPos
+		st.F2bPos = &p
+	}
+	c := s.tally.Totals()
+	if s.miss != nil && c != nil {
+		numbers.MissesTotals(c, &s.miss.Counts)
 	}
 	var err error
+	if st.Counters, err = json.Marshal(c); err != nil {
+		return nil, err
+	}
 	if st.Parsers, err = s.eng.Snapshot(); err != nil {
-		return fmt.Errorf("save state: %w", err)
+		return nil, err
 	}
 	for _, r := range s.eng.Jails() {
 		st.Jails[r.Jail.Name()] = r.Sim.Snapshot()
@@ -617,11 +718,15 @@ func (s *sidecar) save(now time.Time) error {
 		d := s.eng.DB().Snapshot()
 		st.DB = &d
 	}
-	b, err := json.Marshal(st)
-	if err != nil {
-		return err
-	}
-	if err := atomicfile.Write(s.cfg.State, b); err != nil {
+	return st, nil
+}
+
+// writeStateFile writes the state file atomically (tests replace it).
+var writeStateFile = atomicfile.WriteFunc
+
+// writeState encodes a state taken by state straight into the file.
+func writeState(path string, st *savedState) error {
+	if err := writeStateFile(path, func(w io.Writer) error { return st.writeJSON(w) }); err != nil {
 		return fmt.Errorf("save state: %w", err)
 	}
 	return nil
