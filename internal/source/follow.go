@@ -246,6 +246,7 @@ func (fw *follower) openPath(ctx context.Context) error {
 				fw.o.Notice(fmt.Sprintf("%s appeared", fw.o.Path))
 				delete(fw.said, "missing")
 			}
+			delete(fw.said, "emfile")
 			fw.f = f
 			id, _, err := identify(f)
 			if err != nil {
@@ -254,6 +255,16 @@ func (fw *follower) openPath(ctx context.Context) error {
 			fw.id = id
 			fw.setReader(0)
 			return nil
+		}
+		if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+			// out of descriptors for a moment (a flood of connections, a
+			// neighbour leaking them): wait and try again, never give up
+			// the log
+			fw.notice("emfile", fmt.Sprintf("cannot open %s: %v: trying again", fw.o.Path, err))
+			if err := fw.wait(ctx); err != nil {
+				return err
+			}
+			continue
 		}
 		if !errors.Is(err, fs.ErrNotExist) {
 			return openErr(fw.o.Path, err)
