@@ -279,6 +279,23 @@ func (p *Pusher) fail(err error) {
 
 type permanentError struct{ error }
 
+// errTooLarge is a 413 answer: the body is larger than the server takes.
+var errTooLarge = errors.New("413 Request Entity Too Large")
+
+// splitAt returns where to cut a batch of lines in two (after the newline
+// nearest its middle), or 0 for a single line.
+func splitAt(b []byte) int {
+	b = bytes.TrimRight(b, "\n")
+	mid := len(b) / 2
+	if i := bytes.IndexByte(b[mid:], '\n'); i >= 0 {
+		return mid + i + 1
+	}
+	if i := bytes.LastIndexByte(b[:mid], '\n'); i >= 0 {
+		return i + 1
+	}
+	return 0
+}
+
 // noRedirect keeps a redirect as the answer: following a 301/302/303
 // re-sends the write as a GET without its body, which the server answers
 // 204 and stores nothing — every point lost without an error.
@@ -286,6 +303,22 @@ func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastRe
 
 func (p *Pusher) send(ctx context.Context, b []byte) error {
 	err := p.sendOnce(ctx, b)
+	if errors.Is(err, errTooLarge) {
+		// 413: the server takes smaller bodies (InfluxDB's
+		// max-body-size, a proxy's limit): send the batch in halves, cut
+		// between lines, down to single points.
+		if i := splitAt(b); i > 0 {
+			if err := p.send(ctx, b[:i]); err != nil {
+				return err
+			}
+			return p.send(ctx, b[i:])
+		}
+		p.notice(fmt.Sprintf("push to %s: a single point is too large for the server (%d bytes; dropped)", p.in.URL, len(b)))
+		p.mu.Lock()
+		p.drops++
+		p.mu.Unlock()
+		return nil
+	}
 	var nf errDatabaseNotFound
 	if errors.As(err, &nf) && !p.in.v2() && !p.in.SkipDatabaseCreation && !p.created {
 		p.created = true
@@ -360,8 +393,12 @@ func (p *Pusher) sendOnce(ctx context.Context, b []byte) error {
 	switch {
 	case resp.StatusCode/100 == 2:
 		return nil
-	case resp.StatusCode == 400 || resp.StatusCode == 413:
-		// The server will never take this batch: drop it, loudly.
+	case resp.StatusCode == http.StatusRequestEntityTooLarge:
+		return errTooLarge
+	case resp.StatusCode == 400:
+		// The server will never take this batch. InfluxDB 1.x has written
+		// its valid points already ("partial write"); the rest are
+		// dropped, loudly.
 		p.notice(fmt.Sprintf("push to %s: %s: %s (batch dropped)", p.in.URL, resp.Status, strings.TrimSpace(string(msg))))
 		p.mu.Lock()
 		p.drops++

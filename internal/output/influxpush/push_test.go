@@ -191,3 +191,61 @@ func TestSkipDatabaseCreation(t *testing.T) {
 		}
 	}
 }
+
+// A server that refuses large bodies with 413 (InfluxDB's max-body-size,
+// a proxy's limit) gets the batch in halves cut between lines: every
+// point stored once, in order; a single point it still refuses is
+// dropped and counted.
+func TestPush413Splits(t *testing.T) {
+	var mu sync.Mutex
+	var stored []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			t.Errorf("body not gzip: %v", err)
+			return
+		}
+		b, _ := io.ReadAll(zr)
+		lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+		if len(lines) > 2 || len(b) > 200 {
+			w.WriteHeader(http.StatusRequestEntityTooLarge)
+			return
+		}
+		mu.Lock()
+		stored = append(stored, lines...)
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	var notices []string
+	p, err := New(Config{URL: srv.URL, DB: "f2b"}, func(m string) { mu.Lock(); notices = append(notices, m); mu.Unlock() })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var batch strings.Builder
+	var want []string
+	for i := 0; i < 7; i++ {
+		l := "fail2ban,host=h,jail=sshd banned=0i,failed=" + string(rune('0'+i)) + "i " + string(rune('1'+i))
+		want = append(want, l)
+		batch.WriteString(l + "\n")
+	}
+	batch.WriteString("fail2ban,host=h,jail=" + strings.Repeat("x", 300) + " failed=1i 9\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { p.Run(ctx); close(done) }()
+	p.Enqueue([]byte(batch.String()))
+	deadline := time.Now().Add(10 * time.Second)
+	for p.Pending() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Join(stored, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("stored\n%s\nwant\n%s", strings.Join(stored, "\n"), strings.Join(want, "\n"))
+	}
+	if p.drops != 1 || len(notices) != 1 || !strings.Contains(notices[0], "too large") {
+		t.Fatalf("drops %v, notices %q: want the oversized point dropped, counted and said", p.drops, notices)
+	}
+}
