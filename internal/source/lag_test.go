@@ -4,74 +4,13 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/banscope/banscope/internal/rotatetest"
 )
-
-// logrotate imitates one rotation of logrotate's numbered scheme on path:
-// the older generations shift up (auth.log.1 → auth.log.2, compressed ones
-// too), then the live file is renamed (create) or copied and truncated
-// (copytruncate) to auth.log.1, then compressed at once (compress) or at the
-// next rotation (delaycompress).
-type logrotate struct {
-	t        *testing.T
-	path     string
-	compress string // "", ".gz", ".bz2", ".xz", ".zst"
-	delay    bool
-}
-
-var compressTools = map[string][]string{".gz": {"gzip"}, ".bz2": {"bzip2"}, ".xz": {"xz"}, ".zst": {"zstd", "-q", "--rm"}}
-
-func (l *logrotate) run(copytruncate bool) {
-	t := l.t
-	for n := 8; n >= 1; n-- {
-		for _, suf := range []string{"", l.compress} {
-			from := fmt.Sprintf("%s.%d%s", l.path, n, suf)
-			if _, err := os.Stat(from); err == nil {
-				if err := os.Rename(from, fmt.Sprintf("%s.%d%s", l.path, n+1, suf)); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
-	}
-	dst := l.path + ".1"
-	if copytruncate {
-		b, err := os.ReadFile(l.path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(dst, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Truncate(l.path, 0); err != nil {
-			t.Fatal(err)
-		}
-	} else {
-		if err := os.Rename(l.path, dst); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(l.path, nil, 0o644); err != nil { // create
-			t.Fatal(err)
-		}
-	}
-	if l.compress == "" {
-		return
-	}
-	target := dst
-	if l.delay {
-		target = l.path + ".2"
-	}
-	if _, err := os.Stat(target); err != nil {
-		return
-	}
-	tool := compressTools[l.compress]
-	if out, err := exec.Command(tool[0], append(tool[1:], target)...).CombinedOutput(); err != nil {
-		t.Fatalf("%s: %v %s", tool[0], err, out)
-	}
-}
 
 func appendLines(t *testing.T, path, tag string, n int) {
 	t.Helper()
@@ -156,10 +95,15 @@ func lagTwoRotations(t *testing.T, seq [2]bool, comp string, delay bool) {
 	// While the follower is stuck at a010: the rest of a*, two rotations
 	// with b* between them, then c* in the live file.
 	appendLines(t, path, "a", 0)
-	lr := &logrotate{t: t, path: path, compress: comp, delay: delay}
-	lr.run(seq[0])
+	rotate := func(copytruncate bool) {
+		r := &rotatetest.Rotator{Path: path, Options: rotatetest.Options{CopyTruncate: copytruncate, Compress: comp, Delay: delay}}
+		if err := r.Rotate(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rotate(seq[0])
 	appendLines(t, path, "b", 30)
-	lr.run(seq[1])
+	rotate(seq[1])
 	appendLines(t, path, "c", 30)
 	close(gate)
 	var got []string
