@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -44,7 +45,10 @@ type Config struct {
 	// counted.
 	Spool    string
 	SpoolMax int64
-	Timeout  time.Duration
+	// Timeout bounds connecting (default 10 s); AnswerTimeout how long a
+	// write sent is waited for (default 2 min).
+	Timeout       time.Duration
+	AnswerTimeout time.Duration
 	// SkipDatabaseCreation keeps a 1.x server's missing database missing
 	// (by default it is created at the first "database not found", as
 	// Telegraf's output does).
@@ -111,7 +115,19 @@ func New(in Config, notice func(string)) (*Pusher, error) {
 	if in.SpoolMax <= 0 {
 		in.SpoolMax = 64 << 20
 	}
-	p := &Pusher{in: in, url: u, client: &http.Client{Timeout: in.Timeout, CheckRedirect: noRedirect}, queue: make(chan []byte, 64),
+	// Timeout bounds connecting and the TLS handshake. A write the server
+	// has received gets AnswerTimeout to be answered: giving up on a write
+	// the server stores anyway makes the retry a duplicate (InfluxDB
+	// overwrites a point of the same series and time; VictoriaMetrics keeps
+	// both unless -dedup.minScrapeInterval is set).
+	if in.AnswerTimeout <= 0 {
+		in.AnswerTimeout = 2 * time.Minute
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DialContext = (&net.Dialer{Timeout: in.Timeout, KeepAlive: 30 * time.Second}).DialContext
+	tr.TLSHandshakeTimeout = in.Timeout
+	tr.ResponseHeaderTimeout = in.AnswerTimeout
+	p := &Pusher{in: in, url: u, client: &http.Client{Transport: tr, CheckRedirect: noRedirect}, queue: make(chan []byte, 64),
 		notice: notice, wake: make(chan struct{}, 1)}
 	if in.Spool != "" {
 		if err := os.MkdirAll(in.Spool, 0o700); err != nil {
@@ -380,6 +396,10 @@ func (p *Pusher) sendOnce(ctx context.Context, b []byte) error {
 	zw := gzip.NewWriter(&z)
 	zw.Write(b)
 	zw.Close()
+	// the whole exchange is bounded too: a server that takes the
+	// connection and never reads the body
+	ctx, cancel := context.WithTimeout(ctx, p.in.Timeout+p.in.AnswerTimeout)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url, &z)
 	if err != nil {
 		return err

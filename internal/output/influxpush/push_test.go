@@ -249,3 +249,41 @@ func TestPush413Splits(t *testing.T) {
 		t.Fatalf("drops %v, notices %q: want the oversized point dropped, counted and said", p.drops, notices)
 	}
 }
+
+// A server slower to answer than the connection timeout has the write
+// already: the pusher waits for its answer instead of giving up and
+// writing the batch again (VictoriaMetrics would keep both copies).
+func TestSlowAnswerWritesOnce(t *testing.T) {
+	var mu sync.Mutex
+	writes := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		mu.Lock()
+		writes++
+		mu.Unlock()
+		time.Sleep(600 * time.Millisecond) // stored, answered late
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	var notices []string
+	p, err := New(Config{URL: srv.URL, DB: "f2b", Timeout: 100 * time.Millisecond}, func(m string) { mu.Lock(); notices = append(notices, m); mu.Unlock() })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { p.Run(ctx); close(done) }()
+	p.Enqueue([]byte("fail2ban,host=h,jail=sshd banned=0i,failed=1i 1\n"))
+	deadline := time.Now().Add(10 * time.Second)
+	for p.Pending() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(1500 * time.Millisecond) // a retry would come after 1 s
+	cancel()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	if writes != 1 || len(notices) != 0 {
+		t.Fatalf("%d writes, notices %q: want one write and no error", writes, notices)
+	}
+}
