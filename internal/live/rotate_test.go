@@ -146,3 +146,70 @@ func logrotateRun(t *testing.T, o rotatetest.Options) {
 		t.Fatalf("last point %q, want %s; files %v\n%s", last, want, names, stderr.String())
 	}
 }
+
+// A steady writer (~100 lines/s, reopening the path at once after each
+// rotation, as rsyslog does after its HUP) and six rotations, no restart:
+// 60 attackers × maxretry lines end as banned=60, failed=0.
+func TestRunSteadyRotations(t *testing.T) {
+	for name, o := range map[string]rotatetest.Options{"rename": {}, "copytruncate": {CopyTruncate: true}, "rename-compress-gz": {Compress: ".gz"}} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			auth := filepath.Join(dir, "auth.log")
+			os.WriteFile(auth, nil, 0o644)
+			rot := &rotatetest.Rotator{Path: auth, Options: o}
+			var stderr syncBuf
+			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			cmd.Env = append(os.Environ(), "BANSCOPE_SIDECAR_CHILD="+dir)
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer func() { cmd.Process.Kill(); cmd.Wait() }()
+			for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+				if _, err := os.Stat(filepath.Join(dir, "addr")); err == nil {
+					break
+				}
+			}
+			const attackers, maxretry = 60, 5
+			n := 0
+			for i := 0; i < attackers*maxretry; i++ {
+				a := i % attackers // each attacker's failures spread over the whole run
+				f, err := os.OpenFile(auth, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+				if err != nil {
+					t.Fatal(err)
+				}
+				fmt.Fprintf(f, "%s web1 sshd[%d]: Failed password for root from 198.51.100.%d port %d ssh2\n",
+					time.Now().UTC().Format("Jan _2 15:04:05"), 6000+i, 10+a, 40000+i)
+				f.Close()
+				time.Sleep(10 * time.Millisecond)
+				if i%50 == 49 && n < 6 {
+					if err := rot.Rotate(); err != nil {
+						t.Fatal(err)
+					}
+					n++
+				}
+			}
+			want := fmt.Sprintf("banned=%di,failed=0i", attackers)
+			var last string
+			for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+				b, _ := os.ReadFile(filepath.Join(dir, "out"))
+				for _, l := range strings.Split(string(b), "\n") {
+					if strings.HasPrefix(l, "fail2ban,") {
+						last = l
+					}
+				}
+				if strings.Contains(last, want) {
+					break
+				}
+			}
+			cmd.Process.Signal(syscall.SIGTERM)
+			if err := cmd.Wait(); err != nil {
+				t.Fatalf("sidecar: %v\n%s", err, stderr.String())
+			}
+			if !strings.Contains(last, want) {
+				t.Fatalf("after %d rotations the last point is %q, want %s\n%s", n, last, want, stderr.String())
+			}
+		})
+	}
+}
