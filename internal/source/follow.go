@@ -81,9 +81,12 @@ type follower struct {
 	// was empty when opened is widened from them, not by reading the file
 	// again (which may have been truncated and refilled meanwhile).
 	firstHead []byte
-	watcher   *fsnotify.Watcher
-	wake      chan struct{}
-	said      map[string]bool
+	// fresh is set while the generation opened at the path has not been
+	// read yet (verifyFresh).
+	fresh   bool
+	watcher *fsnotify.Watcher
+	wake    chan struct{}
+	said    map[string]bool
 }
 
 // Follow reads path from start (or its beginning)
@@ -122,6 +125,9 @@ func Follow(ctx context.Context, o FollowOptions, start *Position, h Handler) er
 		return err
 	}
 	for {
+		if err := fw.verifyFresh(ctx); err != nil {
+			return err
+		}
 		if err := fw.drain(); err != nil {
 			return err
 		}
@@ -276,7 +282,26 @@ func (fw *follower) openPath(ctx context.Context) error {
 	}
 }
 
+// verifyFresh checks, before the first read of a generation opened at
+// the live path, that it still holds what it held when opened: a follower
+// stopped (SIGSTOP, a starved CPU) between the open and the first read
+// may find it truncated and refilled by copytruncate, and would read the
+// next generation as this one and lose this one. Then this one is read
+// from its copy (and any generation after it), and the file from its
+// start.
+func (fw *follower) verifyFresh(ctx context.Context) error {
+	if !fw.fresh {
+		return nil
+	}
+	fw.fresh = false
+	if fw.f == nil || fw.id.HeadLen == 0 || sameGeneration(fw.f, fw.id) {
+		return nil
+	}
+	return fw.truncated(ctx)
+}
+
 func (fw *follower) setReader(off int64) {
+	fw.fresh = off == 0
 	fw.base = off
 	var r io.Reader = io.NewSectionReader(fw.f, off, 1<<62)
 	fw.firstHead = fw.firstHead[:0]

@@ -137,3 +137,56 @@ func lagTwoRotations(t *testing.T, seq [2]bool, comp string, delay bool) {
 		t.Fatalf("got\n%v\nwant\n%v", got, want)
 	}
 }
+
+// A follower stopped between opening the live file and reading it first
+// (SIGSTOP, a starved CPU), while copytruncate runs twice: the generation
+// it opened is read from its copy, the one after from its copy, then the
+// file — not the file's new content in place of the one opened.
+func TestFollowStoppedBeforeFirstRead(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "auth.log")
+	appendLines(t, path, "b", 20)
+	var got []string
+	fw := &follower{o: FollowOptions{Path: path, Quiet: 50 * time.Millisecond}, said: map[string]bool{}, lines: NewLines(nil, 0),
+		h: func(l []byte, st Status, _ Position) error {
+			s := string(l)
+			if i := strings.Index(s, ": "); i >= 0 {
+				s = s[i+2 : i+6]
+			}
+			got = append(got, s)
+			return nil
+		}}
+	ctx := context.Background()
+	if err := fw.openPath(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if fw.f != nil {
+			fw.f.Close()
+		}
+	}()
+	r := &rotatetest.Rotator{Path: path, Options: rotatetest.Options{CopyTruncate: true}}
+	if err := r.Rotate(); err != nil {
+		t.Fatal(err)
+	}
+	appendLines(t, path, "c", 20)
+	if err := r.Rotate(); err != nil {
+		t.Fatal(err)
+	}
+	appendLines(t, path, "d", 20)
+	if err := fw.verifyFresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := fw.drain(); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, tag := range []string{"b", "c", "d"} {
+		for i := 0; i < 20; i++ {
+			want = append(want, fmt.Sprintf("%s%03d", tag, i))
+		}
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("got\n%v\nwant\n%v", got, want)
+	}
+}
