@@ -112,6 +112,7 @@ func logrotateRun(t *testing.T, o rotatetest.Options) {
 	start()
 	settle()
 	cmd.Process.Signal(syscall.SIGSTOP) // stopped across two rotations
+	waitStopped(t, cmd.Process.Pid)
 	rotate()
 	write(3)
 	time.Sleep(50 * time.Millisecond)
@@ -212,4 +213,22 @@ func TestRunSteadyRotations(t *testing.T) {
 			}
 		})
 	}
+}
+
+// waitStopped waits until the process is stopped (state T): a signal is
+// delivered when its threads next run, and a rotation made before that
+// would be one the process saw running.
+func waitStopped(t *testing.T, pid int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// pid (comm) state ...: the state follows the last ')'
+		if i := strings.LastIndexByte(string(b), ')'); i > 0 && i+2 < len(b) && b[i+2] == 'T' {
+			return
+		}
+	}
+	t.Fatalf("process %d did not stop", pid)
 }

@@ -84,9 +84,15 @@ type follower struct {
 	// fresh is set while the generation opened at the path has not been
 	// read yet (verifyFresh).
 	fresh   bool
-	watcher *fsnotify.Watcher
-	wake    chan struct{}
-	said    map[string]bool
+	freshT0 time.Time // the modification time of a generation opened empty after a truncation
+	// truncating is set while a truncated file is taken up again: only
+	// then is an empty generation watched for copies (freshT0); after a
+	// rename the old file, still written to, is newer and no copy.
+	truncating bool
+	freshDone  FileID // the generation finished at that truncation
+	watcher    *fsnotify.Watcher
+	wake       chan struct{}
+	said       map[string]bool
 }
 
 // Follow reads path from start (or its beginning)
@@ -288,20 +294,97 @@ func (fw *follower) openPath(ctx context.Context) error {
 // may find it truncated and refilled by copytruncate, and would read the
 // next generation as this one and lose this one. Then this one is read
 // from its copy (and any generation after it), and the file from its
-// start.
+// start. A generation opened empty has no content to compare: until its
+// first bytes are read, a rotated file modified after it was (truncated or
+// created) is a copy of what was written to it meanwhile (copytruncate
+// while the follower was stopped), and is read first.
 func (fw *follower) verifyFresh(ctx context.Context) error {
-	if !fw.fresh {
+	if !fw.fresh || fw.f == nil {
 		return nil
 	}
-	fw.fresh = false
-	if fw.f == nil || fw.id.HeadLen == 0 || sameGeneration(fw.f, fw.id) {
+	if fw.id.HeadLen > 0 || fw.freshT0.IsZero() {
+		fw.fresh = false
+		if fw.id.HeadLen == 0 || sameGeneration(fw.f, fw.id) {
+			return nil
+		}
+		return fw.truncated(ctx)
+	}
+	if len(fw.firstHead) > 0 || fw.lines.Offset > 0 || len(fw.lines.Partial()) > 0 {
+		fw.fresh = false // read from already
 		return nil
 	}
-	return fw.truncated(ctx)
+	sibs, err := siblings(fw.o.Path)
+	if err != nil {
+		return nil
+	}
+	base := rotationOf(fw.o.Path).base
+	var added []string
+	for _, sib := range sibs {
+		if r := rotationOf(sib.path); r.base == base && r.class != 2 && sib.info.ModTime().After(fw.freshT0) {
+			added = append(added, sib.path)
+		}
+	}
+	if len(added) == 0 {
+		return nil
+	}
+	cur := fw.f
+	curInfo, err := cur.Stat()
+	if err != nil {
+		return err
+	}
+	fw.f = nil
+	for _, name := range OrderRotated(added) {
+		info, err := os.Stat(name)
+		if err != nil || os.SameFile(info, curInfo) || copyOf(name, cur, curInfo) || (fw.freshDone.HeadLen > 0 && matchesHead(name, fw.freshDone)) {
+			continue
+		}
+		if c := compressionOf(name); c != nil {
+			if _, err := os.Stat(strings.TrimSuffix(name, c.suffix)); err == nil {
+				continue // being compressed: its source is still there (and read, if new)
+			}
+		}
+		id, err := contentID(name)
+		if err != nil || id.HeadLen == 0 {
+			continue
+		}
+		rf, err := Open(name)
+		if err != nil {
+			continue
+		}
+		fw.notice("between:"+name, fmt.Sprintf("%s was rotated before its new content was read: reading %s first", fw.o.Path, name))
+		fw.pos = Position{FileID: id, Path: fw.o.Path}
+		fw.base = 0
+		fw.lines.Reset(rf)
+		err = fw.drainQuiet(ctx, true)
+		rf.Close()
+		if err != nil {
+			return err
+		}
+	}
+	fw.f = cur
+	id, _, err := identify(cur)
+	if err != nil {
+		return err
+	}
+	fw.id = id
+	fw.truncating = true
+	fw.setReader(0)
+	fw.truncating = false
+	return nil
 }
 
 func (fw *follower) setReader(off int64) {
 	fw.fresh = off == 0
+	fw.freshT0 = time.Time{}
+	if fw.fresh && fw.id.HeadLen == 0 && fw.f != nil && fw.truncating {
+		// Opened empty: a rotated file changed after the file itself was
+		// (its truncation, its creation) holds what was written to it
+		// after. Renames keep a file's modification time, and gzip,
+		// bzip2, xz and zstd give their output the original's.
+		if st, err := fw.f.Stat(); err == nil {
+			fw.freshT0 = st.ModTime()
+		}
+	}
 	fw.base = off
 	var r io.Reader = io.NewSectionReader(fw.f, off, 1<<62)
 	fw.firstHead = fw.firstHead[:0]
@@ -827,7 +910,9 @@ func (fw *follower) truncated(ctx context.Context) error {
 		return err
 	}
 	fw.id = id
+	fw.truncating, fw.freshDone = true, p.FileID
 	fw.setReader(0)
+	fw.truncating = false
 	return nil
 }
 

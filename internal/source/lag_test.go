@@ -190,3 +190,69 @@ func TestFollowStoppedBeforeFirstRead(t *testing.T) {
 		t.Fatalf("got\n%v\nwant\n%v", got, want)
 	}
 }
+
+// The same for a file taken up empty after a copytruncate: what was
+// written to it and copied away by the next copytruncate before the
+// follower read it is read from that copy, then the file.
+func TestFollowStoppedBeforeFirstReadEmpty(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "auth.log")
+	appendLines(t, path, "a", 20)
+	var got []string
+	fw := &follower{o: FollowOptions{Path: path, Quiet: 50 * time.Millisecond}, said: map[string]bool{}, lines: NewLines(nil, 0),
+		h: func(l []byte, st Status, _ Position) error {
+			s := string(l)
+			if i := strings.Index(s, ": "); i >= 0 {
+				s = s[i+2 : i+6]
+			}
+			got = append(got, s)
+			return nil
+		}}
+	ctx := context.Background()
+	if err := fw.openPath(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if fw.f != nil {
+			fw.f.Close()
+		}
+	}()
+	if err := fw.drain(); err != nil {
+		t.Fatal(err)
+	}
+	r := &rotatetest.Rotator{Path: path, Options: rotatetest.Options{CopyTruncate: true}}
+	if err := r.Rotate(); err != nil {
+		t.Fatal(err)
+	}
+	if err := fw.check(ctx); err != nil { // the truncation: taken up empty
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond) // file times have a coarse clock
+	// an empty poll first: nothing is read, nothing rotated yet
+	if err := fw.verifyFresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := fw.drain(); err != nil {
+		t.Fatal(err)
+	}
+	appendLines(t, path, "c", 20)
+	if err := r.Rotate(); err != nil {
+		t.Fatal(err)
+	}
+	appendLines(t, path, "d", 20)
+	if err := fw.verifyFresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := fw.drain(); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, tag := range []string{"a", "c", "d"} {
+		for i := 0; i < 20; i++ {
+			want = append(want, fmt.Sprintf("%s%03d", tag, i))
+		}
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("got\n%v\nwant\n%v", got, want)
+	}
+}
