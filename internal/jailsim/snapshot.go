@@ -1,6 +1,7 @@
 package jailsim
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -184,23 +185,19 @@ func (s *Snapshot) WriteJSON(w io.Writer) error {
 	}
 	rest := *s
 	rest.Tickets, rest.Bans = nil, nil
-	b, err := json.Marshal(struct {
-		TotalFailed int64   `json:"total_failed"`
-		TotalBanned int64   `json:"total_banned"`
-		Ignored     int64   `json:"ignored"`
-		Peak        int     `json:"peak"`
-		PeakAt      float64 `json:"peak_at"`
-		NextSvc     float64 `json:"next_svc"`
-		Lines       int64   `json:"lines"`
-		BanSeq      uint64  `json:"ban_seq"`
-	}{rest.TotalFailed, rest.TotalBanned, rest.Ignored, rest.Peak, rest.PeakAt, rest.NextSvc, rest.Lines, rest.BanSeq})
+	b, err := json.Marshal(rest)
 	if err != nil {
 		return err
+	}
+	// the other fields as json.Marshal writes them, after the two lists
+	const lists = `{"tickets":null,"bans":null,`
+	if !bytes.HasPrefix(b, []byte(lists)) {
+		return fmt.Errorf("snapshot: unexpected encoding %.40q", b)
 	}
 	if _, err := io.WriteString(w, "],"); err != nil {
 		return err
 	}
-	_, err = w.Write(b[1:])
+	_, err = w.Write(b[len(lists):])
 	return err
 }
 

@@ -125,18 +125,7 @@ func logrotateRun(t *testing.T, o rotatetest.Options) {
 	write(5)
 	start()
 	want := fmt.Sprintf("banned=%di,failed=0i", attackers)
-	var last string
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		b, _ := os.ReadFile(filepath.Join(dir, "out"))
-		for _, l := range strings.Split(string(b), "\n") {
-			if strings.HasPrefix(l, "fail2ban,") {
-				last = l
-			}
-		}
-		if strings.Contains(last, want) {
-			break
-		}
-	}
+	last := awaitPoint(dir, want)
 	stop(syscall.SIGTERM)
 	if !strings.Contains(last, want) {
 		ents, _ := os.ReadDir(dir)
@@ -192,18 +181,7 @@ func TestRunSteadyRotations(t *testing.T) {
 				}
 			}
 			want := fmt.Sprintf("banned=%di,failed=0i", attackers)
-			var last string
-			for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-				b, _ := os.ReadFile(filepath.Join(dir, "out"))
-				for _, l := range strings.Split(string(b), "\n") {
-					if strings.HasPrefix(l, "fail2ban,") {
-						last = l
-					}
-				}
-				if strings.Contains(last, want) {
-					break
-				}
-			}
+			last := awaitPoint(dir, want)
 			cmd.Process.Signal(syscall.SIGTERM)
 			if err := cmd.Wait(); err != nil {
 				t.Fatalf("sidecar: %v\n%s", err, stderr.String())
@@ -231,4 +209,22 @@ func waitStopped(t *testing.T, pid int) {
 		}
 	}
 	t.Fatalf("process %d did not stop", pid)
+}
+
+// awaitPoint returns the sidecar's last fail2ban point in dir/out once it
+// holds want, or the last one after 30 s.
+func awaitPoint(dir, want string) string {
+	var last string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		b, _ := os.ReadFile(filepath.Join(dir, "out"))
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "fail2ban,") {
+				last = l
+			}
+		}
+		if strings.Contains(last, want) {
+			break
+		}
+	}
+	return last
 }

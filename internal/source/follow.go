@@ -445,10 +445,34 @@ func (fw *follower) begin(ctx context.Context, start *Position) error {
 	}
 	// Rotated (or truncated) while we were away: finish that generation
 	// from wherever it is now, then read the live file from its start.
-	if err := fw.finishElsewhere(ctx, *start); err != nil {
+	// The live file is opened first and kept: while the old generation
+	// drains, it may itself be copied and truncated (copytruncate soon
+	// after a rename), and its first read then finds that out
+	// (verifyFresh) and reads the copy.
+	live, lerr := os.Open(fw.o.Path)
+	var liveID FileID
+	if lerr == nil {
+		if liveID, _, lerr = identify(live); lerr != nil {
+			live.Close()
+		}
+	}
+	if lerr != nil {
+		live = nil
+	}
+	if err := fw.finishElsewhere(ctx, *start, live); err != nil {
+		if live != nil {
+			live.Close()
+		}
 		return err
 	}
-	return fw.openPath(ctx)
+	if live == nil {
+		return fw.openPath(ctx)
+	}
+	// renamed away meanwhile, it is read all the same: check's rename
+	// path then drains it and moves to the path's new file
+	fw.f, fw.id = live, liveID
+	fw.setReader(0)
+	return nil
 }
 
 // inodeElsewhere reports whether a rotated sibling of the path is the file
@@ -494,7 +518,7 @@ func locate(sibs []sibling, id FileID) string {
 
 // finishElsewhere reads the rest of a generation that is no longer at the
 // live path, then the generations rotated after it (readBetween).
-func (fw *follower) finishElsewhere(ctx context.Context, p Position) error {
+func (fw *follower) finishElsewhere(ctx context.Context, p Position, live *os.File) error {
 	sibs, err := siblings(fw.o.Path)
 	if err != nil {
 		return err
@@ -527,10 +551,6 @@ func (fw *follower) finishElsewhere(ctx context.Context, p Position) error {
 		if err := fw.drainQuiet(ctx, compressionOf(found) != nil); err != nil {
 			return err
 		}
-	}
-	live, _ := os.Open(fw.o.Path)
-	if live != nil {
-		defer live.Close()
 	}
 	_, err = fw.readBetween(ctx, found, p.FileID, live)
 	return err

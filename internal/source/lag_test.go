@@ -147,15 +147,7 @@ func TestFollowStoppedBeforeFirstRead(t *testing.T) {
 	path := filepath.Join(dir, "auth.log")
 	appendLines(t, path, "b", 20)
 	var got []string
-	fw := &follower{o: FollowOptions{Path: path, Quiet: 50 * time.Millisecond}, said: map[string]bool{}, lines: NewLines(nil, 0),
-		h: func(l []byte, st Status, _ Position) error {
-			s := string(l)
-			if i := strings.Index(s, ": "); i >= 0 {
-				s = s[i+2 : i+6]
-			}
-			got = append(got, s)
-			return nil
-		}}
+	fw := tagFollower(path, &got)
 	ctx := context.Background()
 	if err := fw.openPath(ctx); err != nil {
 		t.Fatal(err)
@@ -199,15 +191,7 @@ func TestFollowStoppedBeforeFirstReadEmpty(t *testing.T) {
 	path := filepath.Join(dir, "auth.log")
 	appendLines(t, path, "a", 20)
 	var got []string
-	fw := &follower{o: FollowOptions{Path: path, Quiet: 50 * time.Millisecond}, said: map[string]bool{}, lines: NewLines(nil, 0),
-		h: func(l []byte, st Status, _ Position) error {
-			s := string(l)
-			if i := strings.Index(s, ": "); i >= 0 {
-				s = s[i+2 : i+6]
-			}
-			got = append(got, s)
-			return nil
-		}}
+	fw := tagFollower(path, &got)
 	ctx := context.Background()
 	if err := fw.openPath(ctx); err != nil {
 		t.Fatal(err)
@@ -255,4 +239,18 @@ func TestFollowStoppedBeforeFirstReadEmpty(t *testing.T) {
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("got\n%v\nwant\n%v", got, want)
 	}
+}
+
+// tagFollower is a follower of path driven by hand, collecting the tags
+// (a000, b013, ...) of the lines appendLines wrote.
+func tagFollower(path string, got *[]string) *follower {
+	return &follower{o: FollowOptions{Path: path, Quiet: 50 * time.Millisecond}, said: map[string]bool{}, lines: NewLines(nil, 0),
+		h: func(l []byte, st Status, _ Position) error {
+			s := string(l)
+			if i := strings.Index(s, ": "); i >= 0 {
+				s = s[i+2 : i+6]
+			}
+			*got = append(*got, s)
+			return nil
+		}}
 }
