@@ -83,7 +83,7 @@ func TestSlowStateSaveBlocksNothing(t *testing.T) {
 // tickets and bans, the database, the counters and positions.
 func TestStreamedStateReadsBack(t *testing.T) {
 	id := ident.ParseID("203.0.113.7")
-	st := &savedState{Version: stateVersion, SavedAt: time.Date(2026, 11, 28, 3, 0, 0, 0, time.UTC), Cursor: "s=1",
+	st := &savedState{stateHead: stateHead{Version: stateVersion, SavedAt: time.Date(2026, 11, 28, 3, 0, 0, 0, time.UTC), Cursor: "s=1"},
 		Counters: json.RawMessage(`{"lines_read":3}`), Parsers: map[string]json.RawMessage{"sshd": json.RawMessage(`{}`)},
 		Jails: map[string]jailsim.Snapshot{
 			"sshd":     {Tickets: []jailsim.TicketState{{ID: id, First: 1, Last: 2, Retry: 3}, {ID: ident.ParseID("2001:db8::1"), First: 4, Last: 5, Retry: 1, Window: []float64{4}}}, Bans: []jailsim.BanState{{ID: id, Start: 2, BanTime: 600, Seq: 1}}, TotalFailed: 4, TotalBanned: 1, Peak: 1, PeakAt: 2, Lines: 9, BanSeq: 1},

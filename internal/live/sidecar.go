@@ -100,12 +100,18 @@ type Config struct {
 // stateVersion changes when the state file's meaning does.
 const stateVersion = 1
 
+// stateHead is where the state file starts: its version and the
+// positions.
+type stateHead struct {
+	Version  int              `json:"version"`
+	SavedAt  time.Time        `json:"saved_at"`
+	Position *source.Position `json:"position,omitempty"`
+	Cursor   string           `json:"journal_cursor,omitempty"`
+	F2bPos   *source.Position `json:"fail2ban_log_position,omitempty"`
+}
+
 type stateFile struct {
-	Version  int                         `json:"version"`
-	SavedAt  time.Time                   `json:"saved_at"`
-	Position *source.Position            `json:"position,omitempty"`
-	Cursor   string                      `json:"journal_cursor,omitempty"`
-	F2bPos   *source.Position            `json:"fail2ban_log_position,omitempty"`
+	stateHead
 	Counters *numbers.Totals             `json:"counters,omitempty"`
 	Parsers  map[string]json.RawMessage  `json:"parsers"`
 	Jails    map[string]jailsim.Snapshot `json:"jails"`
@@ -626,11 +632,7 @@ func (s *sidecar) emit() (*savedState, error) {
 // savedState is stateFile as written: the counters encoded while the lock
 // is held (they are the live maps), the rest copies.
 type savedState struct {
-	Version  int                         `json:"version"`
-	SavedAt  time.Time                   `json:"saved_at"`
-	Position *source.Position            `json:"position,omitempty"`
-	Cursor   string                      `json:"journal_cursor,omitempty"`
-	F2bPos   *source.Position            `json:"fail2ban_log_position,omitempty"`
+	stateHead
 	Counters json.RawMessage             `json:"counters,omitempty"`
 	Parsers  map[string]json.RawMessage  `json:"parsers"`
 	Jails    map[string]jailsim.Snapshot `json:"jails"`
@@ -691,7 +693,7 @@ func (st *savedState) writeJSON(w io.Writer) error {
 
 // state copies what the state file holds; the caller holds the lock.
 func (s *sidecar) state(now time.Time) (*savedState, error) {
-	st := &savedState{Version: stateVersion, SavedAt: now.UTC(), Cursor: s.cursor, Jails: map[string]jailsim.Snapshot{}}
+	st := &savedState{stateHead: stateHead{Version: stateVersion, SavedAt: now.UTC(), Cursor: s.cursor}, Jails: map[string]jailsim.Snapshot{}}
 	if s.pos != nil {
 		p := *s.pos
 		st.Position = &p

@@ -317,10 +317,9 @@ func (fw *follower) verifyFresh(ctx context.Context) error {
 	if err != nil {
 		return nil
 	}
-	base := rotationOf(fw.o.Path).base
 	var added []string
-	for _, sib := range sibs {
-		if r := rotationOf(sib.path); r.base == base && r.class != 2 && sib.info.ModTime().After(fw.freshT0) {
+	for _, sib := range fw.rotatedSet(sibs) {
+		if sib.info.ModTime().After(fw.freshT0) {
 			added = append(added, sib.path)
 		}
 	}
@@ -343,31 +342,58 @@ func (fw *follower) verifyFresh(ctx context.Context) error {
 				continue // being compressed: its source is still there (and read, if new)
 			}
 		}
-		id, err := contentID(name)
-		if err != nil || id.HeadLen == 0 {
-			continue
-		}
-		rf, err := Open(name)
-		if err != nil {
-			continue
-		}
-		fw.notice("between:"+name, fmt.Sprintf("%s was rotated before its new content was read: reading %s first", fw.o.Path, name))
-		fw.pos = Position{FileID: id, Path: fw.o.Path}
-		fw.base = 0
-		fw.lines.Reset(rf)
-		err = fw.drainQuiet(ctx, true)
-		rf.Close()
-		if err != nil {
+		if _, _, err := fw.readWhole(ctx, name, fmt.Sprintf("%s was rotated before its new content was read: reading %s first", fw.o.Path, name)); err != nil {
 			return err
 		}
 	}
+	return fw.takeUp(cur, fw.freshDone)
+}
+
+// rotatedSet returns the members of the path's rotated set among sibs
+// (auth.log.1, auth.log.2.gz, auth.log-20261128: not auth.log.bak).
+func (fw *follower) rotatedSet(sibs []sibling) []sibling {
+	base := rotationOf(fw.o.Path).base
+	var out []sibling
+	for _, sib := range sibs {
+		if r := rotationOf(sib.path); r.base == base && r.class != 2 {
+			out = append(out, sib)
+		}
+	}
+	return out
+}
+
+// readWhole reads a rotated file whole, saying msg once. It reports
+// whether it read one (false for an empty or unreadable file) and the
+// file's identity; fw.f is nil meanwhile.
+func (fw *follower) readWhole(ctx context.Context, name, msg string) (FileID, bool, error) {
+	id, err := contentID(name)
+	if err != nil || id.HeadLen == 0 {
+		return id, false, nil
+	}
+	rf, err := Open(name)
+	if err != nil {
+		return id, false, nil
+	}
+	defer rf.Close()
+	fw.notice("between:"+name, msg)
+	fw.f = nil
+	fw.pos = Position{FileID: id, Path: fw.o.Path}
+	fw.base = 0
+	fw.lines.Reset(rf)
+	return id, true, fw.drainQuiet(ctx, compressionOf(name) != nil)
+}
+
+// takeUp reads cur, a file just truncated, from its start: watched, while
+// it is empty, for copies made of it before its first read (verifyFresh),
+// done being the generation finished at the truncation.
+func (fw *follower) takeUp(cur *os.File, done FileID) error {
 	fw.f = cur
 	id, _, err := identify(cur)
 	if err != nil {
 		return err
 	}
 	fw.id = id
-	fw.truncating = true
+	fw.truncating, fw.freshDone = true, done
 	fw.setReader(0)
 	fw.truncating = false
 	return nil
@@ -571,14 +597,12 @@ func (fw *follower) readBetween(ctx context.Context, found string, done FileID, 
 	if err != nil {
 		return nil, err
 	}
-	base := rotationOf(fw.o.Path).base
-	var set []string
+	rotated := fw.rotatedSet(sibs)
+	set := make([]string, 0, len(rotated))
 	infos := map[string]fs.FileInfo{}
-	for _, sib := range sibs {
-		if r := rotationOf(sib.path); r.base == base && r.class != 2 {
-			set = append(set, sib.path)
-			infos[sib.path] = sib.info
-		}
+	for _, sib := range rotated {
+		set = append(set, sib.path)
+		infos[sib.path] = sib.info
 	}
 	set = OrderRotated(set)
 	at := -1
@@ -602,23 +626,12 @@ func (fw *follower) readBetween(ctx context.Context, found string, done FileID, 
 		if nextInfo != nil && (os.SameFile(infos[name], nextInfo) || copyOf(name, next, nextInfo)) {
 			continue
 		}
-		id, err := contentID(name)
-		if err != nil {
-			continue
-		}
-		rf, err := Open(name)
-		if err != nil {
-			continue
-		}
-		fw.notice("between:"+name, fmt.Sprintf("%s was rotated more than once since the generation last read: reading %s, which came between", fw.o.Path, name))
-		fw.f = nil
-		fw.pos = Position{FileID: id, Path: fw.o.Path}
-		fw.base = 0
-		fw.lines.Reset(rf)
-		err = fw.drainQuiet(ctx, compressionOf(name) != nil)
-		rf.Close()
+		id, ok, err := fw.readWhole(ctx, name, fmt.Sprintf("%s was rotated more than once since the generation last read: reading %s, which came between", fw.o.Path, name))
 		if err != nil {
 			return read, err
+		}
+		if !ok {
+			continue
 		}
 		read = append(read, name)
 		done = id
@@ -892,10 +905,11 @@ func (fw *follower) check(ctx context.Context) error {
 				return err
 			}
 		}
-		if nextID, _, nerr = identify(next); nerr != nil {
+		if err := fw.takeUp(next, nextID); err != nil {
 			next.Close()
-			return nerr
+			return err
 		}
+		return nil
 	}
 	fw.f, fw.id = next, nextID
 	fw.setReader(0)
@@ -924,16 +938,7 @@ func (fw *follower) truncated(ctx context.Context) error {
 	if _, err := fw.finishCopy(ctx, p, held, cur); err != nil {
 		return err
 	}
-	fw.f = cur
-	id, _, err := identify(cur)
-	if err != nil {
-		return err
-	}
-	fw.id = id
-	fw.truncating, fw.freshDone = true, p.FileID
-	fw.setReader(0)
-	fw.truncating = false
-	return nil
+	return fw.takeUp(cur, p.FileID)
 }
 
 // finishCopy reads the rest of generation p from its copytruncate copy

@@ -124,16 +124,7 @@ func lagTwoRotations(t *testing.T, seq [2]bool, comp string, delay bool) {
 		t.Fatalf("a line more: %s (after %v)", l, got)
 	case <-time.After(300 * time.Millisecond):
 	}
-	var want []string
-	for _, g := range []struct {
-		tag  string
-		from int
-	}{{"a", 0}, {"b", 0}, {"c", 0}} {
-		for i := g.from; i < 30; i++ {
-			want = append(want, fmt.Sprintf("%s%03d", g.tag, i))
-		}
-	}
-	if strings.Join(got, " ") != strings.Join(want, " ") {
+	if want := tags(30, "a", "b", "c"); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("got\n%v\nwant\n%v", got, want)
 	}
 }
@@ -146,17 +137,8 @@ func TestFollowStoppedBeforeFirstRead(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "auth.log")
 	appendLines(t, path, "b", 20)
-	var got []string
-	fw := tagFollower(path, &got)
+	fw, got := openTagFollower(t, path)
 	ctx := context.Background()
-	if err := fw.openPath(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if fw.f != nil {
-			fw.f.Close()
-		}
-	}()
 	r := &rotatetest.Rotator{Path: path, Options: rotatetest.Options{CopyTruncate: true}}
 	if err := r.Rotate(); err != nil {
 		t.Fatal(err)
@@ -172,14 +154,8 @@ func TestFollowStoppedBeforeFirstRead(t *testing.T) {
 	if err := fw.drain(); err != nil {
 		t.Fatal(err)
 	}
-	var want []string
-	for _, tag := range []string{"b", "c", "d"} {
-		for i := 0; i < 20; i++ {
-			want = append(want, fmt.Sprintf("%s%03d", tag, i))
-		}
-	}
-	if strings.Join(got, " ") != strings.Join(want, " ") {
-		t.Fatalf("got\n%v\nwant\n%v", got, want)
+	if want := tags(20, "b", "c", "d"); strings.Join(*got, " ") != strings.Join(want, " ") {
+		t.Fatalf("got\n%v\nwant\n%v", *got, want)
 	}
 }
 
@@ -190,17 +166,8 @@ func TestFollowStoppedBeforeFirstReadEmpty(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "auth.log")
 	appendLines(t, path, "a", 20)
-	var got []string
-	fw := tagFollower(path, &got)
+	fw, got := openTagFollower(t, path)
 	ctx := context.Background()
-	if err := fw.openPath(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if fw.f != nil {
-			fw.f.Close()
-		}
-	}()
 	if err := fw.drain(); err != nil {
 		t.Fatal(err)
 	}
@@ -230,21 +197,18 @@ func TestFollowStoppedBeforeFirstReadEmpty(t *testing.T) {
 	if err := fw.drain(); err != nil {
 		t.Fatal(err)
 	}
-	var want []string
-	for _, tag := range []string{"a", "c", "d"} {
-		for i := 0; i < 20; i++ {
-			want = append(want, fmt.Sprintf("%s%03d", tag, i))
-		}
-	}
-	if strings.Join(got, " ") != strings.Join(want, " ") {
-		t.Fatalf("got\n%v\nwant\n%v", got, want)
+	if want := tags(20, "a", "c", "d"); strings.Join(*got, " ") != strings.Join(want, " ") {
+		t.Fatalf("got\n%v\nwant\n%v", *got, want)
 	}
 }
 
-// tagFollower is a follower of path driven by hand, collecting the tags
-// (a000, b013, ...) of the lines appendLines wrote.
-func tagFollower(path string, got *[]string) *follower {
-	return &follower{o: FollowOptions{Path: path, Quiet: 50 * time.Millisecond}, said: map[string]bool{}, lines: NewLines(nil, 0),
+// openTagFollower opens a follower of path driven by hand (closed at the
+// test's end), collecting the tags (a000, b013, ...) of the lines
+// appendLines wrote.
+func openTagFollower(t *testing.T, path string) (*follower, *[]string) {
+	t.Helper()
+	got := new([]string)
+	fw := &follower{o: FollowOptions{Path: path, Quiet: 50 * time.Millisecond}, said: map[string]bool{}, lines: NewLines(nil, 0),
 		h: func(l []byte, st Status, _ Position) error {
 			s := string(l)
 			if i := strings.Index(s, ": "); i >= 0 {
@@ -253,4 +217,24 @@ func tagFollower(path string, got *[]string) *follower {
 			*got = append(*got, s)
 			return nil
 		}}
+	if err := fw.openPath(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if fw.f != nil {
+			fw.f.Close()
+		}
+	})
+	return fw, got
+}
+
+// tags are the tags of n lines of each of groups, in order.
+func tags(n int, groups ...string) []string {
+	var out []string
+	for _, g := range groups {
+		for i := 0; i < n; i++ {
+			out = append(out, fmt.Sprintf("%s%03d", g, i))
+		}
+	}
+	return out
 }
