@@ -14,9 +14,9 @@ import (
 	promout "github.com/banscope/banscope/internal/output/prometheus"
 )
 
-// The shipped Grafana dashboard queries only metrics banscope exports.
+// The Prometheus dashboard queries only metrics banscope exports.
 func TestDashboardMetrics(t *testing.T) {
-	b, err := os.ReadFile("../../deploy/grafana-dashboard.json")
+	b, err := os.ReadFile("../../deploy/grafana/banscope-prometheus.json")
 	if err != nil {
 		t.Fatal(err)
 	}

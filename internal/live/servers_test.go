@@ -205,7 +205,9 @@ bind-address = "127.0.0.1:%d"
 func startVictoriaMetrics(t *testing.T, dir string) (base string, srv *server) {
 	vm := needServer(t, "victoria-metrics")
 	port := freePort(t)
-	args := []string{vm, "-storageDataPath", filepath.Join(dir, "vm"), "-httpListenAddr", fmt.Sprintf("127.0.0.1:%d", port), "-loggerLevel", "ERROR"}
+	args := []string{vm, "-storageDataPath", filepath.Join(dir, "vm"), "-httpListenAddr", fmt.Sprintf("127.0.0.1:%d", port), "-loggerLevel", "ERROR",
+		// queries see what was just written, as the tests need
+		"-search.latencyOffset", "0s", "-search.disableCache"}
 	srv = startServer(t, dir, args...)
 	base = fmt.Sprintf("http://127.0.0.1:%d", port)
 	waitHTTP(t, base+"/health", statusIs(200))

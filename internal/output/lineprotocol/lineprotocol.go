@@ -42,6 +42,7 @@ func Append(enc *lp.Encoder, s *numbers.Snapshot) {
 		enc.AddField("ignored_total", i(st.Ignored))
 		enc.AddField("peak_banned", i(int64(st.PeakBanned)))
 		enc.AddField("unbans", i(j.Interval.Unbans))
+		enc.AddField("unbans_total", i(j.Unbans))
 		enc.EndLine(now)
 
 		for _, k := range j.Kinds {
