@@ -110,7 +110,7 @@ func parseFlags() []ucli.Flag {
 	return []ucli.Flag{
 		&ucli.StringFlag{Name: "mode", Value: "normal", Usage: "sshd filter mode: normal, ddos, extra or aggressive"},
 		&ucli.StringFlag{Name: "publickey", Value: "nofail", Usage: "sshd filter publickey option: nofail, invalid, any or ignore"},
-		&ucli.IntFlag{Name: "year", Usage: "year of stamps without one (default: fail2ban's rule, from the file's modification time)"},
+		&ucli.IntFlag{Name: "year", Usage: "year of stamps without one", DefaultText: "fail2ban's rule, from the file's modification time"},
 		&ucli.StringFlag{Name: "timezone", Value: "local", Usage: "zone of stamps without one: local, UTC, an IANA name or an offset like +01:00"},
 		&ucli.IntFlag{Name: "max-line", Value: source.DefaultMaxLine, Usage: "longest line parsed, in bytes; longer lines are counted and skipped"},
 		&ucli.StringFlag{Name: "hosts-file", Value: "/etc/hosts", Usage: "host names resolved as getaddrinfo does offline (\"\" for none)"},

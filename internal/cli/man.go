@@ -59,7 +59,11 @@ func manFlags(b *strings.Builder, flags []ucli.Flag) {
 			head += " \\fI" + roff(strings.ToLower(df.TypeName())) + "\\fR"
 		}
 		usage := strings.ReplaceAll(df.GetUsage(), "`", "")
-		if v := strings.Trim(df.GetValue(), `"`); df.TakesValue() && v != "" && df.IsDefaultVisible() {
+		v := df.GetDefaultText()
+		if v == "" {
+			v = strings.Trim(df.GetValue(), `"`)
+		}
+		if df.TakesValue() && v != "" && df.IsDefaultVisible() {
 			usage += " (default: " + v + ")"
 		}
 		fmt.Fprintf(b, ".TP\n%s\n%s\n", head, roff(usage))

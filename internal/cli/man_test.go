@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	ucli "github.com/urfave/cli/v3"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/banscope.1 from the command tree")
@@ -44,6 +46,35 @@ func TestManPage(t *testing.T) {
 		out, err := cmd.CombinedOutput()
 		if err != nil || bytes.Contains(out, []byte("warning")) {
 			t.Errorf("man: %v\n%s", err, out)
+		}
+	}
+}
+
+// Every flag of every command shows one default in its help line: a
+// default written into the usage text as well as the one urfave/cli adds
+// reads "(default: …) (default: 0)".
+func TestOneDefaultPerFlag(t *testing.T) {
+	root := Command()
+	cmds := append([]*ucli.Command{root}, root.Commands...)
+	n := 0
+	for _, c := range cmds {
+		for _, f := range append(c.Flags, root.Flags...) {
+			n++
+			if line := f.String(); strings.Count(line, "(default:") > 1 {
+				t.Errorf("banscope %s: %s", c.Name, line)
+			}
+		}
+	}
+	if n < 40 {
+		t.Fatalf("%d flags", n)
+	}
+	var page bytes.Buffer
+	if err := WriteMan(&page); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(page.String(), "\n") {
+		if strings.Count(l, "(default:") > 1 {
+			t.Errorf("man page: %s", l)
 		}
 	}
 }
