@@ -169,6 +169,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	s := newSidecar(cfg)
 	now := cfg.Now()
+	s.tally.StartAt(now) // the first interval's rates are over the time since now
 	eng, err := engine.New(cfg.Jails, engine.Options{DBPurgeAge: cfg.DBPurgeAge, Filter: filter.Options{Location: cfg.Location,
 		Reference: now, Year: cfg.Year, CurrentYear: now.Year(), Hosts: cfg.Hosts, Journal: cfg.Journal, InOperation: true, Fail2ban: cfg.Fail2ban.Version}})
 	if err != nil {

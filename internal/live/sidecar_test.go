@@ -605,3 +605,34 @@ func TestF2bExporterNames(t *testing.T) {
 		}
 	}
 }
+
+// The first interval's rates are over the time since the start: a stream
+// read to its end in a moment reports its real speed, not its lines over
+// a whole --interval.
+func TestFirstIntervalRates(t *testing.T) {
+	var in bytes.Buffer
+	for i := 0; i < 3000; i++ {
+		fmt.Fprintf(&in, "Nov 27 06:00:10 web1 sshd[%d]: Failed password for root from 203.0.113.%d port 22 ssh2\n", 4000+i, i%200)
+	}
+	var out syncBuf
+	began := time.Now()
+	err := Run(context.Background(), Config{AuthLog: "-", Stdin: &in, Interval: time.Hour, Host: "web1", Location: time.UTC, Out: &out,
+		Jails: []engine.Jail{{Settings: jailsim.Settings{Name: "sshd", MaxRetry: 5, FindTime: 600, BanTime: 600}, Filter: filter.Spec{Name: "sshd"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(began).Seconds()
+	var rate float64 = -1
+	for _, p := range decodeLP(t, []byte(out.b.String())) {
+		if p.measurement == "banscope_log" {
+			for _, f := range p.fields {
+				if f.key == "lines_per_second" {
+					rate = f.v.FloatV()
+				}
+			}
+		}
+	}
+	if rate < 3000/took {
+		t.Fatalf("lines_per_second %v; 3000 lines were read in %.3f s", rate, took)
+	}
+}
