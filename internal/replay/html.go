@@ -125,6 +125,24 @@ type htmlHost struct {
 	WhatIf    *htmlWhatIf
 	GeoSource string
 	When      func(int64) string
+	// the bans: the top addresses with their histories, the durations,
+	// the failures made while banned, the bans in force at the end
+	TopIPs      []htmlIP
+	Durations   []hbar
+	Blocked     int64
+	StillBanned []htmlStill
+	StillMore   int
+}
+
+type htmlIP struct {
+	IPRow
+	Banned  string   // time banned, "-" for never
+	History []string // its bans, one line each
+}
+
+type htmlStill struct {
+	IP, Jail, Since, Left string
+	Prolongations         int
 }
 
 type htmlPage struct {
@@ -254,8 +272,81 @@ func (r *Result) htmlHost(h *HostResult) htmlHost {
 		}
 		out.WhatIf = wi
 	}
+	r.htmlBans(&out, h, rep)
 	out.When = r.when
 	return out
+}
+
+// banLine is one ban of an address's history, as the page shows it.
+func (r *Result) banLine(b BanRow) string {
+	var l strings.Builder
+	fmt.Fprintf(&l, "%s: %s", b.Jail, r.whenRFC(b.Start))
+	if b.End != nil {
+		fmt.Fprintf(&l, " → %s (%s)", r.whenRFC(*b.End), duration(math.Round(b.Seconds)))
+	} else {
+		l.WriteString(", permanent")
+	}
+	if b.Prolongations > 0 {
+		fmt.Fprintf(&l, ", prolonged %d×", b.Prolongations)
+	}
+	if b.Increment > 0 {
+		fmt.Fprintf(&l, ", bantime.increment ×%g", b.Increment)
+	}
+	if b.FailuresDuring > 0 {
+		fmt.Fprintf(&l, ", %d failures while banned", b.FailuresDuring)
+	}
+	if b.StillBanned {
+		l.WriteString(", still banned at the end")
+	}
+	return l.String()
+}
+
+func (r *Result) htmlBans(out *htmlHost, h *HostResult, rep *Report) {
+	for _, row := range rep.TopIPs {
+		ip := htmlIP{IPRow: row, Banned: "-"}
+		if row.Bans > 0 {
+			ip.Banned = duration(row.TimeBanned)
+		}
+		for _, b := range row.History {
+			ip.History = append(ip.History, r.banLine(b))
+		}
+		if row.HistoryMore > 0 {
+			ip.History = append(ip.History, fmt.Sprintf("… %d more bans", row.HistoryMore))
+		}
+		out.TopIPs = append(out.TopIPs, ip)
+	}
+	for _, j := range h.Jails {
+		out.Blocked += j.Outcome.Blocked
+	}
+	br := rep.Bans
+	if br == nil {
+		return
+	}
+	var top int64
+	for _, d := range br.Durations {
+		top = max(top, d.Bans)
+	}
+	if top == 0 {
+		return
+	}
+	for _, d := range br.Durations {
+		label := "≤ " + d.UpTo
+		if d.Seconds == 0 {
+			label = d.UpTo
+		}
+		out.Durations = append(out.Durations, hbar{Label: label, Value: d.Bans, W: pct(d.Bans, top)})
+	}
+	for i, s := range br.StillBanned {
+		if i == r.TopN {
+			out.StillMore = len(br.StillBanned) - i
+			break
+		}
+		left := "permanent"
+		if s.Left != nil {
+			left = duration(math.Round(*s.Left))
+		}
+		out.StillBanned = append(out.StillBanned, htmlStill{IP: s.IP, Jail: s.Jail, Since: r.whenRFC(s.Start), Left: left, Prolongations: s.Prolongations})
+	}
 }
 
 func pct(v, top int64) string {

@@ -189,6 +189,7 @@ type Result struct {
 	GeoSource string
 	HasASN    bool
 	Location  *time.Location
+	TopN      int // the length of the report's lists
 }
 
 // host returns the result of the only host (the common case).
@@ -248,7 +249,7 @@ func Run(cfg Config) (*Result, error) {
 	if len(cfg.Jails) == 0 {
 		return nil, errors.New("replay: no jail to simulate")
 	}
-	r := &runner{cfg: cfg, res: &Result{Fail2ban: cfg.Fail2ban, Files: cfg.Files, Location: cfg.Location}, hosts: map[string]*hostRun{}}
+	r := &runner{cfg: cfg, res: &Result{Fail2ban: cfg.Fail2ban, Files: cfg.Files, Location: cfg.Location, TopN: cfg.TopN}, hosts: map[string]*hostRun{}}
 	// One prototype parser per filter configuration met in any scenario.
 	all := [][]engine.Jail{cfg.Jails}
 	for _, sc := range cfg.WhatIf {
@@ -400,8 +401,14 @@ func (r *runner) host(name string) *hostRun {
 	if h, ok := r.hosts[name]; ok {
 		return h
 	}
-	h := &hostRun{name: name, res: &HostResult{Host: name}, stats: newCollector(r.cfg.Location, r.cfg.Geo)}
+	h := &hostRun{name: name, res: &HostResult{Host: name}}
 	h.base = r.newEngine(h, r.cfg.Jails, true)
+	var names []string
+	var bantimes []float64
+	for _, j := range r.cfg.Jails {
+		names, bantimes = append(names, j.Settings.Name), append(bantimes, j.Settings.BanTime)
+	}
+	h.stats = newCollector(r.cfg.Location, r.cfg.Geo, newBanHistory(names, bantimes, h.base.primary))
 	if j, ok := engine.FirstLogJail(r.cfg.Jails); ok {
 		if m, err := misses.New(j.Filter, r.filterOptions()); err == nil {
 			if !r.ref.IsZero() && m.Newer != nil {
@@ -460,9 +467,10 @@ func (r *runner) newEngine(h *hostRun, jails []engine.Jail, base bool) *engineRu
 		}
 	}
 	er.eng.OnEvent = func(i int, e jailsim.Event) {
+		blocked := false
 		switch e.Kind {
 		case jailsim.EvFound:
-			if er.eng.Jails()[i].Sim.IsBanned(e.ID) {
+			if blocked = er.eng.Jails()[i].Sim.IsBanned(e.ID); blocked {
 				er.out[i].Blocked++
 			} else {
 				er.out[i].Through++
@@ -477,12 +485,14 @@ func (r *runner) newEngine(h *hostRun, jails []engine.Jail, base bool) *engineRu
 		switch e.Kind {
 		case jailsim.EvFound:
 			if i == er.primary {
-				h.stats.add(recFailure, e.ID, e.Time, h.user)
+				h.stats.failure(e.ID, e.Time, h.user, blocked)
 			}
 		case jailsim.EvBan:
-			h.stats.add(recBan, e.ID, e.Time, nil)
+			h.stats.banEvent(recBan, i, e.ID, e.Time, e.End)
+		case jailsim.EvAlreadyBanned:
+			h.stats.banEvent(recProlong, i, e.ID, e.Time, e.End)
 		case jailsim.EvUnban:
-			h.stats.add(recUnban, e.ID, e.Time, nil)
+			h.stats.banEvent(recUnban, i, e.ID, e.Time, 0)
 		}
 		if hooks != nil {
 			hooks.Event(h.name, i, e)
@@ -586,7 +596,7 @@ func (r *runner) finishHost(h *hostRun) {
 		r.cfg.Hooks.End(h.name, h.clock)
 	}
 	h.stats.finish()
-	h.res.Report = h.stats.report(r.cfg.TopN, 240, r.cfg.Geo)
+	h.res.Report = h.stats.report(r.cfg.TopN, 240, r.cfg.Geo, now)
 	if h.stats.geo != nil {
 		h.res.Countries = h.stats.geo.Rows(5)
 	}

@@ -18,14 +18,18 @@ type recKind uint8
 const (
 	recFailure recKind = iota // a failure counted by the primary jail
 	recBan                    // a ban by any jail
+	recProlong                // a banned address's ban moved on
 	recUnban                  // a ban ended
 )
 
 type record struct {
 	kind       recKind
+	blocked    bool // a failure made while its address was banned
+	jail       int32
 	id         ident.ID
 	t          float64
-	uoff, ulen int32 // the user name in batch.users; ulen < 0 for none
+	end        float64 // bans: their end
+	uoff, ulen int32   // the user name in batch.users; ulen < 0 for none
 }
 
 type batch struct {
@@ -66,14 +70,16 @@ type collector struct {
 	lastMin    int64
 	lastBucket *bucket
 
+	hist *banHistory
+
 	cur  *batch
 	in   chan *batch
 	free chan *batch
 	done chan struct{}
 }
 
-func newCollector(loc *time.Location, g *geo.Resolver) *collector {
-	c := &collector{loc: loc, ips: newTopK[ident.ID](topIPCounters), users: newTopK[string](topUserCounters),
+func newCollector(loc *time.Location, g *geo.Resolver, hist *banHistory) *collector {
+	c := &collector{loc: loc, hist: hist, ips: newTopK[ident.ID](topIPCounters), users: newTopK[string](topUserCounters),
 		minutes: map[int64]*bucket{}, hours: map[int64]int64{}, cacheMin: -1 << 62,
 		in: make(chan *batch, 4), free: make(chan *batch, 6), done: make(chan struct{})}
 	if g != nil {
@@ -87,10 +93,18 @@ func newCollector(loc *time.Location, g *geo.Resolver) *collector {
 	return c
 }
 
-// add queues a record (producer side).
-func (c *collector) add(k recKind, id ident.ID, t float64, user []byte) {
+// failure queues a failure of the primary jail (producer side).
+func (c *collector) failure(id ident.ID, t float64, user []byte, blocked bool) {
+	c.add(record{kind: recFailure, id: id, t: t, blocked: blocked, ulen: -1}, user)
+}
+
+// banEvent queues a ban, a prolongation or an unban of jail's.
+func (c *collector) banEvent(k recKind, jail int, id ident.ID, t, end float64) {
+	c.add(record{kind: k, jail: int32(jail), id: id, t: t, end: end, ulen: -1}, nil)
+}
+
+func (c *collector) add(r record, user []byte) {
 	b := c.cur
-	r := record{kind: k, id: id, t: t, ulen: -1}
 	if user != nil {
 		r.uoff, r.ulen = int32(len(b.users)), int32(len(user))
 		if len(user) > maxUserLen {
@@ -172,6 +186,9 @@ func (c *collector) fold(b *batch, r *record) {
 		}
 		c.heat[c.cacheWD][c.cacheHr]++
 		c.hours[c.cacheKey]++
+		if r.blocked {
+			c.hist.blocked(r.id)
+		}
 	case recBan:
 		bk.bans++
 		c.banned++
@@ -179,8 +196,13 @@ func (c *collector) fold(b *batch, r *record) {
 		if c.geo != nil {
 			c.geo.Ban(r.id)
 		}
+		c.hist.ban(int(r.jail), r.id, r.t, r.end)
+	case recProlong:
+		c.hist.prolong(int(r.jail), r.id, r.end)
+		return // no change of the bans in force
 	case recUnban:
 		c.banned--
+		c.hist.unban(int(r.jail), r.id)
 	}
 	bk.maxBanned = max(bk.maxBanned, pre, c.banned)
 	bk.endBanned = c.banned
@@ -207,6 +229,7 @@ type Report struct {
 	BusiestHours []HourRow    `json:"busiest_hours"`
 	PeakBanned   int          `json:"peak_banned"` // all jails together (firewall rules)
 	PeakAt       *string      `json:"peak_banned_at"`
+	Bans         *BanReport   `json:"bans"`
 }
 
 // TimelinePoint is one step of the timeline: failures and bans in the
@@ -220,12 +243,19 @@ type TimelinePoint struct {
 
 // IPRow is an attacking address. Failures may be overcounted by Error
 // when more addresses than the counters were seen (Space-Saving).
+// TimeBanned is how long it was banned in all (overlapping bans once, up
+// to the end), History its bans in order (at most 50; HistoryMore says how
+// many more).
 type IPRow struct {
-	IP       string `json:"ip"`
-	Country  string `json:"country,omitempty"`
-	Failures int64  `json:"failures"`
-	Error    int64  `json:"error,omitempty"`
-	Bans     int64  `json:"bans"`
+	IP          string   `json:"ip"`
+	Country     string   `json:"country,omitempty"`
+	Failures    int64    `json:"failures"`
+	Error       int64    `json:"error,omitempty"`
+	Bans        int64    `json:"bans"`
+	TimeBanned  float64  `json:"time_banned_seconds"`
+	StillBanned bool     `json:"still_banned"`
+	History     []BanRow `json:"ban_history"`
+	HistoryMore int      `json:"ban_history_more,omitempty"`
 }
 
 // UserRow is a user name tried.
@@ -243,15 +273,20 @@ type HourRow struct {
 
 // report builds the report with n rows per list and about maxPoints
 // timeline points.
-func (c *collector) report(n, maxPoints int, g *geo.Resolver) *Report {
+func (c *collector) report(n, maxPoints int, g *geo.Resolver, now float64) *Report {
 	r := &Report{Heat: c.heat}
-	for _, it := range c.ips.top(n, func(a, b ident.ID) bool { return a.String() < b.String() }) {
-		row := IPRow{IP: it.key.String(), Failures: it.count, Error: it.err, Bans: it.extra}
+	top := c.ips.top(n, func(a, b ident.ID) bool { return a.String() < b.String() })
+	r.TopIPs = make([]IPRow, len(top))
+	rows := map[ident.ID]*IPRow{}
+	for i, it := range top {
+		row := &r.TopIPs[i]
+		*row = IPRow{IP: it.key.String(), Failures: it.count, Error: it.err, Bans: it.extra, History: []BanRow{}}
 		if g != nil {
 			row.Country = g.Lookup(it.key).Country
 		}
-		r.TopIPs = append(r.TopIPs, row)
+		rows[it.key] = row
 	}
+	r.Bans = c.hist.report(now, rows)
 	for _, it := range c.users.top(n, func(a, b string) bool { return a < b }) {
 		r.TopUsers = append(r.TopUsers, UserRow{User: it.key, Failures: it.count, Error: it.err})
 	}

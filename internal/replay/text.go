@@ -3,6 +3,7 @@ package replay
 import (
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"time"
 
@@ -65,10 +66,21 @@ func (r *Result) writeHost(b *strings.Builder, h *HostResult) {
 		fmt.Fprintf(b, "peak:       %d bans in force at once (firewall rules), first at %s\n", rep.PeakBanned, r.whenRFC(*rep.PeakAt))
 	}
 	if rep != nil && len(rep.TopIPs) > 0 {
-		fmt.Fprintf(b, "\ntop attacking IPs\n  %-3s %-39s %-7s %9s %5s\n", "#", "ip", "country", "failures", "bans")
+		fmt.Fprintf(b, "\ntop attacking IPs\n  %-3s %-39s %-7s %9s %5s  %-12s %s\n", "#", "ip", "country", "failures", "bans", "time banned", "at the end")
 		for i, row := range rep.TopIPs {
-			fmt.Fprintf(b, "  %-3d %-39s %-7s %9s %5d\n", i+1, terminalSafe(row.IP), orDash(row.Country), count(row.Failures, row.Error), row.Bans)
+			banned, end := "-", ""
+			if row.Bans > 0 {
+				banned = duration(row.TimeBanned)
+			}
+			if row.StillBanned {
+				end = "banned"
+			}
+			l := fmt.Sprintf("  %-3d %-39s %-7s %9s %5d  %-12s %s", i+1, terminalSafe(row.IP), orDash(row.Country), count(row.Failures, row.Error), row.Bans, banned, end)
+			b.WriteString(strings.TrimRight(l, " ") + "\n")
 		}
+	}
+	if rep != nil && rep.Bans != nil {
+		r.writeBans(b, h, rep.Bans)
 	}
 	if len(h.Countries) > 0 {
 		fmt.Fprintf(b, "\ntop countries (%s)\n  %-7s %9s %8s %6s\n", terminalSafe(r.GeoSource), "country", "failures", "ips", "bans")
@@ -107,6 +119,51 @@ func (r *Result) writeHost(b *strings.Builder, h *HostResult) {
 	l := h.Lines
 	fmt.Fprintf(b, "\nparse health: %d lines read, %d matched, %d malformed (too long %d, no timestamp %d, invalid UTF-8 %d), %d unterminated\n",
 		l.Read, l.Matched, l.Malformed, l.TooLong, l.NoTimestamp, l.InvalidUTF8, l.Partial)
+}
+
+// writeBans is how long the bans lasted, what the failures made while
+// banned mean, and the bans still in force at the end.
+func (r *Result) writeBans(b *strings.Builder, h *HostResult, br *BanReport) {
+	var total int64
+	for _, d := range br.Durations {
+		total += d.Bans
+	}
+	if total == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\nban durations (prolongations and bantime.increment included)\n")
+	for _, d := range br.Durations {
+		label := "≤ " + d.UpTo
+		if d.Seconds == 0 {
+			label = d.UpTo
+		}
+		fmt.Fprintf(b, "  %-10s %6d\n", label, d.Bans)
+	}
+	var blocked int64
+	for _, j := range h.Jails {
+		blocked += j.Outcome.Blocked
+	}
+	if blocked > 0 {
+		fmt.Fprintf(b, "  %d failures came from addresses the simulation had banned: sshd logged them, so if\n"+
+			"  fail2ban had them banned then, its ban action did not keep them from sshd (a firewall\n"+
+			"  rule drops them before sshd sees them)\n", blocked)
+	}
+	fmt.Fprintf(b, "\nbanned at the end (%d)\n", len(br.StillBanned))
+	if len(br.StillBanned) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "  %-39s %-12s %-23s %-12s %s\n", "ip", "jail", "since", "left", "prolonged")
+	for i, s := range br.StillBanned {
+		if i == r.TopN {
+			fmt.Fprintf(b, "  … %d more\n", len(br.StillBanned)-i)
+			break
+		}
+		left := "permanent"
+		if s.Left != nil {
+			left = duration(math.Round(*s.Left))
+		}
+		fmt.Fprintf(b, "  %-39s %-12s %-23s %-12s %d\n", terminalSafe(s.IP), terminalSafe(s.Jail), r.whenRFC(s.Start), left, s.Prolongations)
+	}
 }
 
 func (r *Result) whenRFC(s string) string {

@@ -1,0 +1,89 @@
+package replay
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/banscope/banscope/internal/engine"
+	"github.com/banscope/banscope/internal/jailsim"
+)
+
+// A hand-made log whose bans are worked out by hand from fail2ban's
+// rules (maxretry 3, findtime 10m, bantime 10m, bantime.increment with
+// factor 1: the n-th ban lasts bantime × 2^(n-1)):
+//
+//   - 192.0.2.10 fails 3 times (ban at 10:00:20 until 10:10:20). Banned
+//     once, each of its later failures weighs 2 (server/observer.py
+//     failureFound: 2^n/2 + 1): of the 3 it makes while banned, the second
+//     (10:05:10) has fail2ban find it "already banned" and prolong the ban
+//     to 10:05:10 + 10m = 10:15:10. At 11:00 the second of 3 failures bans
+//     it again, for 20 minutes (11:00:10 to 11:20:10, still in force at
+//     the last line, 11:10:00, with 610 s left), and the third is made
+//     while banned;
+//   - 203.0.113.30 fails 3 times at 10:40 (a 10-minute ban, ended);
+//   - 198.51.100.20 fails twice at 10:30 and once at 11:10: never banned.
+func TestBanHistory(t *testing.T) {
+	type f struct {
+		at, ip string
+	}
+	lines := []f{
+		{"10:00:00", "192.0.2.10"}, {"10:00:10", "192.0.2.10"}, {"10:00:20", "192.0.2.10"},
+		{"10:05:00", "192.0.2.10"}, {"10:05:10", "192.0.2.10"}, {"10:05:20", "192.0.2.10"},
+		{"10:30:00", "198.51.100.20"}, {"10:30:10", "198.51.100.20"},
+		{"10:40:00", "203.0.113.30"}, {"10:40:10", "203.0.113.30"}, {"10:40:20", "203.0.113.30"},
+		{"11:00:00", "192.0.2.10"}, {"11:00:10", "192.0.2.10"}, {"11:00:20", "192.0.2.10"},
+		{"11:10:00", "198.51.100.20"},
+	}
+	var b strings.Builder
+	for i, l := range lines {
+		fmt.Fprintf(&b, "Nov 30 %s web1 sshd[%d]: Failed password for root from %s port %d ssh2\n", l.at, 100+i, l.ip, 40000+i)
+	}
+	dir := t.TempDir()
+	p := filepath.Join(dir, "auth.log")
+	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(p, wall, wall); err != nil {
+		t.Fatal(err)
+	}
+	j := sshdJail(3, 600, 600)
+	j.Settings.Increment = jailsim.Increment{Enabled: true, Factor: 1}
+	res := run(t, Config{Files: []string{p}, Jails: []engine.Jail{j}, TopN: 10})
+	h := res.single()
+	rep := h.Report
+	str := func(s string) *string { return &s }
+	num := func(x float64) *float64 { return &x }
+	ban := func(ip, start, end string, secs float64, prolong int, inc float64, during int64, still bool, left *float64) BanRow {
+		return BanRow{IP: ip, Jail: "sshd", Start: "2026-11-30T" + start + "Z", End: str("2026-11-30T" + end + "Z"), Seconds: secs,
+			Prolongations: prolong, Increment: inc, FailuresDuring: during, StillBanned: still, Left: left}
+	}
+	a2 := ban("192.0.2.10", "11:00:10", "11:20:10", 1200, 0, 2, 1, true, num(610))
+	want := []IPRow{
+		{IP: "192.0.2.10", Failures: 9, Bans: 2, TimeBanned: 890 + 590, StillBanned: true, History: []BanRow{
+			ban("192.0.2.10", "10:00:20", "10:15:10", 890, 1, 0, 3, false, nil), a2}},
+		{IP: "198.51.100.20", Failures: 3, History: []BanRow{}},
+		{IP: "203.0.113.30", Failures: 3, Bans: 1, TimeBanned: 600, History: []BanRow{
+			ban("203.0.113.30", "10:40:20", "10:50:20", 600, 0, 0, 0, false, nil)}},
+	}
+	if d := cmp.Diff(want, rep.TopIPs); d != "" {
+		t.Errorf("top addresses (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]BanRow{a2}, rep.Bans.StillBanned); d != "" {
+		t.Errorf("still banned (-want +got):\n%s", d)
+	}
+	var hist []int64
+	for _, d := range rep.Bans.Durations {
+		hist = append(hist, d.Bans)
+	}
+	if d := cmp.Diff([]int64{1, 2, 0, 0, 0, 0, 0}, hist); d != "" {
+		t.Errorf("durations ≤10m ≤1h ≤6h ≤1d ≤1w longer permanent (-want +got):\n%s", d)
+	}
+	if o := h.Jails[0].Outcome; o.Blocked != 4 || o.Through != 11 {
+		t.Errorf("outcome %+v, want 4 failures while banned and 11 through", o)
+	}
+}
