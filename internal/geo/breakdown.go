@@ -14,16 +14,19 @@ import (
 type Breakdown struct {
 	r         *Resolver
 	countries map[string]*CountryStats
+	kinds     map[string]*CountryStats // the Unknown country's addresses, by KindOf
 	// recent addresses, direct-mapped by hash: a known address skips the
 	// lookup and is already among the distinct (attackers come back)
 	memo []memoEntry
 }
 
 type memoEntry struct {
-	id  ident.ID
-	s   *CountryStats
-	a   *ASNStats
-	set bool
+	id   ident.ID
+	s    *CountryStats
+	a    *ASNStats
+	k    *CountryStats // its kind's, for an unlocated address
+	kind string
+	set  bool
 }
 
 const memoSize = 4096
@@ -47,7 +50,7 @@ type ASNStats struct {
 
 // NewBreakdown returns an empty breakdown using r.
 func NewBreakdown(r *Resolver) *Breakdown {
-	return &Breakdown{r: r, countries: map[string]*CountryStats{}}
+	return &Breakdown{r: r, countries: map[string]*CountryStats{}, kinds: map[string]*CountryStats{}}
 }
 
 func (b *Breakdown) stats(c string) *CountryStats {
@@ -59,8 +62,9 @@ func (b *Breakdown) stats(c string) *CountryStats {
 	return s
 }
 
-// Failure counts one failure of id.
-func (b *Breakdown) Failure(id ident.ID) {
+// Failure counts one failure of id and says, for an address with no
+// country, why (KindOf); "" for a located one.
+func (b *Breakdown) Failure(id ident.ID) string {
 	if b.memo == nil {
 		b.memo = make([]memoEntry, memoSize)
 	}
@@ -70,12 +74,26 @@ func (b *Breakdown) Failure(id ident.ID) {
 		if m.a != nil {
 			m.a.Failures++
 		}
-		return
+		if m.k != nil {
+			m.k.Failures++
+		}
+		return m.kind
 	}
 	in := b.r.Lookup(id)
 	s := b.stats(in.Country)
 	s.Failures++
 	s.ips.Add(id)
+	var k *CountryStats
+	kind := ""
+	if in.Country == Unknown {
+		kind = KindOf(id)
+		if k = b.kinds[kind]; k == nil {
+			k = &CountryStats{}
+			b.kinds[kind] = k
+		}
+		k.Failures++
+		k.ips.Add(id)
+	}
 	var a *ASNStats
 	if in.ASN != 0 {
 		a = s.asns[in.ASN]
@@ -86,26 +104,53 @@ func (b *Breakdown) Failure(id ident.ID) {
 		a.Failures++
 		a.ips.Add(id)
 	}
-	*m = memoEntry{id: id, s: s, a: a, set: true}
+	*m = memoEntry{id: id, s: s, a: a, k: k, kind: kind, set: true}
+	return kind
 }
 
 // Ban counts one ban of id.
-func (b *Breakdown) Ban(id ident.ID) { b.stats(b.r.Lookup(id).Country).Bans++ }
+func (b *Breakdown) Ban(id ident.ID) {
+	c := b.r.Lookup(id).Country
+	b.stats(c).Bans++
+	if c == Unknown {
+		kind := KindOf(id)
+		if b.kinds[kind] == nil {
+			b.kinds[kind] = &CountryStats{}
+		}
+		b.kinds[kind].Bans++
+	}
+}
 
-// Row is one country of a report.
+// Row is one country of a report, with its English name; the Unknown
+// country's row splits its addresses by why they have none (Kinds).
 type Row struct {
-	Country  string     `json:"-"`
-	Failures int64      `json:"failures"`
-	IPs      int64      `json:"ips"`
-	Bans     int64      `json:"bans"`
-	TopASNs  []ASNStats `json:"top_asns,omitempty"`
+	Country  string             `json:"-"`
+	Name     string             `json:"name"`
+	Failures int64              `json:"failures"`
+	IPs      int64              `json:"ips"`
+	Bans     int64              `json:"bans"`
+	TopASNs  []ASNStats         `json:"top_asns,omitempty"`
+	Kinds    map[string]KindRow `json:"kinds,omitempty"`
+}
+
+// KindRow is one kind of unlocated address.
+type KindRow struct {
+	Failures int64 `json:"failures"`
+	IPs      int64 `json:"ips"`
+	Bans     int64 `json:"bans"`
 }
 
 // Rows returns the countries, most failures first, each with its top ASNs.
 func (b *Breakdown) Rows(topASNs int) []Row {
 	var rows []Row
 	for c, s := range b.countries {
-		row := Row{Country: c, Failures: s.Failures, IPs: s.ips.Count(), Bans: s.Bans}
+		row := Row{Country: c, Name: Name(c), Failures: s.Failures, IPs: s.ips.Count(), Bans: s.Bans}
+		if c == Unknown {
+			row.Kinds = map[string]KindRow{}
+			for kind, k := range b.kinds {
+				row.Kinds[kind] = KindRow{Failures: k.Failures, IPs: k.ips.Count(), Bans: k.Bans}
+			}
+		}
 		for _, a := range s.asns {
 			x := *a
 			x.IPs = a.ips.Count()

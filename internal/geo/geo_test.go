@@ -128,12 +128,23 @@ func TestBreakdown(t *testing.T) {
 		b.Failure(id("8.8.8.8"))
 	}
 	b.Failure(id("8.8.4.4"))
-	b.Failure(id("203.0.113.9"))
+	if k := b.Failure(id("203.0.113.9")); k != KindReserved {
+		t.Errorf("203.0.113.9 is %q", k)
+	}
+	for i := 0; i < 2; i++ {
+		if k := b.Failure(id("10.0.0.7")); k != KindPrivate { // the second from the memo
+			t.Errorf("10.0.0.7 is %q", k)
+		}
+	}
 	b.Ban(id("8.8.8.8"))
+	b.Ban(id("10.0.0.7"))
 	rows := b.Rows(3)
 	got := fmt.Sprint(rows)
-	if want := fmt.Sprint([]Row{{Country: "US", Failures: 4, IPs: 2, Bans: 1}, {Country: "ZZ", Failures: 1, IPs: 1}}); got != want {
-		t.Errorf("rows %+v", rows)
+	want := fmt.Sprint([]Row{{Country: "US", Name: "United States", Failures: 4, IPs: 2, Bans: 1, TopASNs: []ASNStats{}},
+		{Country: "ZZ", Name: "not located", Failures: 3, IPs: 2, Bans: 1, TopASNs: []ASNStats{},
+			Kinds: map[string]KindRow{KindReserved: {Failures: 1, IPs: 1}, KindPrivate: {Failures: 2, IPs: 1, Bans: 1}}}})
+	if got != want {
+		t.Errorf("rows %s,\nwant %s", got, want)
 	}
 }
 

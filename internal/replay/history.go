@@ -159,7 +159,7 @@ func (h *banHistory) row(b *banRec, now float64, still bool) BanRow {
 // report gives the durations, the bans in force at now and, for each of
 // the addresses asked for, its bans in order with the time it spent
 // banned (the union of its bans, up to now).
-func (h *banHistory) report(now float64, addrs map[ident.ID]*IPRow) *BanReport {
+func (h *banHistory) report(now float64, addrs map[ident.ID][]*IPRow) *BanReport {
 	out := &BanReport{HistoriesDropped: h.dropped, StillBanned: []BanRow{}}
 	hist := h.hist
 	active := make([]*banRec, 0, len(h.active))
@@ -205,24 +205,25 @@ func (h *banHistory) report(now float64, addrs map[ident.ID]*IPRow) *BanReport {
 	}
 	for id, bans := range per {
 		sort.SliceStable(bans, func(i, j int) bool { return bans[i].start < bans[j].start })
-		row := addrs[id]
-		var upTo float64 // the union of the bans' intervals, up to now
+		var hist []BanRow
+		var banned, upTo float64 // the union of the bans' intervals, up to now
+		still := false
 		for i, b := range bans {
-			_, still := h.active[banKey{b.jail, b.id}]
-			still = still && h.active[banKey{b.jail, b.id}] == b
+			in := h.active[banKey{b.jail, b.id}] == b
 			if i < maxHistoryRow {
-				row.History = append(row.History, h.row(b, now, still))
+				hist = append(hist, h.row(b, now, in))
 			}
-			row.StillBanned = row.StillBanned || still
-			s, e := b.start, math.Min(b.end, now)
-			s = math.Max(s, upTo)
+			still = still || in
+			s, e := math.Max(b.start, upTo), math.Min(b.end, now)
 			if e > s {
-				row.TimeBanned += e - s
+				banned += e - s
 				upTo = e
 			}
 		}
-		row.HistoryMore = max(0, len(bans)-maxHistoryRow)
-		row.TimeBanned = math.Round(row.TimeBanned)
+		for _, row := range addrs[id] {
+			row.History, row.StillBanned, row.TimeBanned = hist, still, math.Round(banned)
+			row.HistoryMore = max(0, len(bans)-maxHistoryRow)
+		}
 	}
 	return out
 }

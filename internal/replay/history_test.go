@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/banscope/banscope/internal/engine"
+	"github.com/banscope/banscope/internal/geo"
 	"github.com/banscope/banscope/internal/jailsim"
 )
 
@@ -64,10 +65,10 @@ func TestBanHistory(t *testing.T) {
 	}
 	a2 := ban("192.0.2.10", "11:00:10", "11:20:10", 1200, 0, 2, 1, true, num(610))
 	want := []IPRow{
-		{IP: "192.0.2.10", Failures: 9, Bans: 2, TimeBanned: 890 + 590, StillBanned: true, History: []BanRow{
+		{IP: "192.0.2.10", Kind: "reserved", Failures: 9, Bans: 2, TimeBanned: 890 + 590, StillBanned: true, History: []BanRow{
 			ban("192.0.2.10", "10:00:20", "10:15:10", 890, 1, 0, 3, false, nil), a2}},
-		{IP: "198.51.100.20", Failures: 3, History: []BanRow{}},
-		{IP: "203.0.113.30", Failures: 3, Bans: 1, TimeBanned: 600, History: []BanRow{
+		{IP: "198.51.100.20", Kind: "reserved", Failures: 3, History: []BanRow{}},
+		{IP: "203.0.113.30", Kind: "reserved", Failures: 3, Bans: 1, TimeBanned: 600, History: []BanRow{
 			ban("203.0.113.30", "10:40:20", "10:50:20", 600, 0, 0, 0, false, nil)}},
 	}
 	if d := cmp.Diff(want, rep.TopIPs); d != "" {
@@ -86,4 +87,43 @@ func TestBanHistory(t *testing.T) {
 	if o := h.Jails[0].Outcome; o.Blocked != 4 || o.Through != 11 {
 		t.Errorf("outcome %+v, want 4 failures while banned and 11 through", o)
 	}
+}
+
+// Attackers from inside a network are listed apart, and ZZ is split by
+// what its addresses are.
+func TestInsideAttackers(t *testing.T) {
+	var b strings.Builder
+	for i, ip := range []string{"10.0.0.5", "10.0.0.5", "10.0.0.5", "8.8.8.8", "127.0.0.1", "203.0.113.7", "fe80::1"} {
+		fmt.Fprintf(&b, "Nov 30 10:00:%02d web1 sshd[%d]: Failed password for root from %s port %d ssh2\n", i, 100+i, ip, 40000+i)
+	}
+	p := filepath.Join(t.TempDir(), "auth.log")
+	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chtimes(p, wall, wall)
+	g, err := geo.Open("", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := run(t, Config{Files: []string{p}, Jails: []engine.Jail{sshdJail(3, 600, 600)}, TopN: 10, Geo: g}).single()
+	var inside []string
+	for _, r := range h.Report.Inside {
+		inside = append(inside, fmt.Sprintf("%s %s %s %d failures %d bans", r.IP, r.Country, r.Kind, r.Failures, r.Bans))
+	}
+	want := []string{"10.0.0.5 ZZ private 3 failures 1 bans", "127.0.0.1 ZZ loopback 1 failures 0 bans", "fe80::1 ZZ link-local 1 failures 0 bans"}
+	if d := cmp.Diff(want, inside); d != "" {
+		t.Errorf("inside attackers (-want +got):\n%s", d)
+	}
+	for _, c := range h.Countries {
+		if c.Country != "ZZ" {
+			continue
+		}
+		want := map[string]geo.KindRow{geo.KindPrivate: {Failures: 3, IPs: 1, Bans: 1}, geo.KindLoopback: {Failures: 1, IPs: 1},
+			geo.KindReserved: {Failures: 1, IPs: 1}, geo.KindLinkLocal: {Failures: 1, IPs: 1}}
+		if d := cmp.Diff(want, c.Kinds); d != "" || c.Failures != 6 {
+			t.Errorf("ZZ: %d failures, kinds (-want +got):\n%s", c.Failures, d)
+		}
+		return
+	}
+	t.Error("no ZZ row")
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/banscope/banscope/internal/geo"
 	"github.com/banscope/banscope/internal/logtime"
 	"github.com/banscope/banscope/internal/misses"
 )
@@ -128,6 +129,8 @@ type htmlHost struct {
 	// the bans: the top addresses with their histories, the durations,
 	// the failures made while banned, the bans in force at the end
 	TopIPs      []htmlIP
+	Inside      []htmlIP // attackers from inside a network
+	Unlocated   string   // what ZZ is made of
 	Durations   []hbar
 	Blocked     int64
 	StillBanned []htmlStill
@@ -215,8 +218,19 @@ func (r *Result) htmlHost(h *HostResult) htmlHost {
 		if i == 15 {
 			break
 		}
-		out.Countries = append(out.Countries, hbar{Label: c.Country, Value: c.Failures, W: pct(c.Failures, top),
+		out.Countries = append(out.Countries, hbar{Label: c.Country + " " + c.Name, Value: c.Failures, W: pct(c.Failures, top),
 			Note: fmt.Sprintf("%d IPs, %d bans", c.IPs, c.Bans)})
+	}
+	for _, c := range h.Countries {
+		if c.Country == geo.Unknown {
+			var parts []string
+			for _, k := range geo.Kinds {
+				if kr, ok := c.Kinds[k]; ok {
+					parts = append(parts, fmt.Sprintf("%s %d (%d IPs, %d bans)", k, kr.Failures, kr.IPs, kr.Bans))
+				}
+			}
+			out.Unlocated = fmt.Sprintf("ZZ, not located: %d failures: %s", c.Failures, strings.Join(parts, ", "))
+		}
 	}
 	top = 0
 	for _, u := range rep.TopUsers {
@@ -302,19 +316,24 @@ func (r *Result) banLine(b BanRow) string {
 }
 
 func (r *Result) htmlBans(out *htmlHost, h *HostResult, rep *Report) {
-	for _, row := range rep.TopIPs {
-		ip := htmlIP{IPRow: row, Banned: "-"}
-		if row.Bans > 0 {
-			ip.Banned = duration(row.TimeBanned)
+	ips := func(rows []IPRow) []htmlIP {
+		var out []htmlIP
+		for _, row := range rows {
+			ip := htmlIP{IPRow: row, Banned: "-"}
+			if row.Bans > 0 {
+				ip.Banned = duration(row.TimeBanned)
+			}
+			for _, b := range row.History {
+				ip.History = append(ip.History, r.banLine(b))
+			}
+			if row.HistoryMore > 0 {
+				ip.History = append(ip.History, fmt.Sprintf("… %d more bans", row.HistoryMore))
+			}
+			out = append(out, ip)
 		}
-		for _, b := range row.History {
-			ip.History = append(ip.History, r.banLine(b))
-		}
-		if row.HistoryMore > 0 {
-			ip.History = append(ip.History, fmt.Sprintf("… %d more bans", row.HistoryMore))
-		}
-		out.TopIPs = append(out.TopIPs, ip)
+		return out
 	}
+	out.TopIPs, out.Inside = ips(rep.TopIPs), ips(rep.Inside)
 	for _, j := range h.Jails {
 		out.Blocked += j.Outcome.Blocked
 	}

@@ -43,6 +43,7 @@ const batchSize = 4096
 const (
 	topIPCounters   = 4096
 	topUserCounters = 4096
+	insideCounters  = 1024
 	maxUserLen      = 128 // longer user names are cut (with their length shown)
 )
 
@@ -56,6 +57,7 @@ type collector struct {
 	loc     *time.Location
 	geo     *geo.Breakdown
 	ips     *topK[ident.ID]
+	inside  *topK[ident.ID] // attackers from private, shared, loopback and link-local addresses
 	users   *topK[string]
 	minutes map[int64]*bucket
 	hours   map[int64]int64 // local hour start (Unix s) -> failures
@@ -79,7 +81,7 @@ type collector struct {
 }
 
 func newCollector(loc *time.Location, g *geo.Resolver, hist *banHistory) *collector {
-	c := &collector{loc: loc, hist: hist, ips: newTopK[ident.ID](topIPCounters), users: newTopK[string](topUserCounters),
+	c := &collector{loc: loc, hist: hist, ips: newTopK[ident.ID](topIPCounters), inside: newTopK[ident.ID](insideCounters), users: newTopK[string](topUserCounters),
 		minutes: map[int64]*bucket{}, hours: map[int64]int64{}, cacheMin: -1 << 62,
 		in: make(chan *batch, 4), free: make(chan *batch, 6), done: make(chan struct{})}
 	if g != nil {
@@ -166,6 +168,9 @@ func (c *collector) fold(b *batch, r *record) {
 		if c.geo != nil {
 			c.geo.Failure(r.id)
 		}
+		if geo.Internal(geo.KindOf(r.id)) {
+			c.inside.add(r.id)
+		}
 		if r.ulen >= 0 {
 			n := r.ulen
 			if n > maxUserLen {
@@ -196,6 +201,9 @@ func (c *collector) fold(b *batch, r *record) {
 		if c.geo != nil {
 			c.geo.Ban(r.id)
 		}
+		if geo.Internal(geo.KindOf(r.id)) {
+			c.inside.addExtra(r.id)
+		}
 		c.hist.ban(int(r.jail), r.id, r.t, r.end)
 	case recProlong:
 		c.hist.prolong(int(r.jail), r.id, r.end)
@@ -222,6 +230,9 @@ type Report struct {
 	Step     int64           `json:"step_seconds"`
 	Timeline []TimelinePoint `json:"timeline"`
 	TopIPs   []IPRow         `json:"top_ips"`
+	// Inside are the top attackers from inside a network: private,
+	// shared (carrier-grade NAT), loopback and link-local addresses.
+	Inside   []IPRow         `json:"inside_attackers"`
 	TopUsers []UserRow       `json:"top_users"`
 	// Heat counts failures by weekday (Monday first) and hour of the day,
 	// in the report's time zone.
@@ -249,6 +260,7 @@ type TimelinePoint struct {
 type IPRow struct {
 	IP          string   `json:"ip"`
 	Country     string   `json:"country,omitempty"`
+	Kind        string   `json:"kind,omitempty"` // why it has no country (private, reserved, …)
 	Failures    int64    `json:"failures"`
 	Error       int64    `json:"error,omitempty"`
 	Bans        int64    `json:"bans"`
@@ -275,17 +287,27 @@ type HourRow struct {
 // timeline points.
 func (c *collector) report(n, maxPoints int, g *geo.Resolver, now float64) *Report {
 	r := &Report{Heat: c.heat}
-	top := c.ips.top(n, func(a, b ident.ID) bool { return a.String() < b.String() })
-	r.TopIPs = make([]IPRow, len(top))
-	rows := map[ident.ID]*IPRow{}
-	for i, it := range top {
-		row := &r.TopIPs[i]
-		*row = IPRow{IP: it.key.String(), Failures: it.count, Error: it.err, Bans: it.extra, History: []BanRow{}}
-		if g != nil {
-			row.Country = g.Lookup(it.key).Country
+	byAddr := func(a, b ident.ID) bool { return a.String() < b.String() }
+	rows := map[ident.ID][]*IPRow{}
+	fill := func(top []topItem[ident.ID]) []IPRow {
+		out := make([]IPRow, len(top))
+		for i, it := range top {
+			row := &out[i]
+			*row = IPRow{IP: it.key.String(), Failures: it.count, Error: it.err, Bans: it.extra, History: []BanRow{}}
+			if g != nil {
+				row.Country = g.Lookup(it.key).Country
+			}
+			if row.Country == geo.Unknown || g == nil {
+				if k := geo.KindOf(it.key); k != geo.KindUnknown || g != nil {
+					row.Kind = k
+				}
+			}
+			rows[it.key] = append(rows[it.key], row)
 		}
-		rows[it.key] = row
+		return out
 	}
+	r.TopIPs = fill(c.ips.top(n, byAddr))
+	r.Inside = fill(c.inside.top(n, byAddr))
 	r.Bans = c.hist.report(now, rows)
 	for _, it := range c.users.top(n, func(a, b string) bool { return a < b }) {
 		r.TopUsers = append(r.TopUsers, UserRow{User: it.key, Failures: it.count, Error: it.err})

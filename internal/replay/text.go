@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/banscope/banscope/internal/filter"
+	"github.com/banscope/banscope/internal/geo"
 	"github.com/banscope/banscope/internal/logtime"
 	"github.com/banscope/banscope/internal/misses"
 )
@@ -83,18 +84,39 @@ func (r *Result) writeHost(b *strings.Builder, h *HostResult) {
 		r.writeBans(b, h, rep.Bans)
 	}
 	if len(h.Countries) > 0 {
-		fmt.Fprintf(b, "\ntop countries (%s)\n  %-7s %9s %8s %6s\n", terminalSafe(r.GeoSource), "country", "failures", "ips", "bans")
+		fmt.Fprintf(b, "\ntop countries (%s)\n  %-28s %9s %8s %6s\n", terminalSafe(r.GeoSource), "country", "failures", "ips", "bans")
 		for i, c := range h.Countries {
 			if i == 10 {
 				fmt.Fprintf(b, "  … %d more\n", len(h.Countries)-10)
 				break
 			}
-			fmt.Fprintf(b, "  %-7s %9d %8d %6d", c.Country, c.Failures, c.IPs, c.Bans)
+			fmt.Fprintf(b, "  %s %9d %8d %6d", padRunes(c.Country+" "+c.Name, 28), c.Failures, c.IPs, c.Bans)
 			if r.HasASN && len(c.TopASNs) > 0 {
 				a := c.TopASNs[0]
 				fmt.Fprintf(b, "   top AS%d %s (%d)", a.ASN, terminalSafe(a.Org), a.Failures)
 			}
 			b.WriteByte('\n')
+		}
+		for _, c := range h.Countries {
+			if c.Country == geo.Unknown {
+				var parts []string
+				for _, k := range geo.Kinds {
+					if kr, ok := c.Kinds[k]; ok {
+						parts = append(parts, fmt.Sprintf("%s %d (%d IPs, %d bans)", k, kr.Failures, kr.IPs, kr.Bans))
+					}
+				}
+				fmt.Fprintf(b, "  ZZ, not located: %d failures: %s\n", c.Failures, strings.Join(parts, ", "))
+			}
+		}
+	}
+	if rep != nil && len(rep.Inside) > 0 {
+		fmt.Fprintf(b, "\nattackers inside a network (private, shared, loopback, link-local addresses)\n  %-39s %-10s %9s %5s  %s\n", "ip", "kind", "failures", "bans", "time banned")
+		for _, row := range rep.Inside {
+			banned := "-"
+			if row.Bans > 0 {
+				banned = duration(row.TimeBanned)
+			}
+			fmt.Fprintf(b, "  %-39s %-10s %9s %5d  %s\n", terminalSafe(row.IP), row.Kind, count(row.Failures, row.Error), row.Bans, banned)
 		}
 	}
 	if rep != nil && len(rep.TopUsers) > 0 {
@@ -245,6 +267,15 @@ func writeWhatIf(b *strings.Builder, h *HostResult) {
 	for i, c := range cols {
 		fmt.Fprintf(b, "  [%d] %s\n", i, c)
 	}
+}
+
+// padRunes cuts s to w runes (… for the rest) or pads it to them.
+func padRunes(s string, w int) string {
+	rs := []rune(s)
+	if len(rs) > w {
+		return string(rs[:w-1]) + "…"
+	}
+	return s + strings.Repeat(" ", w-len(rs))
 }
 
 func cell(s string, w int) string {
