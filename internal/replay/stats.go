@@ -232,8 +232,8 @@ type Report struct {
 	TopIPs   []IPRow         `json:"top_ips"`
 	// Inside are the top attackers from inside a network: private,
 	// shared (carrier-grade NAT), loopback and link-local addresses.
-	Inside   []IPRow         `json:"inside_attackers"`
-	TopUsers []UserRow       `json:"top_users"`
+	Inside   []IPRow   `json:"inside_attackers"`
+	TopUsers []UserRow `json:"top_users"`
 	// Heat counts failures by weekday (Monday first) and hour of the day,
 	// in the report's time zone.
 	Heat         [7][24]int64 `json:"heat_map"`
