@@ -220,6 +220,7 @@ func replayCommand() *ucli.Command {
 			&ucli.IntFlag{Name: "top", Value: 10, Usage: "rows in the report's top lists"},
 			&ucli.BoolFlag{Name: "progress", Usage: "progress bar on standard error (default: when it is a terminal)"},
 			&ucli.StringFlag{Name: "events", Usage: "write bans and unbans as JSON lines to this file"},
+			&ucli.StringSliceFlag{Name: "fail2ban-log", Usage: "fail2ban's own log of the same period (repeatable; a rotated set, compressed files too): what fail2ban banned, beside the simulation, per jail and address"},
 			&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the report to this file instead of standard output"},
 			&ucli.BoolFlag{Name: "journal", Usage: "replay sshd's entries from the systemd journal (journalctl, with the filter's journal match) instead of files"},
 			&ucli.StringSliceFlag{Name: "journal-file", Usage: "replay the entries of this journal file (journalctl --file); repeatable"},
@@ -321,6 +322,14 @@ func replayCommand() *ucli.Command {
 				cfg.Files = orderByHost(files)
 			} else {
 				cfg.Files = source.OrderRotated(files)
+			}
+			if logs := c.StringSlice("fail2ban-log"); len(logs) > 0 {
+				if cfg.HostOf != nil || cfg.HostFromField {
+					return usage(c, fmt.Errorf("--fail2ban-log: one host's logs only (not with --host-from-path or --host-from-field)"))
+				}
+				if cfg.Fail2banLog, err = replay.ReadFail2banLog(source.OrderRotated(logs), ps.loc, ps.maxLine); err != nil {
+					return err
+				}
 			}
 			if ev := c.String("events"); ev != "" {
 				f, err := os.Create(ev)

@@ -181,6 +181,32 @@ func (f *Parser) Parse(line []byte) (ev Event, ok bool) {
 	return ev, true
 }
 
+// Lifecycle says whether line is fail2ban's server starting ("Starting
+// Fail2ban v1.0.2", server/server.py) or exiting ("Exiting Fail2ban"),
+// and when (Unix ns; 0 without a time).
+func (f *Parser) Lifecycle(line []byte) (start, exit bool, t int64) {
+	start = bytes.Contains(line, []byte("Starting Fail2ban v"))
+	exit = !start && bytes.Contains(line, []byte("Exiting Fail2ban"))
+	if !start && !exit {
+		return false, false, 0
+	}
+	loc := f.Location
+	if loc == nil {
+		loc = time.Local
+	}
+	if i := bytes.Index(line, []byte("fail2ban.")); i >= 24 {
+		if t, ok := f.asctime(line[i-24:i-1], loc); ok {
+			return start, exit, t
+		}
+	}
+	if len(line) >= 23 {
+		if t, ok := f.asctime(line[:23], loc); ok {
+			return start, exit, t
+		}
+	}
+	return start, exit, 0
+}
+
 // asctime reads `YYYY-MM-DD HH:MM:SS,mmm` in loc.
 func (f *Parser) asctime(b []byte, loc *time.Location) (int64, bool) {
 	if len(b) != 23 || b[4] != '-' || b[7] != '-' || b[10] != ' ' || b[13] != ':' || b[16] != ':' || (b[19] != ',' && b[19] != '.') {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -126,4 +127,66 @@ func TestInsideAttackers(t *testing.T) {
 		return
 	}
 	t.Error("no ZZ row")
+}
+
+// fail2ban.log beside the simulation, on hand-made logs whose outcome is
+// worked out by hand (maxretry 3, findtime 10m, bantime 10m).
+func TestFail2banLogComparison(t *testing.T) {
+	dir := t.TempDir()
+	var auth strings.Builder
+	for i, l := range [][2]string{
+		{"10:00:00", "192.0.2.1"}, {"10:00:10", "192.0.2.1"}, {"10:00:20", "192.0.2.1"}, // banned on both sides, 0.412 s apart
+		{"10:10:00", "192.0.2.2"}, {"10:10:10", "192.0.2.2"}, {"10:10:20", "192.0.2.2"}, // both, 0.8 s apart
+		{"10:20:00", "192.0.2.3"}, {"10:20:05", "192.0.2.3"}, // restored by fail2ban at its start: failures while banned
+		{"10:30:00", "192.0.2.4"}, {"10:30:10", "192.0.2.4"}, {"10:30:20", "192.0.2.4"}, // fail2ban was stopped
+		{"10:46:00", "192.0.2.5"},                                                       // fail2ban banned it on one failure: not the simulated settings
+		{"10:50:00", "192.0.2.6"}, {"10:50:10", "192.0.2.6"}, {"10:50:20", "192.0.2.6"}, // fail2ban 80 s later
+	} {
+		fmt.Fprintf(&auth, "Nov 30 %s web1 sshd[%d]: Failed password for root from %s port %d ssh2\n", l[0], 100+i, l[1], 40000+i)
+	}
+	f2b := strings.Join([]string{
+		"2026-11-30 09:58:59,000 fail2ban.server         [1]: INFO    Starting Fail2ban v1.0.2",
+		"2026-11-30 09:59:00,000 fail2ban.actions        [1]: NOTICE  [sshd] Restore Ban 192.0.2.3",
+		"2026-11-30 10:00:20,412 fail2ban.actions        [1]: NOTICE  [sshd] Ban 192.0.2.1",
+		"2026-11-30 10:10:20,500 fail2ban.actions        [1]: NOTICE  [sshd] Unban 192.0.2.1",
+		"2026-11-30 10:10:21,200 fail2ban.actions        [1]: NOTICE  [sshd] Ban 192.0.2.2",
+		"2026-11-30 10:20:21,000 fail2ban.actions        [1]: NOTICE  [sshd] Unban 192.0.2.2",
+		"2026-11-30 10:25:00,000 fail2ban.server         [1]: INFO    Exiting Fail2ban",
+		"2026-11-30 10:35:00,000 fail2ban.server         [1]: INFO    Starting Fail2ban v1.0.2",
+		"2026-11-30 10:46:00,500 fail2ban.actions        [1]: NOTICE  [sshd] Ban 192.0.2.5",
+		"2026-11-30 10:51:40,000 fail2ban.actions        [1]: NOTICE  [sshd] Ban 192.0.2.6",
+		"2026-11-30 11:30:00,000 fail2ban.actions        [1]: NOTICE  [sshd] Ban 192.0.2.7",
+		"2026-11-30 11:31:00,000 fail2ban.actions        [1]: NOTICE  [recidive] Ban 192.0.2.7",
+	}, "\n") + "\n"
+	ap, fp := filepath.Join(dir, "auth.log"), filepath.Join(dir, "fail2ban.log")
+	os.WriteFile(ap, []byte(auth.String()), 0o644)
+	os.Chtimes(ap, wall, wall)
+	os.WriteFile(fp, []byte(f2b), 0o644)
+	log, err := ReadFail2banLog([]string{fp}, time.UTC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := run(t, Config{Files: []string{ap}, Jails: []engine.Jail{sshdJail(3, 600, 600)}, TopN: 10, Fail2banLog: log}).single()
+	c := h.Fail2banLog
+	if c == nil {
+		t.Fatal("no comparison")
+	}
+	want := &Comparison{Files: []string{fp}, Starts: 1, FailuresWhileBanned: 2,
+		WhileBannedTop: []IPRow{{IP: "192.0.2.3", Failures: 2, History: []BanRow{}}},
+		Jails: map[string]*JailComparison{
+			"sshd": {Observed: 5, Restored: 1, Unbans: 2, Simulated: 4, Matched: 2, MaxMatchDt: 1.2, Shifted: 1, ShiftMedian: 80, ShiftMax: 80,
+				OnlyObserved: 2, OnlySimulated: 1, IsSimulated: true,
+				Causes: map[string]int64{CauseOutside: 1, CauseStopped: 1, CauseSettings: 1},
+				Examples: []Difference{
+					{Kind: "only-simulated", IP: "192.0.2.4", Time: "2026-11-30T10:30:20Z", Cause: CauseStopped},
+					{Kind: "only-fail2ban", IP: "192.0.2.5", Time: "2026-11-30T10:46:00.5Z", Cause: CauseSettings},
+					{Kind: "shifted", IP: "192.0.2.6", Time: "2026-11-30T10:50:20Z", Shift: 80},
+					{Kind: "only-fail2ban", IP: "192.0.2.7", Time: "2026-11-30T11:30:00Z", Cause: CauseOutside},
+				}},
+			"recidive": {Observed: 1, OnlyObserved: 1, Causes: map[string]int64{CauseNotJail: 1},
+				Examples: []Difference{{Kind: "only-fail2ban", IP: "192.0.2.7", Time: "2026-11-30T11:31:00Z", Cause: CauseNotJail}}},
+		}}
+	if d := cmp.Diff(want, c); d != "" {
+		t.Errorf("comparison (-want +got):\n%s", d)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"math"
+	"sort"
 	"strings"
 	"time"
 
@@ -135,6 +136,19 @@ type htmlHost struct {
 	Blocked     int64
 	StillBanned []htmlStill
 	StillMore   int
+	Compare     *htmlCompare // fail2ban.log beside the simulation
+}
+
+type htmlCompare struct {
+	Summary     string
+	Jails       []htmlCmpJail
+	WhileBanned string
+}
+
+type htmlCmpJail struct {
+	Name     string
+	Rows     [][2]string
+	Examples []Difference
 }
 
 type htmlIP struct {
@@ -287,6 +301,44 @@ func (r *Result) htmlHost(h *HostResult) htmlHost {
 		out.WhatIf = wi
 	}
 	r.htmlBans(&out, h, rep)
+	if c := h.Fail2banLog; c != nil {
+		hc := &htmlCompare{Summary: fmt.Sprintf("%d file(s); fail2ban started %d time(s) in the period", len(c.Files), c.Starts)}
+		names := make([]string, 0, len(c.Jails))
+		for n := range c.Jails {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			j := c.Jails[n]
+			hj := htmlCmpJail{Name: n, Examples: j.Examples, Rows: [][2]string{
+				{"bans fail2ban made (Ban lines)", fmt.Sprint(j.Observed)},
+				{"restored at a start / repealed at a stop", fmt.Sprintf("%d / %d", j.Restored, j.Repealed)},
+				{"bans the simulation made", fmt.Sprint(j.Simulated) + map[bool]string{true: "", false: " (jail not simulated)"}[j.IsSimulated]},
+				{"the same ban (within 5 s)", fmt.Sprintf("%d (largest shift %gs)", j.Matched, j.MaxMatchDt)},
+				{"shifted", fmt.Sprintf("%d (median %gs, largest %gs)", j.Shifted, j.ShiftMedian, j.ShiftMax)},
+				{"only fail2ban", fmt.Sprint(j.OnlyObserved)},
+				{"only the simulation", fmt.Sprint(j.OnlySimulated)},
+			}}
+			causes := make([]string, 0, len(j.Causes))
+			for cause := range j.Causes {
+				causes = append(causes, cause)
+			}
+			sort.Strings(causes)
+			for _, cause := range causes {
+				hj.Rows = append(hj.Rows, [2]string{"likely cause: " + cause, fmt.Sprint(j.Causes[cause])})
+			}
+			hc.Jails = append(hc.Jails, hj)
+		}
+		if c.FailuresWhileBanned > 0 {
+			var ips []string
+			for _, r := range c.WhileBannedTop {
+				ips = append(ips, fmt.Sprintf("%s %s", r.IP, count(r.Failures, r.Error)))
+			}
+			hc.WhileBanned = fmt.Sprintf("%d failures came from addresses fail2ban.log had banned at the time: its ban action did not keep them from sshd (or blocked other ports): %s",
+				c.FailuresWhileBanned, strings.Join(ips, ", "))
+		}
+		out.Compare = hc
+	}
 	out.When = r.when
 	return out
 }

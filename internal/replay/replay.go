@@ -56,6 +56,9 @@ type Config struct {
 	HostFromField bool
 	// TopN is the length of the report's lists (default 10).
 	TopN int
+	// Fail2banLog is fail2ban.log of the same period (--fail2ban-log),
+	// compared with the simulation; nil for none. One host only.
+	Fail2banLog *Fail2banLog
 	// BytesRead, when set, is advanced as the files are read (a progress
 	// bar polls it; compressed files count their compressed bytes).
 	BytesRead *atomic.Int64
@@ -177,6 +180,8 @@ type HostResult struct {
 	// Misses is what the simulated fail2ban does not see in this host's
 	// log (sshd's own drops, failures a newer release would count).
 	Misses misses.Counts
+	// Fail2banLog is fail2ban.log beside the simulation (nil without one).
+	Fail2banLog *Comparison
 }
 
 // Result is the outcome of a replay.
@@ -409,6 +414,9 @@ func (r *runner) host(name string) *hostRun {
 		names, bantimes = append(names, j.Settings.Name), append(bantimes, j.Settings.BanTime)
 	}
 	h.stats = newCollector(r.cfg.Location, r.cfg.Geo, newBanHistory(names, bantimes, h.base.primary))
+	if r.cfg.Fail2banLog != nil {
+		h.stats.obs, h.stats.obsTop = r.cfg.Fail2banLog, newTopK[ident.ID](insideCounters)
+	}
 	if j, ok := engine.FirstLogJail(r.cfg.Jails); ok {
 		if m, err := misses.New(j.Filter, r.filterOptions()); err == nil {
 			if !r.ref.IsZero() && m.Newer != nil {
@@ -597,6 +605,20 @@ func (r *runner) finishHost(h *hostRun) {
 	}
 	h.stats.finish()
 	h.res.Report = h.stats.report(r.cfg.TopN, 240, r.cfg.Geo, now)
+	if l := r.cfg.Fail2banLog; l != nil {
+		var findtime []float64
+		for _, j := range r.cfg.Jails {
+			findtime = append(findtime, j.Settings.FindTime)
+		}
+		var top []IPRow
+		for _, it := range h.stats.obsTop.top(r.cfg.TopN, func(a, b ident.ID) bool { return a.String() < b.String() }) {
+			top = append(top, IPRow{IP: it.key.String(), Failures: it.count, Error: it.err, History: []BanRow{}})
+		}
+		if top == nil {
+			top = []IPRow{}
+		}
+		h.res.Fail2banLog = l.compare(h.stats.hist, logtime.FromNanos(h.res.First), logtime.FromNanos(h.res.Last), findtime, h.stats.obsBlocked, top)
+	}
 	if h.stats.geo != nil {
 		h.res.Countries = h.stats.geo.Rows(5)
 	}

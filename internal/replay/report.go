@@ -48,6 +48,7 @@ type jsonHost struct {
 	Report    *Report             `json:"report,omitempty"`
 	WhatIf    []jsonScenario      `json:"what_if"`
 	Misses    *jsonMisses         `json:"fail2ban_misses,omitempty"`
+	Fail2ban  *Comparison         `json:"fail2ban_log,omitempty"`
 }
 
 // jsonMisses is what the simulated fail2ban does not see, apart from its
@@ -162,7 +163,7 @@ func jailsJSON(jrs []JailResult) map[string]jsonJail {
 
 func (h *HostResult) toJSON() *jsonHost {
 	out := &jsonHost{Files: h.Files, Lines: h.Lines, Jails: jailsJSON(h.Jails), Period: map[string]*string{"first": nil, "last": nil},
-		Report: h.Report, WhatIf: []jsonScenario{}, Misses: missesJSON(&h.Misses)}
+		Report: h.Report, WhatIf: []jsonScenario{}, Misses: missesJSON(&h.Misses), Fail2ban: h.Fail2banLog}
 	if out.Files == nil {
 		out.Files = []string{}
 	}

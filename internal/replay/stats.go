@@ -73,6 +73,11 @@ type collector struct {
 	lastBucket *bucket
 
 	hist *banHistory
+	// obs is fail2ban.log's bans (nil without --fail2ban-log): failures
+	// of addresses it had banned are counted, and the top ones kept
+	obs        *Fail2banLog
+	obsBlocked int64
+	obsTop     *topK[ident.ID]
 
 	cur  *batch
 	in   chan *batch
@@ -170,6 +175,10 @@ func (c *collector) fold(b *batch, r *record) {
 		}
 		if geo.Internal(geo.KindOf(r.id)) {
 			c.inside.add(r.id)
+		}
+		if c.obs != nil && c.obs.bannedAt(r.id, r.t) {
+			c.obsBlocked++
+			c.obsTop.add(r.id)
 		}
 		if r.ulen >= 0 {
 			n := r.ulen

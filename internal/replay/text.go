@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sort"
 	"strings"
 	"time"
 
@@ -132,6 +133,9 @@ func (r *Result) writeHost(b *strings.Builder, h *HostResult) {
 			fmt.Fprintf(b, "  %s  %9d failures\n", t.In(r.Location).Format("Mon 2006-01-02 15:04 MST"), hr.Failures)
 		}
 	}
+	if h.Fail2banLog != nil {
+		writeComparison(b, h.Fail2banLog)
+	}
 	for _, jr := range h.Jails {
 		r.writeJail(b, jr)
 	}
@@ -185,6 +189,62 @@ func (r *Result) writeBans(b *strings.Builder, h *HostResult, br *BanReport) {
 			left = duration(math.Round(*s.Left))
 		}
 		fmt.Fprintf(b, "  %-39s %-12s %-23s %-12s %d\n", terminalSafe(s.IP), terminalSafe(s.Jail), r.whenRFC(s.Start), left, s.Prolongations)
+	}
+}
+
+// writeComparison is fail2ban.log beside the simulation.
+func writeComparison(b *strings.Builder, c *Comparison) {
+	fmt.Fprintf(b, "\nfail2ban.log beside the simulation (%d file(s); fail2ban started %d time(s) in the period)\n", len(c.Files), c.Starts)
+	names := make([]string, 0, len(c.Jails))
+	for n := range c.Jails {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		j := c.Jails[n]
+		fmt.Fprintf(b, "  jail %s: fail2ban banned %d (and restored %d at a start, repealed %d at a stop), the simulation %d",
+			terminalSafe(n), j.Observed, j.Restored, j.Repealed, j.Simulated)
+		if !j.IsSimulated {
+			b.WriteString(" (not simulated)")
+		}
+		b.WriteString("\n")
+		fmt.Fprintf(b, "    %-22s %6d   largest shift %gs\n", "the same ban (≤ 5 s)", j.Matched, j.MaxMatchDt)
+		if j.Shifted > 0 {
+			fmt.Fprintf(b, "    %-22s %6d   median %gs, largest %gs\n", "shifted", j.Shifted, j.ShiftMedian, j.ShiftMax)
+		} else {
+			fmt.Fprintf(b, "    %-22s %6d\n", "shifted", 0)
+		}
+		fmt.Fprintf(b, "    %-22s %6d\n", "only fail2ban", j.OnlyObserved)
+		fmt.Fprintf(b, "    %-22s %6d\n", "only the simulation", j.OnlySimulated)
+		causes := make([]string, 0, len(j.Causes))
+		for cause := range j.Causes {
+			causes = append(causes, cause)
+		}
+		sort.Slice(causes, func(x, y int) bool {
+			return j.Causes[causes[x]] > j.Causes[causes[y]] || (j.Causes[causes[x]] == j.Causes[causes[y]] && causes[x] < causes[y])
+		})
+		for _, cause := range causes {
+			fmt.Fprintf(b, "      %d: %s\n", j.Causes[cause], cause)
+		}
+		for _, d := range j.Examples {
+			fmt.Fprintf(b, "      %-14s %-39s %s", d.Kind, terminalSafe(d.IP), d.Time)
+			if d.Shift != 0 {
+				fmt.Fprintf(b, " (fail2ban %+gs)", d.Shift)
+			}
+			if d.Cause != "" {
+				fmt.Fprintf(b, " (%s)", d.Cause)
+			}
+			b.WriteString("\n")
+		}
+	}
+	if c.FailuresWhileBanned > 0 {
+		fmt.Fprintf(b, "  %d failures came from addresses fail2ban.log had banned at the time: its ban action did not\n"+
+			"  keep them from sshd (or blocked other ports)", c.FailuresWhileBanned)
+		var ips []string
+		for _, r := range c.WhileBannedTop {
+			ips = append(ips, fmt.Sprintf("%s %s", terminalSafe(r.IP), count(r.Failures, r.Error)))
+		}
+		fmt.Fprintf(b, ": %s\n", strings.Join(ips, ", "))
 	}
 }
 
