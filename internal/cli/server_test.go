@@ -2,7 +2,9 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -224,4 +226,45 @@ func runAgainstServer(t *testing.T, v f2bversion.Version) {
 		t.Fatalf("restored from fail2ban's database: want %s in\n%s", want, b)
 	}
 	t.Logf("restored %d bans from fail2ban's database", banned)
+
+	// replay --fail2ban-log on the same logs: every ban the real server
+	// logged is one the simulation made, of the same address, and none is
+	// one-sided; the failures sshd logged while fail2ban had the address
+	// banned (its action here blocks nothing) are the simulation's too.
+	var rep bytes.Buffer
+	cmd := Command()
+	cmd.Writer, cmd.ErrWriter = &rep, os.Stderr
+	if err := cmd.Run(context.Background(), []string{"banscope", "replay", "--config", conf, "--jail", "sshd", "--fail2ban", v.String(),
+		"--fail2ban-log", filepath.Join(dir, "fail2ban.log"), "--format", "json", log}); err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Jails map[string]struct {
+			Blocked int64 `json:"failures_blocked"`
+		}
+		Cmp struct {
+			WhileBanned int64 `json:"failures_while_banned"`
+			Jails       map[string]struct {
+				Observed      int64   `json:"fail2ban_bans"`
+				Simulated     int64   `json:"simulated_bans"`
+				Matched       int64   `json:"matched"`
+				Shifted       int64   `json:"shifted"`
+				MaxShift      float64 `json:"matched_max_shift_seconds"`
+				OnlyObserved  int64   `json:"only_fail2ban"`
+				OnlySimulated int64   `json:"only_simulated"`
+			}
+		} `json:"fail2ban_log"`
+	}
+	if err := json.Unmarshal(rep.Bytes(), &res); err != nil {
+		t.Fatal(err)
+	}
+	j := res.Cmp.Jails["sshd"]
+	if j.Observed == 0 || j.Observed != j.Simulated || j.Matched+j.Shifted != j.Observed || j.OnlyObserved+j.OnlySimulated != 0 {
+		t.Fatalf("fail2ban.log beside the replay: %+v", j)
+	}
+	if res.Cmp.WhileBanned != res.Jails["sshd"].Blocked {
+		t.Errorf("failures while banned: %d by fail2ban.log, %d by the simulation", res.Cmp.WhileBanned, res.Jails["sshd"].Blocked)
+	}
+	t.Logf("replay --fail2ban-log: %d bans on both sides, %d within 5 s (largest shift %gs), %d shifted; %d failures while banned",
+		j.Observed, j.Matched, j.MaxShift, j.Shifted, res.Cmp.WhileBanned)
 }

@@ -161,6 +161,17 @@ func (l *Fail2banLog) bannedAt(id ident.ID, t float64) bool {
 	return i >= 0 && iv.maxEnd[i] > t
 }
 
+// banStartsWithin reports whether fail2ban.log has a ban of id starting
+// in [t, t+d].
+func (l *Fail2banLog) banStartsWithin(id ident.ID, t, d float64) bool {
+	iv, ok := l.byID[id]
+	if !ok {
+		return false
+	}
+	i := sort.SearchFloat64s(iv.start, t)
+	return i < len(iv.start) && iv.start[i] <= t+d
+}
+
 // stopped reports whether fail2ban was not running at t: after an Exiting
 // line and before the next Starting line.
 func (l *Fail2banLog) stopped(t float64) bool {

@@ -176,7 +176,11 @@ func (c *collector) fold(b *batch, r *record) {
 		if geo.Internal(geo.KindOf(r.id)) {
 			c.inside.add(r.id)
 		}
-		if c.obs != nil && c.obs.bannedAt(r.id, r.t) {
+		// fail2ban logs a ban when it acts, up to seconds after the line
+		// that triggered it: a failure the simulation has banned counts
+		// as made while fail2ban's ban was in force when that ban is
+		// logged within the match window after it
+		if c.obs != nil && (c.obs.bannedAt(r.id, r.t) || (r.blocked && c.obs.banStartsWithin(r.id, r.t, matchWindow))) {
 			c.obsBlocked++
 			c.obsTop.add(r.id)
 		}
