@@ -38,6 +38,7 @@ type banRec struct {
 	initial  float64 // the end it was given at the ban
 	prolongs int
 	during   int64 // failures of the primary jail's filter while it was in force
+	still    bool  // in copies (recent): in force at the end
 }
 
 func (b *banRec) permanent() bool { return b.end >= permanentEnd }
@@ -100,6 +101,32 @@ func (h *banHistory) count(b *banRec) {
 	d := b.end - b.start
 	i := sort.SearchFloat64s(durationEdges[:], d) // the first edge >= d
 	h.hist[i]++
+}
+
+// maxPageBans bounds the bans the HTML page carries for its script.
+const maxPageBans = 5000
+
+// recent returns the bans in force and the latest ended ones, at most n,
+// by start, and how many were left out.
+func (h *banHistory) recent(n int) ([]banRec, int) {
+	out := make([]banRec, 0, min(n, len(h.active)+len(h.closed)))
+	for _, b := range h.active {
+		c := *b
+		c.still = true
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].start > out[j].start })
+	if len(out) > n {
+		out = out[:n]
+	}
+	k := len(h.closed)
+	for k > 0 && len(out) < n {
+		k--
+		out = append(out, h.closed[k])
+	}
+	omitted := int(h.dropped) + k + max(0, len(h.active)-n)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].start < out[j].start })
+	return out, omitted
 }
 
 // BanReport is the report's view of the bans: how long they lasted and

@@ -1,7 +1,10 @@
 package replay
 
 import (
+	"crypto/sha256"
 	_ "embed"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
@@ -22,6 +25,17 @@ import (
 
 //go:embed report.html.tmpl
 var reportTemplate string
+
+// reportScript is the page's one script; the Content Security Policy
+// allows it by its hash and nothing else.
+//
+//go:embed report.js
+var reportScript string
+
+var scriptHash = func() string {
+	h := sha256.Sum256([]byte(reportScript))
+	return "sha256-" + base64.StdEncoding.EncodeToString(h[:])
+}()
 
 var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"safe": visible,
@@ -108,6 +122,7 @@ type htmlWhatIfJail struct {
 }
 
 type htmlHost struct {
+	Idx       string // the suffix of its elements' ids ("-0")
 	Name      string
 	Warning   string   // the simulated fail2ban is blind to most failures
 	Misses    []string // what it does not see, counted apart
@@ -137,6 +152,15 @@ type htmlHost struct {
 	StillBanned []htmlStill
 	StillMore   int
 	Compare     *htmlCompare // fail2ban.log beside the simulation
+	BanRows     []htmlBanRow // the bans, for the page without its script (the script redraws them)
+	BansNote    string
+}
+
+type htmlBanRow struct {
+	IP, Jail, Start, Duration string
+	Secs                      int64
+	Prolongations             int
+	Still                     bool
 }
 
 type htmlCompare struct {
@@ -168,16 +192,97 @@ type htmlPage struct {
 	Fail2ban  string // the release simulated, and why
 	Files     []string
 	Hosts     []htmlHost
+	CSP       string      // the Content Security Policy, with the script's hash
+	Script    template.JS // reportScript
+	Data      template.JS // pageData as JSON (json.Marshal escapes <, > and &)
+}
+
+// pageData is what the script reads: per host, the timeline by minute
+// (or by step), the failures chart's geometry and the bans.
+type pageData struct {
+	Zone  int        `json:"zone"` // the report zone's offset at the first host's start, in seconds
+	Hosts []pageHost `json:"hosts"`
+}
+
+type pageHost struct {
+	Period      [2]int64   `json:"period"`
+	FineStep    int64      `json:"fineStep"`
+	Fine        [][4]int64 `json:"fine"` // start, failures, bans, most in force
+	Chart       *pageChart `json:"chart"`
+	Bans        []pageBan  `json:"bans"`
+	BansOmitted int        `json:"bansOmitted"`
+}
+
+// pageChart maps the failures chart's x (SVG units) to time.
+type pageChart struct {
+	X0 float64 `json:"x0"`
+	X1 float64 `json:"x1"`
+	H  float64 `json:"h"`
+	T0 int64   `json:"t0"`
+	T1 int64   `json:"t1"`
+}
+
+type pageBan struct {
+	IP    string `json:"ip"`
+	Jail  string `json:"jail"`
+	S     int64  `json:"s"`
+	E     int64  `json:"e"` // -1: permanent
+	P     int    `json:"p"`
+	D     int64  `json:"d"`
+	Still bool   `json:"still"`
 }
 
 // WriteHTML writes the report as one self-contained HTML page.
 func (r *Result) WriteHTML(w io.Writer) error {
 	page := htmlPage{Title: "banscope incident report", Generated: time.Now().In(r.Location).Format("2006-01-02 15:04 MST"), Files: r.Files,
-		Fail2ban: fmt.Sprintf("fail2ban %s (%s)", r.Fail2ban.Version.Or(), r.Fail2ban.Why)}
-	for _, h := range r.Hosts {
-		page.Hosts = append(page.Hosts, r.htmlHost(h))
+		Fail2ban: fmt.Sprintf("fail2ban %s (%s)", r.Fail2ban.Version.Or(), r.Fail2ban.Why),
+		CSP:      "default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src '" + scriptHash + "'",
+		Script:   template.JS(reportScript)}
+	var data pageData
+	for i, h := range r.Hosts {
+		hh := r.htmlHost(h)
+		hh.Idx = fmt.Sprintf("-%d", i)
+		page.Hosts = append(page.Hosts, hh)
+		if i == 0 && h.First != 0 {
+			_, data.Zone = time.Unix(0, h.First).In(r.Location).Zone()
+		}
+		data.Hosts = append(data.Hosts, r.pageHost(h))
 	}
+	b, err := json.Marshal(data)
+	if err != nil {
+		return err
+	}
+	page.Data = template.JS(b)
 	return reportTmpl.Execute(w, page)
+}
+
+func (r *Result) pageHost(h *HostResult) pageHost {
+	out := pageHost{Period: [2]int64{h.First / logtime.NanosPerSecond, h.Last / logtime.NanosPerSecond}, Fine: [][4]int64{}, Bans: []pageBan{}}
+	rep := h.Report
+	if rep == nil {
+		return out
+	}
+	out.FineStep = rep.fineStep
+	for _, p := range rep.fine {
+		out.Fine = append(out.Fine, [4]int64{p.T, p.Failures, p.Bans, int64(p.Banned)})
+	}
+	if n := len(rep.Timeline); n > 0 {
+		out.Chart = &pageChart{X0: padL, X1: chartW - padR, H: chartH - padB, T0: rep.Timeline[0].T, T1: rep.Timeline[n-1].T + rep.Step}
+	}
+	names := map[int]string{}
+	for i, j := range h.Jails {
+		names[i] = j.Jail.Settings.Name
+	}
+	for _, b := range rep.pageBans {
+		pb := pageBan{IP: b.id.String(), Jail: names[b.jail], S: int64(b.start), E: -1, P: b.prolongs, D: b.during}
+		if !b.permanent() {
+			pb.E = int64(math.Ceil(b.end))
+		}
+		pb.Still = b.still
+		out.Bans = append(out.Bans, pb)
+	}
+	out.BansOmitted = rep.pageOmitted
+	return out
 }
 
 func f1(x float64) string { return fmt.Sprintf("%.1f", x) }
@@ -386,6 +491,29 @@ func (r *Result) htmlBans(out *htmlHost, h *HostResult, rep *Report) {
 		return out
 	}
 	out.TopIPs, out.Inside = ips(rep.TopIPs), ips(rep.Inside)
+	names := map[int]string{}
+	for i, j := range h.Jails {
+		names[i] = j.Jail.Settings.Name
+	}
+	for i, b := range rep.pageBans {
+		if i == 200 {
+			break
+		}
+		row := htmlBanRow{IP: b.id.String(), Jail: names[b.jail], Start: r.whenSec(b.start), Duration: "permanent", Secs: 1 << 60,
+			Prolongations: b.prolongs, Still: b.still}
+		if !b.permanent() {
+			row.Secs = int64(math.Round(b.end - b.start))
+			row.Duration = duration(float64(row.Secs))
+		}
+		out.BanRows = append(out.BanRows, row)
+	}
+	out.BansNote = fmt.Sprintf("all bans: %d", len(rep.pageBans))
+	if len(rep.pageBans) > 200 {
+		out.BansNote += " (the first 200 shown)"
+	}
+	if rep.pageOmitted > 0 {
+		out.BansNote += fmt.Sprintf("; %d older bans are not in this page", rep.pageOmitted)
+	}
 	for _, j := range h.Jails {
 		out.Blocked += j.Outcome.Blocked
 	}

@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"math"
 	"sort"
 	"strconv"
 	"time"
@@ -254,6 +255,23 @@ type Report struct {
 	PeakBanned   int          `json:"peak_banned"` // all jails together (firewall rules)
 	PeakAt       *string      `json:"peak_banned_at"`
 	Bans         *BanReport   `json:"bans"`
+	// DayHeat is failures by calendar day and hour (report's zone), for
+	// periods of at most 14 days: a weekday × hour map of a shorter log
+	// would fill a few rows.
+	DayHeat []DayHeat `json:"heat_map_days,omitempty"`
+
+	// for the HTML page: the timeline by minute (periods up to 3 days,
+	// else the steps above) and the bans (at most maxPageBans)
+	fine        []TimelinePoint
+	fineStep    int64
+	pageBans    []banRec
+	pageOmitted int
+}
+
+// DayHeat is one calendar day's failures by hour.
+type DayHeat struct {
+	Day   string    `json:"day"`
+	Hours [24]int64 `json:"hours"`
 }
 
 // TimelinePoint is one step of the timeline: failures and bans in the
@@ -346,6 +364,12 @@ func (c *collector) report(n, maxPoints int, g *geo.Resolver, now float64) *Repo
 		r.BusiestHours = append(r.BusiestHours, HourRow{Start: time.Unix(h.t, 0).In(c.loc).Format(time.RFC3339), Failures: h.n})
 	}
 	r.Step, r.Timeline = c.timeline(maxPoints)
+	r.fineStep, r.fine = r.Step, r.Timeline
+	if st, pts := c.timeline(3 * 1440); st == 60 {
+		r.fineStep, r.fine = st, pts
+	}
+	r.DayHeat = c.dayHeat(14)
+	r.pageBans, r.pageOmitted = c.hist.recent(maxPageBans)
 	for _, p := range r.Timeline {
 		if p.Banned > r.PeakBanned {
 			r.PeakBanned = p.Banned
@@ -364,6 +388,32 @@ func (c *collector) report(n, maxPoints int, g *geo.Resolver, now float64) *Repo
 		r.PeakAt = &s
 	}
 	return r
+}
+
+// dayHeat is the failures by local calendar day and hour, when the log
+// spans at most maxDays days (nil otherwise).
+func (c *collector) dayHeat(maxDays int) []DayHeat {
+	if len(c.hours) == 0 {
+		return nil
+	}
+	first, last := int64(math.MaxInt64), int64(math.MinInt64)
+	for h := range c.hours {
+		first, last = min(first, h), max(last, h)
+	}
+	d0 := time.Unix(first, 0).In(c.loc)
+	d0 = time.Date(d0.Year(), d0.Month(), d0.Day(), 0, 0, 0, 0, c.loc)
+	var out []DayHeat
+	for d := d0; d.Unix() <= last; d = d.AddDate(0, 0, 1) {
+		if len(out) == maxDays {
+			return nil
+		}
+		row := DayHeat{Day: d.Format("2006-01-02")}
+		for hr := 0; hr < 24; hr++ {
+			row.Hours[hr] = c.hours[time.Date(d.Year(), d.Month(), d.Day(), hr, 0, 0, 0, c.loc).Unix()]
+		}
+		out = append(out, row)
+	}
+	return out
 }
 
 // steps are the timeline widths tried, smallest first.
