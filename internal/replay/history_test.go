@@ -85,6 +85,12 @@ func TestBanHistory(t *testing.T) {
 	if d := cmp.Diff([]int64{1, 2, 0, 0, 0, 0, 0}, hist); d != "" {
 		t.Errorf("durations ≤10m ≤1h ≤6h ≤1d ≤1w longer permanent (-want +got):\n%s", d)
 	}
+	// a log shorter than a week: its heat map is by calendar day
+	day := DayHeat{Day: "2026-11-30"}
+	day.Hours[10], day.Hours[11] = 11, 4
+	if d := cmp.Diff([]DayHeat{day}, rep.DayHeat); d != "" {
+		t.Errorf("heat map by day (-want +got):\n%s", d)
+	}
 	if o := h.Jails[0].Outcome; o.Blocked != 4 || o.Through != 11 {
 		t.Errorf("outcome %+v, want 4 failures while banned and 11 through", o)
 	}

@@ -100,10 +100,13 @@ type heatCell struct {
 }
 
 type heatMap struct {
-	Cells  []heatCell
-	Days   []svgTick
-	Hours  []svgTick
-	Legend string
+	Title   string
+	ViewBox string
+	Cells   []heatCell
+	Days    []svgTick
+	Hours   []svgTick
+	Legend  string
+	top     int64
 }
 
 type htmlJail struct {
@@ -358,7 +361,7 @@ func (r *Result) htmlHost(h *HostResult) htmlHost {
 	for _, u := range rep.TopUsers {
 		out.Users = append(out.Users, hbar{Label: u.User, Value: u.Failures, W: pct(u.Failures, top)})
 	}
-	out.Heat = heat(rep.Heat)
+	out.Heat = heat(rep)
 	for _, jr := range h.Jails {
 		hj := htmlJail{JailResult: jr}
 		s := jr.Jail.Settings
@@ -594,17 +597,63 @@ func (r *Result) barChart(ts []int64, step int64, bars, line []float64, what str
 		v := top * float64(k) / 4
 		c.YTicks = append(c.YTicks, svgTick{X: f1(padL - 4), Y: f1(y(v) + 4), Label: fmt.Sprintf("%.0f", v)})
 	}
-	n := min(6, len(ts))
-	for k := 0; k < n; k++ {
-		i := k * (len(ts) - 1) / max(n-1, 1)
-		layout := "01-02 15:04"
-		if step >= 86400 {
-			layout = "2006-01-02"
+	t0, t1 := ts[0], ts[len(ts)-1]+step
+	for _, tk := range timeTicks(t0, t1, r.Location, 8) {
+		x := padL + float64(tk.t-t0)/float64(t1-t0)*plotW
+		if x < padL+18 || x > chartW-padR-18 {
+			continue // its label would run past the plot's edges
 		}
-		c.XTicks = append(c.XTicks, svgTick{X: f1(padL + (float64(i)+0.5)*bw), Y: f1(chartH - 8),
-			Label: time.Unix(ts[i], 0).In(r.Location).Format(layout)})
+		c.XTicks = append(c.XTicks, svgTick{X: f1(x), Y: f1(chartH - 8), Label: tk.label})
 	}
 	return c
+}
+
+type timeTick struct {
+	t     int64
+	label string
+}
+
+// tickSteps are the intervals ticks may fall at, in seconds.
+var tickSteps = []int64{60, 300, 600, 900, 1800, 3600, 2 * 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 2 * 86400, 7 * 86400, 14 * 86400, 28 * 86400}
+
+// timeTicks are at most n ticks at round times of loc within [t0, t1]:
+// whole minutes, hours or days (local midnights), labelled with the time
+// of day, and the date at midnight and for whole days.
+func timeTicks(t0, t1 int64, loc *time.Location, n int) []timeTick {
+	if t1 <= t0 || n < 2 {
+		return nil
+	}
+	iv := tickSteps[len(tickSteps)-1]
+	for _, s := range tickSteps {
+		if (t1-t0)/s <= int64(n-1) {
+			iv = s
+			break
+		}
+	}
+	var out []timeTick
+	if iv >= 86400 {
+		days := int(iv / 86400)
+		d := time.Unix(t0, 0).In(loc)
+		d = time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, loc)
+		for ; d.Unix() <= t1; d = d.AddDate(0, 0, days) {
+			if d.Unix() >= t0 {
+				out = append(out, timeTick{d.Unix(), d.Format("01-02")})
+			}
+		}
+		return out
+	}
+	// the first multiple of iv after the local midnight before t0
+	d := time.Unix(t0, 0).In(loc)
+	mid := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, loc).Unix()
+	for t := mid + (t0-mid+iv-1)/iv*iv; t <= t1; t += iv {
+		lt := time.Unix(t, 0).In(loc)
+		label := lt.Format("15:04")
+		if lt.Hour() == 0 && lt.Minute() == 0 {
+			label = lt.Format("01-02")
+		}
+		out = append(out, timeTick{t, label})
+	}
+	return out
 }
 
 // niceCeil rounds up to 1, 2 or 5 times a power of ten.
@@ -626,33 +675,54 @@ func niceCeil(v float64) float64 {
 
 var weekdays = []string{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}
 
-func heat(h [7][24]int64) heatMap {
+// heat is the heat map of failures by hour: one row per calendar day when
+// the report has them (a log of at most 14 days), else by weekday.
+func heat(rep *Report) heatMap {
+	if len(rep.DayHeat) > 0 {
+		var labels []string
+		var rows [][24]int64
+		for _, d := range rep.DayHeat {
+			t, _ := time.Parse("2006-01-02", d.Day)
+			labels = append(labels, t.Format("Mon 01-02"))
+			rows = append(rows, d.Hours)
+		}
+		m := heatRows(labels, rows)
+		m.Title = "When: failures by day and hour"
+		m.Legend = fmt.Sprintf("darkest: %d failures in an hour", m.top)
+		return m
+	}
+	m := heatRows(weekdays, rep.Heat[:])
+	m.Title = "When: failures by weekday and hour"
+	m.Legend = fmt.Sprintf("darkest: %d failures in an hour of the week", m.top)
+	return m
+}
+
+func heatRows(labels []string, h [][24]int64) heatMap {
 	var m heatMap
-	var top int64
 	for d := range h {
 		for hr := range h[d] {
-			top = max(top, h[d][hr])
+			m.top = max(m.top, h[d][hr])
 		}
 	}
-	const cw, ch, x0, y0 = 28.0, 22.0, 40.0, 4.0
+	const cw, ch, x0, y0 = 28.0, 22.0, 72.0, 4.0
 	for d := range h {
-		m.Days = append(m.Days, svgTick{X: f1(x0 - 6), Y: f1(y0 + float64(d)*ch + ch*0.7), Label: weekdays[d]})
+		m.Days = append(m.Days, svgTick{X: f1(x0 - 6), Y: f1(y0 + float64(d)*ch + ch*0.7), Label: labels[d]})
 		for hr := range h[d] {
 			v := h[d][hr]
 			frac := 0.0
-			if top > 0 {
-				frac = float64(v) / float64(top)
+			if m.top > 0 {
+				frac = float64(v) / float64(m.top)
 			}
 			// white to deep red
 			g := int(245 - 200*frac)
 			fill := fmt.Sprintf("rgb(%d,%d,%d)", 250-int(60*frac), g, g)
 			m.Cells = append(m.Cells, heatCell{X: f1(x0 + float64(hr)*cw), Y: f1(y0 + float64(d)*ch), W: f1(cw - 2), H: f1(ch - 2),
-				Fill: fill, Title: fmt.Sprintf("%s %02d:00: %d failures", weekdays[d], hr, v)})
+				Fill: fill, Title: fmt.Sprintf("%s %02d:00: %d failures", labels[d], hr, v)})
 		}
 	}
 	for hr := 0; hr < 24; hr += 3 {
-		m.Hours = append(m.Hours, svgTick{X: f1(x0 + float64(hr)*cw + cw/2), Y: f1(y0 + 7*ch + 14), Label: fmt.Sprintf("%02d", hr)})
+		m.Hours = append(m.Hours, svgTick{X: f1(x0 + float64(hr)*cw + cw/2), Y: f1(y0 + float64(len(h))*ch + 14), Label: fmt.Sprintf("%02d", hr)})
 	}
-	m.Legend = fmt.Sprintf("darkest: %d failures in an hour of the week", top)
+	m.ViewBox = fmt.Sprintf("0 0 %.0f %.0f", x0+24*cw+4, y0+float64(len(h))*ch+22)
 	return m
 }

@@ -126,3 +126,53 @@ func TestChromiumChecksCanFail(t *testing.T) {
 		t.Error("an empty page should look blank")
 	}
 }
+
+// Chart ticks fall at round local times, midnight labelled with its date,
+// and none sits where its label would be clipped.
+func TestTimeTicks(t *testing.T) {
+	kolkata, err := time.LoadLocation("Asia/Kolkata") // +05:30: round hours are not round in UTC
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		loc        *time.Location
+		from, to   string
+		wantLabels string
+	}{
+		{time.UTC, "2026-11-27T06:00:00Z", "2026-11-28T01:45:00Z", "06:00 09:00 12:00 15:00 18:00 21:00 11-28"},
+		{kolkata, "2026-11-27T06:00:00Z", "2026-11-28T01:45:00Z", "12:00 15:00 18:00 21:00 11-28 03:00 06:00"},
+		{time.UTC, "2026-11-27T10:02:00Z", "2026-11-27T10:29:00Z", "10:05 10:10 10:15 10:20 10:25"},
+		{time.UTC, "2026-11-20T13:00:00Z", "2026-11-28T01:00:00Z", "11-21 11-22 11-23 11-24 11-25 11-26 11-27 11-28"},
+	} {
+		from, _ := time.Parse(time.RFC3339, c.from)
+		to, _ := time.Parse(time.RFC3339, c.to)
+		var labels []string
+		for _, tk := range timeTicks(from.Unix(), to.Unix(), c.loc, 8) {
+			lt := time.Unix(tk.t, 0).In(c.loc)
+			if lt.Second() != 0 || lt.Minute()%5 != 0 || tk.t < from.Unix() || tk.t > to.Unix() {
+				t.Errorf("%s..%s: a tick at %s", c.from, c.to, lt)
+			}
+			labels = append(labels, tk.label)
+		}
+		if got := strings.Join(labels, " "); got != c.wantLabels {
+			t.Errorf("%s..%s in %s: ticks %q, want %q", c.from, c.to, c.loc, got, c.wantLabels)
+		}
+	}
+	// on the chart: the tick at the plot's left edge is left out (its label
+	// would overlap the axis), the others are inside the plot
+	r := &Result{Location: time.UTC}
+	ts := []int64{}
+	for t0 := int64(1795845600); t0 < 1795845600+20*3600; t0 += 300 {
+		ts = append(ts, t0)
+	}
+	c := r.barChart(ts, 300, make([]float64, len(ts)), nil, "failures")
+	for _, tk := range c.XTicks {
+		x, _ := strconv.ParseFloat(tk.X, 64)
+		if x < padL+18 || x > chartW-padR-18 {
+			t.Errorf("tick %q at x=%v: its label is clipped", tk.Label, x)
+		}
+	}
+	if len(c.XTicks) < 5 || c.XTicks[0].Label == "06:00" {
+		t.Errorf("ticks %+v", c.XTicks)
+	}
+}
