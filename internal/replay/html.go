@@ -16,6 +16,7 @@ import (
 	"github.com/banscope/banscope/internal/geo"
 	"github.com/banscope/banscope/internal/logtime"
 	"github.com/banscope/banscope/internal/misses"
+	"github.com/banscope/banscope/internal/worldmap"
 )
 
 // The HTML report is one self-contained page: inline CSS, charts drawn as
@@ -155,6 +156,7 @@ type htmlHost struct {
 	StillBanned []htmlStill
 	StillMore   int
 	Compare     *htmlCompare // fail2ban.log beside the simulation
+	Map         *htmlMap     // failures by country on the world map
 	BanRows     []htmlBanRow // the bans, for the page without its script (the script redraws them)
 	BansNote    string
 }
@@ -164,6 +166,43 @@ type htmlBanRow struct {
 	Secs                      int64
 	Prolongations             int
 	Still                     bool
+}
+
+type htmlMap struct {
+	ViewBox   string
+	Countries []mapCountry
+	Legend    string
+}
+
+type mapCountry struct {
+	Code, D, Fill, Title string
+}
+
+// worldMap colours each country by its failures (a log scale: a few
+// hundred addresses of one country would otherwise leave the rest white).
+func worldMap(rows []geo.Row) *htmlMap {
+	by := map[string]geo.Row{}
+	var top int64
+	for _, r := range rows {
+		if r.Country != geo.Unknown {
+			by[r.Country] = r
+			top = max(top, r.Failures)
+		}
+	}
+	m := &htmlMap{ViewBox: worldmap.ViewBox}
+	for _, c := range worldmap.Codes() {
+		d, _ := worldmap.Path(c)
+		mc := mapCountry{Code: c, D: d, Fill: "var(--track)", Title: c + " " + geo.Name(c) + ": no failure"}
+		if r, ok := by[c]; ok && r.Failures > 0 && top > 0 {
+			f := math.Log1p(float64(r.Failures)) / math.Log1p(float64(top))
+			// pale orange to deep red
+			mc.Fill = fmt.Sprintf("rgb(%d,%d,%d)", 253-int(61*f), 220-int(163*f), 190-int(147*f))
+			mc.Title = fmt.Sprintf("%s %s: %d failures, %d IPs, %d bans", c, geo.Name(c), r.Failures, r.IPs, r.Bans)
+		}
+		m.Countries = append(m.Countries, mc)
+	}
+	m.Legend = fmt.Sprintf("darkest: %d failures (log scale); not located (ZZ) and countries too small for the map are in the table. %s", top, worldmap.Attribution)
+	return m
 }
 
 type htmlCompare struct {
@@ -342,6 +381,9 @@ func (r *Result) htmlHost(h *HostResult) htmlHost {
 		}
 		out.Countries = append(out.Countries, hbar{Label: c.Country + " " + c.Name, Value: c.Failures, W: pct(c.Failures, top),
 			Note: fmt.Sprintf("%d IPs, %d bans", c.IPs, c.Bans)})
+	}
+	if h.Countries != nil {
+		out.Map = worldMap(h.Countries)
 	}
 	for _, c := range h.Countries {
 		if c.Country == geo.Unknown {

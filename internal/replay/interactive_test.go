@@ -190,6 +190,25 @@ func TestHTMLInteractive(t *testing.T) {
 		t.Errorf("tooltip: %q", tip)
 	}
 
+	// the world map: the country with the most failures is coloured, and
+	// its tooltip gives its name and exact numbers
+	top := res.Hosts[0].Countries[0]
+	if top.Country == "ZZ" {
+		top = res.Hosts[0].Countries[1]
+	}
+	pt := eval[struct {
+		X, Y float64
+		Fill string
+	}](t, b, fmt.Sprintf(`(function(){var p=document.querySelector('#map-0 path[data-country=%q]');p.scrollIntoView({block:'center'});
+var svg=p.ownerSVGElement, bb=p.getBBox(), q=svg.createSVGPoint();
+for(var i=1;i<40;i++){for(var j=1;j<40;j++){q.x=bb.x+bb.width*i/40;q.y=bb.y+bb.height*j/40;if(p.isPointInFill(q)){var s=q.matrixTransform(p.getScreenCTM());return {X:s.x,Y:s.y,Fill:p.getAttribute('fill')};}}}
+return {X:-1,Y:-1,Fill:p.getAttribute('fill')};})()`, top.Country))
+	b.run(t, chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, pt.X, pt.Y))
+	tip = eval[string](t, b, `document.getElementById('tip').textContent`)
+	if want := fmt.Sprintf("%s %s: %d failures", top.Country, top.Name, top.Failures); !strings.HasPrefix(tip, want) || !strings.HasPrefix(pt.Fill, "rgb(") {
+		t.Errorf("map: tooltip %q, want %q…; fill %q", tip, want, pt.Fill)
+	}
+
 	// hostile names stayed text: the page's two scripts, no image, no dialog
 	scripts := eval[int](t, b, `document.scripts.length`)
 	imgs := eval[int](t, b, `document.images.length`)

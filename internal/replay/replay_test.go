@@ -240,7 +240,11 @@ func hostileReport(t testing.TB) *Result {
 	c := traffic(9, 20000, "web1")
 	c.Hostile = 0.3
 	f := genFile(t, t.TempDir(), "auth.log", c)
-	return run(t, Config{Files: []string{f}, Jails: []engine.Jail{sshdJail(5, 600, 600)}, TopN: 50})
+	g, err := geo.Open("", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run(t, Config{Files: []string{f}, Jails: []engine.Jail{sshdJail(5, 600, 600)}, TopN: 50, Geo: g})
 }
 
 // What the logs say is shown as text: no control character reaches a

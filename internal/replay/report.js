@@ -41,7 +41,7 @@
   // Tooltips: the charts' <title>s become data-tip, shown beside the pointer.
   var tip = el('div', { id: 'tip', role: 'tooltip' });
   document.body.appendChild(tip);
-  Array.prototype.forEach.call(document.querySelectorAll('svg rect'), function (r) {
+  Array.prototype.forEach.call(document.querySelectorAll('svg rect, svg path'), function (r) {
     var t = r.querySelector('title');
     if (t) { r.setAttribute('data-tip', t.textContent); r.removeChild(t); }
   });
