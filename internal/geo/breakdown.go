@@ -121,6 +121,40 @@ func (b *Breakdown) Ban(id ident.ID) {
 	}
 }
 
+// TopASNs are the autonomous systems with the most failures, all
+// countries together (an ASN database open; nil otherwise).
+func (b *Breakdown) TopASNs(n int) []ASNStats {
+	if !b.r.HasASN() {
+		return nil
+	}
+	by := map[uint32]*ASNStats{}
+	for _, s := range b.countries {
+		for _, a := range s.asns {
+			x := by[a.ASN]
+			if x == nil {
+				x = &ASNStats{ASN: a.ASN, Org: a.Org}
+				by[a.ASN] = x
+			}
+			x.Failures += a.Failures
+			x.IPs += a.ips.Count() // an address is in one country: the sum counts each once
+		}
+	}
+	out := make([]ASNStats, 0, len(by))
+	for _, a := range by {
+		out = append(out, *a)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Failures != out[j].Failures {
+			return out[i].Failures > out[j].Failures
+		}
+		return out[i].ASN < out[j].ASN
+	})
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out
+}
+
 // Row is one country of a report, with its English name; the Unknown
 // country's row splits its addresses by why they have none (Kinds).
 type Row struct {

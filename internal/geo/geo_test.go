@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/banscope/banscope/internal/ident"
@@ -79,6 +80,19 @@ func TestDatabases(t *testing.T) {
 	}
 	if got := r.Lookup(ident.ParseID("192.030.0.6")); got.Country != "ZZ" {
 		t.Errorf("raw ID: %+v", got)
+	}
+	// the autonomous systems, all countries together
+	b := NewBreakdown(r)
+	for _, a := range []string{"81.2.69.1", "81.2.69.2", "81.2.69.2", "2a02:ff0::5", "8.8.8.8"} {
+		b.Failure(id(a))
+	}
+	var rows []string
+	for _, a := range b.TopASNs(5) {
+		rows = append(rows, fmt.Sprintf("AS%d %s: %d failures, %d IPs", a.ASN, a.Org, a.Failures, a.IPs))
+	}
+	got := strings.Join(rows, "; ")
+	if want := "AS20712 Andrews & Arnold: 3 failures, 2 IPs; AS3303 Swisscom: 1 failures, 1 IPs"; got != want {
+		t.Errorf("top ASNs %s, want %s", got, want)
 	}
 	city, err := Open(cityDB, "", 0)
 	if err != nil {

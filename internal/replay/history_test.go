@@ -1,7 +1,9 @@
 package replay
 
 import (
+	"bytes"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/maxmind/mmdbwriter"
+	"github.com/maxmind/mmdbwriter/mmdbtype"
 
 	"github.com/banscope/banscope/internal/engine"
 	"github.com/banscope/banscope/internal/geo"
@@ -194,5 +198,58 @@ func TestFail2banLogComparison(t *testing.T) {
 		}}
 	if d := cmp.Diff(want, c); d != "" {
 		t.Errorf("comparison (-want +got):\n%s", d)
+	}
+}
+
+// With an ASN database the report has the top autonomous systems, all
+// countries together, in JSON, text and HTML.
+func TestTopASNs(t *testing.T) {
+	w, err := mmdbwriter.New(mmdbwriter.Options{DatabaseType: "GeoLite2-ASN", RecordSize: 28})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for cidr, as := range map[string]uint32{"81.2.69.0/24": 20712, "89.160.20.0/24": 29518} {
+		_, n, _ := net.ParseCIDR(cidr)
+		org := map[uint32]string{20712: "Andrews & Arnold <b>", 29518: "Bredband2"}[as]
+		if err := w.Insert(n, mmdbtype.Map{"autonomous_system_number": mmdbtype.Uint32(as), "autonomous_system_organization": mmdbtype.String(org)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	db := filepath.Join(dir, "asn.mmdb")
+	f, _ := os.Create(db)
+	if _, err := w.WriteTo(f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	g, err := geo.Open("", db, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for i, ip := range []string{"81.2.69.1", "81.2.69.2", "81.2.69.2", "89.160.20.7"} {
+		fmt.Fprintf(&b, "Nov 30 10:00:%02d web1 sshd[%d]: Failed password for root from %s port %d ssh2\n", i, 100+i, ip, 40000+i)
+	}
+	p := filepath.Join(dir, "auth.log")
+	os.WriteFile(p, []byte(b.String()), 0o644)
+	os.Chtimes(p, wall, wall)
+	res := run(t, Config{Files: []string{p}, Jails: []engine.Jail{sshdJail(5, 600, 600)}, TopN: 10, Geo: g})
+	res.HasASN = true
+	h := res.single()
+	var got []string
+	for _, a := range h.TopASNs {
+		got = append(got, fmt.Sprintf("AS%d %s %d/%d", a.ASN, a.Org, a.Failures, a.IPs))
+	}
+	if d := cmp.Diff([]string{"AS20712 Andrews & Arnold <b> 3/2", "AS29518 Bredband2 1/1"}, got); d != "" {
+		t.Errorf("top ASNs (-want +got):\n%s", d)
+	}
+	var text, page bytes.Buffer
+	res.WriteText(&text)
+	res.WriteHTML(&page)
+	if !strings.Contains(text.String(), "top autonomous systems") || !strings.Contains(text.String(), "AS20712") {
+		t.Errorf("text:\n%s", text.String())
+	}
+	if !strings.Contains(page.String(), "<td class=\"name\">Andrews &amp; Arnold &lt;b&gt;</td>") {
+		t.Error("the HTML page lacks the ASN table, or shows the organisation as markup")
 	}
 }

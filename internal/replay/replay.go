@@ -173,8 +173,11 @@ type HostResult struct {
 	Lines       LineStats
 	First, Last int64 // clock at the first and last stamped line (Unix ns)
 	Jails       []JailResult
-	// Countries is the breakdown by country (nil without geo).
+	// Countries is the breakdown by country (nil without geo); TopASNs
+	// the autonomous systems with the most failures (with an ASN
+	// database).
 	Countries []geo.Row
+	TopASNs   []geo.ASNStats
 	Report    *Report
 	WhatIf    []ScenarioResult
 	// Misses is what the simulated fail2ban does not see in this host's
@@ -621,6 +624,7 @@ func (r *runner) finishHost(h *hostRun) {
 	}
 	if h.stats.geo != nil {
 		h.res.Countries = h.stats.geo.Rows(5)
+		h.res.TopASNs = h.stats.geo.TopASNs(r.cfg.TopN)
 	}
 }
 

@@ -45,6 +45,7 @@ type jsonHost struct {
 	Lines     LineStats           `json:"lines"`
 	Jails     map[string]jsonJail `json:"jails"`
 	Countries map[string]geo.Row  `json:"countries,omitempty"`
+	TopASNs   []geo.ASNStats      `json:"top_asns,omitempty"`
 	Report    *Report             `json:"report,omitempty"`
 	WhatIf    []jsonScenario      `json:"what_if"`
 	Misses    *jsonMisses         `json:"fail2ban_misses,omitempty"`
@@ -163,7 +164,7 @@ func jailsJSON(jrs []JailResult) map[string]jsonJail {
 
 func (h *HostResult) toJSON() *jsonHost {
 	out := &jsonHost{Files: h.Files, Lines: h.Lines, Jails: jailsJSON(h.Jails), Period: map[string]*string{"first": nil, "last": nil},
-		Report: h.Report, WhatIf: []jsonScenario{}, Misses: missesJSON(&h.Misses), Fail2ban: h.Fail2banLog}
+		Report: h.Report, TopASNs: h.TopASNs, WhatIf: []jsonScenario{}, Misses: missesJSON(&h.Misses), Fail2ban: h.Fail2banLog}
 	if out.Files == nil {
 		out.Files = []string{}
 	}

@@ -110,6 +110,12 @@ func (r *Result) writeHost(b *strings.Builder, h *HostResult) {
 			}
 		}
 	}
+	if len(h.TopASNs) > 0 {
+		fmt.Fprintf(b, "\ntop autonomous systems\n  %-10s %-36s %9s %8s\n", "asn", "organisation", "failures", "ips")
+		for _, a := range h.TopASNs {
+			fmt.Fprintf(b, "  %-10s %s %9d %8d\n", fmt.Sprintf("AS%d", a.ASN), padRunes(terminalSafe(a.Org), 36), a.Failures, a.IPs)
+		}
+	}
 	if rep != nil && len(rep.Inside) > 0 {
 		fmt.Fprintf(b, "\nattackers inside a network (private, shared, loopback, link-local addresses)\n  %-39s %-10s %9s %5s  %s\n", "ip", "kind", "failures", "bans", "time banned")
 		for _, row := range rep.Inside {
