@@ -195,7 +195,7 @@ func TestFail2banLogComparison(t *testing.T) {
 				}},
 			"recidive": {Observed: 1, OnlyObserved: 1, Causes: map[string]int64{CauseNotJail: 1},
 				Examples: []Difference{{Kind: "only-fail2ban", IP: "192.0.2.7", Time: "2026-11-30T11:31:00Z", Cause: CauseNotJail}}},
-		}}
+		}, Notes: []string{}}
 	if d := cmp.Diff(want, c); d != "" {
 		t.Errorf("comparison (-want +got):\n%s", d)
 	}

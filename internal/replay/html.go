@@ -206,6 +206,7 @@ func worldMap(rows []geo.Row) *htmlMap {
 }
 
 type htmlCompare struct {
+	Notes       []string
 	Summary     string
 	Jails       []htmlCmpJail
 	WhileBanned string
@@ -479,6 +480,7 @@ func (r *Result) htmlHost(h *HostResult) htmlHost {
 			}
 			hc.Jails = append(hc.Jails, hj)
 		}
+		hc.Notes = c.Notes
 		if c.FailuresWhileBanned > 0 {
 			var ips []string
 			for _, r := range c.WhileBannedTop {

@@ -205,6 +205,9 @@ type Comparison struct {
 	// SimulatedNotKept are the simulation's ended bans beyond the bound
 	// of the histories: not compared.
 	SimulatedNotKept int64 `json:"simulated_bans_not_compared,omitempty"`
+	// Notes are causes that hold for the whole log (a release's blind
+	// spots).
+	Notes []string `json:"notes"`
 }
 
 // JailComparison is one jail's bans on both sides.
@@ -260,7 +263,7 @@ func (l *Fail2banLog) startedBefore(t, d float64) bool {
 // the log's. first and last bound the auth log's period (Unix s).
 func (l *Fail2banLog) compare(hist *banHistory, first, last float64, findtime []float64, blocked int64, blockedTop []IPRow) *Comparison {
 	c := &Comparison{Files: l.Files, Jails: map[string]*JailComparison{}, FailuresWhileBanned: blocked, WhileBannedTop: blockedTop,
-		Truncated: l.Truncated, SimulatedNotKept: hist.dropped}
+		Truncated: l.Truncated, SimulatedNotKept: hist.dropped, Notes: []string{}}
 	for _, s := range l.Starts {
 		if s > first && s <= last {
 			c.Starts++

@@ -621,6 +621,11 @@ func (r *runner) finishHost(h *hostRun) {
 			top = []IPRow{}
 		}
 		h.res.Fail2banLog = l.compare(h.stats.hist, logtime.FromNanos(h.res.First), logtime.FromNanos(h.res.Last), findtime, h.stats.obsBlocked, top)
+		if m := &h.res.Misses; m.Unseen > 0 {
+			h.res.Fail2banLog.Notes = append(h.res.Fail2banLog.Notes, fmt.Sprintf(
+				"fail2ban %s counts %d failures the simulated %s does not: if the server runs the newer release, its bans come earlier or more often (replay --fail2ban %s)",
+				m.Newest, m.Unseen, m.Simulated, m.Newest))
+		}
 	}
 	if h.stats.geo != nil {
 		h.res.Countries = h.stats.geo.Rows(5)

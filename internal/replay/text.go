@@ -243,6 +243,9 @@ func writeComparison(b *strings.Builder, c *Comparison) {
 			b.WriteString("\n")
 		}
 	}
+	for _, n := range c.Notes {
+		fmt.Fprintf(b, "  note: %s\n", n)
+	}
 	if c.FailuresWhileBanned > 0 {
 		fmt.Fprintf(b, "  %d failures came from addresses fail2ban.log had banned at the time: its ban action did not\n"+
 			"  keep them from sshd (or blocked other ports)", c.FailuresWhileBanned)
