@@ -254,6 +254,18 @@ type pageHost struct {
 	Chart       *pageChart `json:"chart"`
 	Bans        []pageBan  `json:"bans"`
 	BansOmitted int        `json:"bansOmitted"`
+	// Hours are each hour's top addresses and user names ([name, count,
+	// error]), which the tables follow in a selection; HoursCut says the
+	// log has more hours than the page carries.
+	Hours    []pageHour        `json:"hours"`
+	HoursCut bool              `json:"hoursCut"`
+	Country  map[string]string `json:"country"`
+}
+
+type pageHour struct {
+	T     int64   `json:"t"`
+	IPs   [][]any `json:"ips"`
+	Users [][]any `json:"users"`
 }
 
 // pageChart maps the failures chart's x (SVG units) to time.
@@ -325,6 +337,20 @@ func (r *Result) pageHost(h *HostResult) pageHost {
 		out.Bans = append(out.Bans, pb)
 	}
 	out.BansOmitted = rep.pageOmitted
+	out.Hours, out.HoursCut, out.Country = []pageHour{}, rep.hoursCut, rep.hourCountry
+	if out.Country == nil {
+		out.Country = map[string]string{}
+	}
+	for _, hr := range rep.hours {
+		ph := pageHour{T: hr.t, IPs: [][]any{}, Users: [][]any{}}
+		for _, it := range hr.ips {
+			ph.IPs = append(ph.IPs, []any{it.key.String(), it.count, it.err})
+		}
+		for _, it := range hr.users {
+			ph.Users = append(ph.Users, []any{visible(it.key), it.count, it.err})
+		}
+		out.Hours = append(out.Hours, ph)
+	}
 	return out
 }
 

@@ -152,9 +152,26 @@ func TestHTMLInteractive(t *testing.T) {
 	if !strings.HasPrefix(summary, "Selected ") || after >= before || zoomBars == 0 {
 		t.Errorf("brushing: summary %q, bans table %d rows before, %d after, %d bars zoomed", summary, before, after, zoomBars)
 	}
+	// the top attackers follow: the selection's own, by the hours it
+	// touches, never more failures than those hours have
+	sel := eval[struct {
+		Note     string
+		Rows     int
+		Sum, All int
+	}](t, b, `(function(){var tb=document.getElementById('top-ips-0'), s=0, note=document.getElementById('top-ips-note-0');
+for(var i=1;i<tb.rows.length;i++){s+=parseInt(tb.rows[i].cells[3].getAttribute('data-v'))}
+var from=+note.getAttribute('data-from'), to=+note.getAttribute('data-to'), d=JSON.parse(document.getElementById('banscope-data').textContent).hosts[0], all=0;
+d.fine.forEach(function(p){if(p[0]>=from&&p[0]<to){all+=p[1]}});
+return {Note:note.textContent, Rows:tb.rows.length-1, Sum:s, All:all};})()`)
+	if !strings.HasPrefix(sel.Note, "in the selected period") || sel.Rows == 0 || sel.Sum > sel.All || sel.All <= 0 {
+		t.Errorf("top attackers in the selection: %+v", sel)
+	}
 	b.run(t, chromedp.Click(chromedp.CSS(`#reset-0`)))
 	if n := rows(); n != before {
 		t.Errorf("back to the whole period: %d rows, %d before", n, before)
+	}
+	if note := eval[string](t, b, `document.getElementById('top-ips-note-0').textContent`); !strings.HasPrefix(note, "the whole period") {
+		t.Errorf("after the reset the top attackers are %q", note)
 	}
 
 	// sorting: descending, then ascending, by failures

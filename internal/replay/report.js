@@ -188,8 +188,73 @@
       summary.appendChild(reset);
     }
 
+    // The top tables follow the selection, from each hour's top lists (so
+    // by the hour, and an address outside an hour's top 20 is not counted
+    // there: a count is then at least the one shown).
+    var tables = [
+      { id: 'top-ips', key: 'ips', note: 'the whole period; an address\'s bans: click it' },
+      { id: 'users', key: 'users', note: 'the whole period' }
+    ].map(function (d) {
+      var tb = document.getElementById(d.id + sfx);
+      var saved = tb ? Array.prototype.slice.call(tb.rows, 1) : [];
+      return { tb: tb, key: d.key, note: document.getElementById(d.id + '-note' + sfx), whole: d.note, saved: saved };
+    });
+    function inHours() {
+      var hs = data.hours.filter(function (h) { return h.t < sel[1] && h.t + 3600 > sel[0]; });
+      return hs;
+    }
+    function drawTops() {
+      tables.forEach(function (t) {
+        if (!t.tb) { return; }
+        while (t.tb.rows.length > 1) { t.tb.deleteRow(1); }
+        if (!sel) {
+          t.saved.forEach(function (r) { t.tb.tBodies[0].appendChild(r); });
+          if (t.note) { t.note.textContent = t.whole; }
+          return;
+        }
+        var sum = {}, err = {};
+        var hs = inHours();
+        hs.forEach(function (h) {
+          h[t.key].forEach(function (e) { sum[e[0]] = (sum[e[0]] || 0) + e[1]; err[e[0]] = (err[e[0]] || 0) + e[2]; });
+        });
+        var keys = Object.keys(sum).sort(function (a, b) { return sum[b] - sum[a] || (a < b ? -1 : 1); }).slice(0, t.saved.length || 10);
+        keys.forEach(function (k, i) {
+          var tr = t.tb.tBodies[0].insertRow(-1);
+          if (t.key === 'ips') {
+            var c = tr.insertCell(-1); c.className = 'n'; c.textContent = i + 1;
+            var ip = tr.insertCell(-1); ip.className = 'name';
+            ip.appendChild(el('span', { 'data-ip': k }, k));
+            tr.insertCell(-1).textContent = data.country[k] || '';
+            var f = tr.insertCell(-1); f.className = 'n'; f.setAttribute('data-v', sum[k]); f.textContent = (err[k] ? '≤' : '') + sum[k];
+            var bans = data.bans.filter(function (b) { return b.ip === k && b.s >= sel[0] && b.s < sel[1]; });
+            var banned = 0;
+            data.bans.forEach(function (b) {
+              if (b.ip !== k) { return; }
+              var e = b.e < 0 ? sel[1] : Math.min(b.e, sel[1]), s0 = Math.max(b.s, sel[0]);
+              if (e > s0) { banned += e - s0; }
+            });
+            var bc = tr.insertCell(-1); bc.className = 'n'; bc.textContent = bans.length;
+            var tb2 = tr.insertCell(-1); tb2.className = 'n'; tb2.setAttribute('data-v', banned); tb2.textContent = banned ? dur(banned) : '-';
+            tr.insertCell(-1).textContent = data.bans.some(function (b) { return b.ip === k && b.still; }) ? 'banned' : '';
+          } else {
+            var u = tr.insertCell(-1); u.className = 'name'; u.textContent = k;
+            var n = tr.insertCell(-1); n.className = 'n'; n.textContent = (err[k] ? '≤' : '') + sum[k];
+            tr.insertCell(-1);
+          }
+        });
+        if (t.note) {
+          t.note.textContent = hs.length ? 'in the selected period, by the hour: the ' + hs.length + ' hour(s) ' + when(hs[0].t) + ' – ' +
+            when(hs[hs.length - 1].t + 3600) + ' it touches' + (data.hoursCut ? ' (the page carries the first 744 hours only)' : '') :
+            'in the selected period: no failure';
+          t.note.setAttribute('data-from', hs.length ? hs[0].t : 0);
+          t.note.setAttribute('data-to', hs.length ? hs[hs.length - 1].t + 3600 : 0);
+        }
+      });
+    }
+
     function select(s) {
       sel = s;
+      drawTops();
       var r = document.getElementById('brush' + sfx);
       if (!sel && r) { r.setAttribute('width', 0); }
       drawSummary();

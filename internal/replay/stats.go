@@ -54,6 +54,18 @@ type bucket struct {
 	maxBanned, endBanned int // bans in force: the most in the minute, and at its end
 }
 
+// hourTop is one hour's top attackers and user names.
+type hourTop struct {
+	ips   *topK[ident.ID]
+	users *topK[string]
+}
+
+const (
+	hourlyIPs   = 32
+	hourlyUsers = 16
+	maxHourly   = 31 * 24 // a month of hours
+)
+
 type collector struct {
 	loc     *time.Location
 	geo     *geo.Breakdown
@@ -74,6 +86,9 @@ type collector struct {
 	lastBucket *bucket
 
 	hist *banHistory
+	// hourly are each local hour's top addresses and user names (for the
+	// page's selection), for the first maxHourly hours
+	hourly map[int64]*hourTop
 	// obs is fail2ban.log's bans (nil without --fail2ban-log): failures
 	// of addresses it had banned are counted, and the top ones kept
 	obs        *Fail2banLog
@@ -87,7 +102,7 @@ type collector struct {
 }
 
 func newCollector(loc *time.Location, g *geo.Resolver, hist *banHistory) *collector {
-	c := &collector{loc: loc, hist: hist, ips: newTopK[ident.ID](topIPCounters), inside: newTopK[ident.ID](insideCounters), users: newTopK[string](topUserCounters),
+	c := &collector{loc: loc, hist: hist, hourly: map[int64]*hourTop{}, ips: newTopK[ident.ID](topIPCounters), inside: newTopK[ident.ID](insideCounters), users: newTopK[string](topUserCounters),
 		minutes: map[int64]*bucket{}, hours: map[int64]int64{}, cacheMin: -1 << 62,
 		in: make(chan *batch, 4), free: make(chan *batch, 6), done: make(chan struct{})}
 	if g != nil {
@@ -185,6 +200,20 @@ func (c *collector) fold(b *batch, r *record) {
 			c.obsBlocked++
 			c.obsTop.add(r.id)
 		}
+		m := int64(r.t) / 60
+		if m != c.cacheMin {
+			lt := time.Unix(m*60, 0).In(c.loc)
+			c.cacheMin, c.cacheWD, c.cacheHr = m, (int(lt.Weekday())+6)%7, lt.Hour()
+			c.cacheKey = time.Date(lt.Year(), lt.Month(), lt.Day(), lt.Hour(), 0, 0, 0, c.loc).Unix()
+		}
+		ht := c.hourly[c.cacheKey]
+		if ht == nil && len(c.hourly) < maxHourly {
+			ht = &hourTop{ips: newTopK[ident.ID](hourlyIPs), users: newTopK[string](hourlyUsers)}
+			c.hourly[c.cacheKey] = ht
+		}
+		if ht != nil {
+			ht.ips.add(r.id)
+		}
 		if r.ulen >= 0 {
 			n := r.ulen
 			if n > maxUserLen {
@@ -193,15 +222,16 @@ func (c *collector) fold(b *batch, r *record) {
 			u := b.users[r.uoff : r.uoff+n]
 			if n == r.ulen {
 				addBytes(c.users, u)
+				if ht != nil {
+					addBytes(ht.users, u)
+				}
 			} else {
-				c.users.add(userKey(u, int(r.ulen)))
+				k := userKey(u, int(r.ulen))
+				c.users.add(k)
+				if ht != nil {
+					ht.users.add(k)
+				}
 			}
-		}
-		m := int64(r.t) / 60
-		if m != c.cacheMin {
-			lt := time.Unix(m*60, 0).In(c.loc)
-			c.cacheMin, c.cacheWD, c.cacheHr = m, (int(lt.Weekday())+6)%7, lt.Hour()
-			c.cacheKey = time.Date(lt.Year(), lt.Month(), lt.Day(), lt.Hour(), 0, 0, 0, c.loc).Unix()
 		}
 		c.heat[c.cacheWD][c.cacheHr]++
 		c.hours[c.cacheKey]++
@@ -266,6 +296,16 @@ type Report struct {
 	fineStep    int64
 	pageBans    []banRec
 	pageOmitted int
+	hours       []hourRow
+	hoursCut    bool              // the log has more hours than the page carries
+	hourCountry map[string]string // the hours' addresses' countries (with geo)
+}
+
+// hourRow is one hour's top attackers and user names, for the page.
+type hourRow struct {
+	t     int64
+	ips   []topItem[ident.ID]
+	users []topItem[string]
 }
 
 // DayHeat is one calendar day's failures by hour.
@@ -370,6 +410,19 @@ func (c *collector) report(n, maxPoints int, g *geo.Resolver, now float64) *Repo
 	}
 	r.DayHeat = c.dayHeat(14)
 	r.pageBans, r.pageOmitted = c.hist.recent(maxPageBans)
+	for t, ht := range c.hourly {
+		r.hours = append(r.hours, hourRow{t: t, ips: ht.ips.top(20, byAddr), users: ht.users.top(10, func(a, b string) bool { return a < b })})
+	}
+	sort.Slice(r.hours, func(i, j int) bool { return r.hours[i].t < r.hours[j].t })
+	if g != nil {
+		r.hourCountry = map[string]string{}
+		for _, h := range r.hours {
+			for _, it := range h.ips {
+				r.hourCountry[it.key.String()] = g.Lookup(it.key).Country
+			}
+		}
+	}
+	r.hoursCut = len(c.hourly) == maxHourly && len(c.hours) > maxHourly
 	for _, p := range r.Timeline {
 		if p.Banned > r.PeakBanned {
 			r.PeakBanned = p.Banned
