@@ -52,6 +52,34 @@ func KindOf(id ident.ID) string {
 	return KindUnknown
 }
 
+// IsInternal reports whether id is an address inside a network
+// (Internal(KindOf(id)), without the special-purpose ranges' walk: the
+// report asks it of every failure).
+func IsInternal(id ident.ID) bool {
+	a, ok := id.Addr()
+	if !ok {
+		return false
+	}
+	if a.Is4() {
+		b := a.As4()
+		switch b[0] {
+		case 10, 127:
+			return true
+		case 100:
+			return b[1]&0xc0 == 64
+		case 169:
+			return b[1] == 254
+		case 172:
+			return b[1]&0xf0 == 16
+		case 192:
+			return b[1] == 168
+		}
+		return false
+	}
+	b := a.As16()
+	return b[0]&0xfe == 0xfc || (b[0] == 0xfe && b[1]&0xc0 == 0x80) || a.IsLoopback()
+}
+
 // Internal reports whether a kind is an address inside a network
 // (private, shared, loopback, link-local): an attacker there is a finding
 // of its own.

@@ -64,10 +64,15 @@ func TestKindOf(t *testing.T) {
 		"10.1.2.3": KindPrivate, "172.20.0.1": KindPrivate, "192.168.1.1": KindPrivate, "fd12::1": KindPrivate,
 		"100.100.0.1": KindShared, "127.0.0.1": KindLoopback, "::1": KindLoopback, "169.254.1.1": KindLinkLocal,
 		"fe80::1": KindLinkLocal, "192.0.2.1": KindReserved, "2001:db8::1": KindReserved, "240.0.0.1": KindReserved,
-		"8.8.8.8": KindUnknown,
+		"8.8.8.8": KindUnknown, "100.128.0.1": KindUnknown, "172.32.0.1": KindUnknown, "192.169.0.1": KindUnknown,
+		"169.255.0.1": KindUnknown, "2a00::1": KindUnknown, "::ffff:10.0.0.1": KindPrivate,
 	} {
-		if got := KindOf(ident.AddrID(netip.MustParseAddr(addr))); got != want {
+		id := ident.AddrID(netip.MustParseAddr(addr))
+		if got := KindOf(id); got != want {
 			t.Errorf("%s: %s, want %s", addr, got, want)
+		}
+		if IsInternal(id) != Internal(want) {
+			t.Errorf("%s: IsInternal %v", addr, IsInternal(id))
 		}
 	}
 	if got := KindOf(ident.RawID([]byte("some.host"))); got != KindNotAddr {

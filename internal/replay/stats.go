@@ -88,7 +88,9 @@ type collector struct {
 	hist *banHistory
 	// hourly are each local hour's top addresses and user names (for the
 	// page's selection), for the first maxHourly hours
-	hourly map[int64]*hourTop
+	hourly     map[int64]*hourTop
+	curHour    *hourTop // the hour of cacheKey's
+	curHourKey int64
 	// obs is fail2ban.log's bans (nil without --fail2ban-log): failures
 	// of addresses it had banned are counted, and the top ones kept
 	obs        *Fail2banLog
@@ -189,7 +191,7 @@ func (c *collector) fold(b *batch, r *record) {
 		if c.geo != nil {
 			c.geo.Failure(r.id)
 		}
-		if geo.Internal(geo.KindOf(r.id)) {
+		if geo.IsInternal(r.id) {
 			c.inside.add(r.id)
 		}
 		// fail2ban logs a ban when it acts, up to seconds after the line
@@ -206,10 +208,14 @@ func (c *collector) fold(b *batch, r *record) {
 			c.cacheMin, c.cacheWD, c.cacheHr = m, (int(lt.Weekday())+6)%7, lt.Hour()
 			c.cacheKey = time.Date(lt.Year(), lt.Month(), lt.Day(), lt.Hour(), 0, 0, 0, c.loc).Unix()
 		}
-		ht := c.hourly[c.cacheKey]
-		if ht == nil && len(c.hourly) < maxHourly {
-			ht = &hourTop{ips: newTopK[ident.ID](hourlyIPs), users: newTopK[string](hourlyUsers)}
-			c.hourly[c.cacheKey] = ht
+		ht := c.curHour
+		if c.curHourKey != c.cacheKey || ht == nil {
+			ht = c.hourly[c.cacheKey]
+			if ht == nil && len(c.hourly) < maxHourly {
+				ht = &hourTop{ips: newTopK[ident.ID](hourlyIPs), users: newTopK[string](hourlyUsers)}
+				c.hourly[c.cacheKey] = ht
+			}
+			c.curHour, c.curHourKey = ht, c.cacheKey
 		}
 		if ht != nil {
 			ht.ips.add(r.id)
@@ -223,7 +229,8 @@ func (c *collector) fold(b *batch, r *record) {
 			if n == r.ulen {
 				addBytes(c.users, u)
 				if ht != nil {
-					addBytes(ht.users, u)
+					// the key the whole period's counters hold: no allocation
+					ht.users.add(c.users.items[string(u)].key)
 				}
 			} else {
 				k := userKey(u, int(r.ulen))
@@ -245,7 +252,7 @@ func (c *collector) fold(b *batch, r *record) {
 		if c.geo != nil {
 			c.geo.Ban(r.id)
 		}
-		if geo.Internal(geo.KindOf(r.id)) {
+		if geo.IsInternal(r.id) {
 			c.inside.addExtra(r.id)
 		}
 		c.hist.ban(int(r.jail), r.id, r.t, r.end)
