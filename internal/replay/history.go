@@ -37,6 +37,7 @@ type banRec struct {
 	end      float64 // the ban's end as it stands (prolongations move it)
 	initial  float64 // the end it was given at the ban
 	prolongs int
+	before   int64 // failures of its address since its previous ban ended (-1: not known)
 	during   int64 // failures of the primary jail's filter while it was in force
 	still    bool  // in copies (recent): in force at the end
 }
@@ -52,16 +53,41 @@ type banHistory struct {
 	primary int       // the jail whose failures the report counts
 	active  map[banKey]*banRec
 	closed  []banRec
+	// since counts each address's failures since its last ban ended, for
+	// at most maxSince addresses (later ones: not known)
+	since   map[ident.ID]int64
 	dropped int64                         // ended bans not kept
 	hist    [len(durationEdges) + 2]int64 // the edges, longer, permanent
 }
 
 func newBanHistory(names []string, bantime []float64, primary int) *banHistory {
-	return &banHistory{names: names, bantime: bantime, primary: primary, active: map[banKey]*banRec{}}
+	return &banHistory{names: names, bantime: bantime, primary: primary, active: map[banKey]*banRec{}, since: map[ident.ID]int64{}}
+}
+
+// maxSince bounds the addresses whose failures before a ban are counted.
+const maxSince = 1 << 18
+
+// failure counts a failure of the primary jail's made while its address
+// was not banned there.
+func (h *banHistory) failure(id ident.ID) {
+	if n, ok := h.since[id]; ok {
+		h.since[id] = n + 1
+	} else if len(h.since) < maxSince {
+		h.since[id] = 1
+	}
 }
 
 func (h *banHistory) ban(jail int, id ident.ID, t, end float64) {
-	h.active[banKey{jail, id}] = &banRec{id: id, jail: jail, start: t, end: end, initial: end}
+	b := &banRec{id: id, jail: jail, start: t, end: end, initial: end, before: -1}
+	if n, ok := h.since[id]; ok {
+		b.before = n
+	} else if len(h.since) < maxSince {
+		b.before = 0
+	}
+	if jail == h.primary {
+		delete(h.since, id) // counting starts again after this ban
+	}
+	h.active[banKey{jail, id}] = b
 }
 
 func (h *banHistory) prolong(jail int, id ident.ID, end float64) {
@@ -159,6 +185,7 @@ type BanRow struct {
 	Seconds        float64  `json:"duration_seconds"`
 	Prolongations  int      `json:"prolongations"`
 	Increment      float64  `json:"increment,omitempty"`
+	FailuresBefore *int64   `json:"failures_before,omitempty"` // since the address's previous ban ended (omitted: not known)
 	FailuresDuring int64    `json:"failures_while_banned"`
 	StillBanned    bool     `json:"still_banned"`
 	Left           *float64 `json:"left_seconds,omitempty"` // still banned: until the end (none when permanent)
@@ -167,6 +194,10 @@ type BanRow struct {
 func (h *banHistory) row(b *banRec, now float64, still bool) BanRow {
 	r := BanRow{IP: b.id.String(), Jail: h.names[b.jail], Start: rfc3339(b.start), Seconds: -1, Prolongations: b.prolongs,
 		FailuresDuring: b.during, StillBanned: still}
+	if b.before >= 0 {
+		n := b.before
+		r.FailuresBefore = &n
+	}
 	if !b.permanent() {
 		e := rfc3339(b.end)
 		r.End, r.Seconds = &e, b.end-b.start

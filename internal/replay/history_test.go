@@ -64,17 +64,19 @@ func TestBanHistory(t *testing.T) {
 	rep := h.Report
 	str := func(s string) *string { return &s }
 	num := func(x float64) *float64 { return &x }
-	ban := func(ip, start, end string, secs float64, prolong int, inc float64, during int64, still bool, left *float64) BanRow {
+	ban := func(ip, start, end string, secs float64, prolong int, inc float64, before, during int64, still bool, left *float64) BanRow {
 		return BanRow{IP: ip, Jail: "sshd", Start: "2026-11-30T" + start + "Z", End: str("2026-11-30T" + end + "Z"), Seconds: secs,
-			Prolongations: prolong, Increment: inc, FailuresDuring: during, StillBanned: still, Left: left}
+			Prolongations: prolong, Increment: inc, FailuresBefore: &before, FailuresDuring: during, StillBanned: still, Left: left}
 	}
-	a2 := ban("192.0.2.10", "11:00:10", "11:20:10", 1200, 0, 2, 1, true, num(610))
+	// failures before a ban: since the previous one ended (those made
+	// while banned are the ban's own)
+	a2 := ban("192.0.2.10", "11:00:10", "11:20:10", 1200, 0, 2, 2, 1, true, num(610))
 	want := []IPRow{
 		{IP: "192.0.2.10", Kind: "reserved", Failures: 9, Bans: 2, TimeBanned: 890 + 590, StillBanned: true, History: []BanRow{
-			ban("192.0.2.10", "10:00:20", "10:15:10", 890, 1, 0, 3, false, nil), a2}},
+			ban("192.0.2.10", "10:00:20", "10:15:10", 890, 1, 0, 3, 3, false, nil), a2}},
 		{IP: "198.51.100.20", Kind: "reserved", Failures: 3, History: []BanRow{}},
 		{IP: "203.0.113.30", Kind: "reserved", Failures: 3, Bans: 1, TimeBanned: 600, History: []BanRow{
-			ban("203.0.113.30", "10:40:20", "10:50:20", 600, 0, 0, 0, false, nil)}},
+			ban("203.0.113.30", "10:40:20", "10:50:20", 600, 0, 0, 3, 0, false, nil)}},
 	}
 	if d := cmp.Diff(want, rep.TopIPs); d != "" {
 		t.Errorf("top addresses (-want +got):\n%s", d)

@@ -530,6 +530,9 @@ func (r *Result) banLine(b BanRow) string {
 	} else {
 		l.WriteString(", permanent")
 	}
+	if b.FailuresBefore != nil {
+		fmt.Fprintf(&l, ", after %d failures", *b.FailuresBefore)
+	}
 	if b.Prolongations > 0 {
 		fmt.Fprintf(&l, ", prolonged %d×", b.Prolongations)
 	}

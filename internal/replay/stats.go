@@ -244,6 +244,8 @@ func (c *collector) fold(b *batch, r *record) {
 		c.hours[c.cacheKey]++
 		if r.blocked {
 			c.hist.blocked(r.id)
+		} else {
+			c.hist.failure(r.id)
 		}
 	case recBan:
 		bk.bans++
