@@ -192,7 +192,7 @@ func worldMap(rows []geo.Row) *htmlMap {
 	m := &htmlMap{ViewBox: worldmap.ViewBox}
 	for _, c := range worldmap.Codes() {
 		d, _ := worldmap.Path(c)
-		mc := mapCountry{Code: c, D: d, Fill: "var(--track)", Title: c + " " + geo.Name(c) + ": no failure"}
+		mc := mapCountry{Code: c, D: d, Title: c + " " + geo.Name(c) + ": no failure"} // no fill: the theme's (CSS .map path)
 		if r, ok := by[c]; ok && r.Failures > 0 && top > 0 {
 			f := math.Log1p(float64(r.Failures)) / math.Log1p(float64(top))
 			// pale orange to deep red
@@ -786,9 +786,12 @@ func heatRows(labels []string, h [][24]int64) heatMap {
 			if m.top > 0 {
 				frac = float64(v) / float64(m.top)
 			}
-			// white to deep red
-			g := int(245 - 200*frac)
-			fill := fmt.Sprintf("rgb(%d,%d,%d)", 250-int(60*frac), g, g)
+			// pale to deep red; an empty hour takes the theme's colour (CSS)
+			fill := ""
+			if v > 0 {
+				g := int(225 - 180*frac)
+				fill = fmt.Sprintf("rgb(%d,%d,%d)", 250-int(60*frac), g, g)
+			}
 			m.Cells = append(m.Cells, heatCell{X: f1(x0 + float64(hr)*cw), Y: f1(y0 + float64(d)*ch), W: f1(cw - 2), H: f1(ch - 2),
 				Fill: fill, Title: fmt.Sprintf("%s %02d:00: %d failures", labels[d], hr, v)})
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/input"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
@@ -273,5 +274,57 @@ func TestBrowserRecordsCanFail(t *testing.T) {
 	}
 	if !fetched {
 		t.Errorf("requests %q: the image fetch is not recorded", b.requests)
+	}
+}
+
+// At phone width the page does not overflow sideways (wide tables scroll
+// in their own box) and chart text stays readable; in the dark theme the
+// page is dark, with light text, and empty map and heat-map cells follow
+// it.
+func TestHTMLPhoneAndDark(t *testing.T) {
+	res := hostileReport(t)
+	var html bytes.Buffer
+	if err := res.WriteHTML(&html); err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(t.TempDir(), "report.html")
+	if err := os.WriteFile(f, html.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, 600)
+	// a phone's viewport (a headless window is at least 500 px wide)
+	b.run(t, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+			Width: 390, Height: 844, DeviceScaleFactor: 1, Mobile: true})
+		return err
+	}), chromedp.Navigate("file://"+f), chromedp.WaitReady(chromedp.CSS("html.scripted")))
+	phone := eval[struct {
+		Scroll, Inner int
+		Text          float64
+	}](t, b, `({Scroll: document.documentElement.scrollWidth, Inner: window.innerWidth,
+Text: document.querySelector('#fail-chart-0 text').getBoundingClientRect().height})`)
+	t.Logf("at a 390 px viewport: %+v", phone)
+	if phone.Inner != 390 || phone.Scroll > phone.Inner || phone.Text < 9 {
+		t.Errorf("at 390 px: the page is %d px wide in a %d px window; chart text %.1f px high", phone.Scroll, phone.Inner, phone.Text)
+	}
+	b.run(t, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}})
+		return err
+	}))
+	dark := eval[struct{ Bg, Fg, Map, Heat string }](t, b, `({Bg: getComputedStyle(document.body).backgroundColor, Fg: getComputedStyle(document.body).color,
+Map: getComputedStyle(document.querySelector('#map-0 path:not([fill])')).fill, Heat: getComputedStyle(document.querySelector('rect.heat:not([fill])') || document.body).fill})`)
+	lum := func(css string) float64 {
+		var r, g, bl float64
+		fmt.Sscanf(css, "rgb(%g, %g, %g)", &r, &g, &bl)
+		return (0.2126*r + 0.7152*g + 0.0722*bl) / 255
+	}
+	if lum(dark.Bg) > 0.2 || lum(dark.Fg) < 0.7 || lum(dark.Map) > 0.3 {
+		t.Errorf("dark theme: background %s, text %s, empty map countries %s, empty heat cells %s", dark.Bg, dark.Fg, dark.Map, dark.Heat)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.console) > 0 {
+		t.Errorf("console:\n%s", strings.Join(b.console, "\n"))
 	}
 }
