@@ -86,7 +86,7 @@ func (b *Breakdown) Failure(id ident.ID) string {
 	var k *CountryStats
 	kind := ""
 	if in.Country == Unknown {
-		kind = KindOf(id)
+		kind = in.Kind
 		if k = b.kinds[kind]; k == nil {
 			k = &CountryStats{}
 			b.kinds[kind] = k
@@ -110,10 +110,11 @@ func (b *Breakdown) Failure(id ident.ID) string {
 
 // Ban counts one ban of id.
 func (b *Breakdown) Ban(id ident.ID) {
-	c := b.r.Lookup(id).Country
+	in := b.r.Lookup(id)
+	c := in.Country
 	b.stats(c).Bans++
 	if c == Unknown {
-		kind := KindOf(id)
+		kind := in.Kind
 		if b.kinds[kind] == nil {
 			b.kinds[kind] = &CountryStats{}
 		}

@@ -23,6 +23,7 @@ const Unknown = "ZZ"
 // Info is what is known of an address.
 type Info struct {
 	Country string // ISO 3166-1 alpha-2, or ZZ
+	Kind    string // for ZZ: why (KindOf); "" for a located address
 	ASN     uint32 // 0 when unknown or without an ASN database
 	ASOrg   string
 }
@@ -110,7 +111,7 @@ func (r *Resolver) Close() {
 func (r *Resolver) Lookup(id ident.ID) Info {
 	a, ok := id.Addr()
 	if !ok {
-		return Info{Country: Unknown}
+		return Info{Country: Unknown, Kind: KindNotAddr}
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -119,6 +120,7 @@ func (r *Resolver) Lookup(id ident.ID) Info {
 	}
 	in := Info{Country: Unknown}
 	if Special(a) {
+		in.Kind = KindOf(id)
 		r.cache.put(a, in)
 		return in
 	}
@@ -131,6 +133,9 @@ func (r *Resolver) Lookup(id ident.ID) Info {
 		}
 	} else {
 		in.Country = normalize(iploc.IPCountry(a))
+	}
+	if in.Country == Unknown {
+		in.Kind = KindUnknown // public: Special said so
 	}
 	if r.asn != nil {
 		if as, err := r.asn.ASN(a); err == nil {

@@ -68,10 +68,10 @@ func TestDatabases(t *testing.T) {
 		"81.2.69.142":      {Country: "GB", ASN: 20712, ASOrg: "Andrews & Arnold"},
 		"2a02:ff0::5":      {Country: "CH", ASN: 3303, ASOrg: "Swisscom"},
 		"89.160.20.1":      {Country: "SE"},
-		"8.8.8.8":          {Country: "ZZ"},
-		"192.168.1.1":      {Country: "ZZ"},
-		"203.0.113.5":      {Country: "ZZ"},
-		"2001:db8::1":      {Country: "ZZ"},
+		"8.8.8.8":          {Country: "ZZ", Kind: KindUnknown},
+		"192.168.1.1":      {Country: "ZZ", Kind: KindPrivate},
+		"203.0.113.5":      {Country: "ZZ", Kind: KindReserved},
+		"2001:db8::1":      {Country: "ZZ", Kind: KindReserved},
 		"::ffff:81.2.69.1": {Country: "GB", ASN: 20712, ASOrg: "Andrews & Arnold"},
 	} {
 		if got := r.Lookup(id(s)); got != want {

@@ -28,6 +28,24 @@ func (id ID) Addr() (netip.Addr, bool) { return id.addr, id.raw == 0 && id.addr.
 // IsZero reports whether id is the zero ID.
 func (id ID) IsZero() bool { return id.raw == 0 && !id.addr.IsValid() }
 
+// Compare orders IDs without allocating: addresses (as netip orders
+// them) before raw IDs (by their intern index, that is first seen first).
+func (id ID) Compare(o ID) int {
+	switch {
+	case id.raw == 0 && o.raw == 0:
+		return id.addr.Compare(o.addr)
+	case id.raw == 0:
+		return -1
+	case o.raw == 0:
+		return 1
+	case id.raw < o.raw:
+		return -1
+	case id.raw > o.raw:
+		return 1
+	}
+	return 0
+}
+
 // String returns the ID as fail2ban prints it (inet_ntop text for
 // addresses, the verbatim text for raw IDs).
 func (id ID) String() string {

@@ -337,11 +337,12 @@ func (r *Result) pageHost(h *HostResult) pageHost {
 		out.Bans = append(out.Bans, pb)
 	}
 	out.BansOmitted = rep.pageOmitted
-	out.Hours, out.HoursCut, out.Country = []pageHour{}, rep.hoursCut, rep.hourCountry
-	if out.Country == nil {
-		out.Country = map[string]string{}
+	out.Hours, out.Country = []pageHour{}, map[string]string{}
+	var hours []hourRow
+	if rep.pageHours != nil {
+		hours, out.Country, out.HoursCut = rep.pageHours()
 	}
-	for _, hr := range rep.hours {
+	for _, hr := range hours {
 		ph := pageHour{T: hr.t, IPs: [][]any{}, Users: [][]any{}}
 		for _, it := range hr.ips {
 			ph.IPs = append(ph.IPs, []any{it.key.String(), it.count, it.err})

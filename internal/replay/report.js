@@ -188,9 +188,10 @@
       summary.appendChild(reset);
     }
 
-    // The top tables follow the selection, from each hour's top lists (so
-    // by the hour, and an address outside an hour's top 20 is not counted
-    // there: a count is then at least the one shown).
+    // The top tables follow the selection, from each hour's top lists
+    // (by the hour; the whole period's counters count each key by the
+    // hour from when it took its counter: ≤ marks a key whose earlier
+    // failures the counter does not know).
     var tables = [
       { id: 'top-ips', key: 'ips', note: 'the whole period; an address\'s bans: click it' },
       { id: 'users', key: 'users', note: 'the whole period' }

@@ -54,18 +54,6 @@ type bucket struct {
 	maxBanned, endBanned int // bans in force: the most in the minute, and at its end
 }
 
-// hourTop is one hour's top attackers and user names.
-type hourTop struct {
-	ips   *topK[ident.ID]
-	users *topK[string]
-}
-
-const (
-	hourlyIPs   = 32
-	hourlyUsers = 16
-	maxHourly   = 31 * 24 // a month of hours
-)
-
 type collector struct {
 	loc     *time.Location
 	geo     *geo.Breakdown
@@ -86,11 +74,6 @@ type collector struct {
 	lastBucket *bucket
 
 	hist *banHistory
-	// hourly are each local hour's top addresses and user names (for the
-	// page's selection), for the first maxHourly hours
-	hourly     map[int64]*hourTop
-	curHour    *hourTop // the hour of cacheKey's
-	curHourKey int64
 	// obs is fail2ban.log's bans (nil without --fail2ban-log): failures
 	// of addresses it had banned are counted, and the top ones kept
 	obs        *Fail2banLog
@@ -104,7 +87,7 @@ type collector struct {
 }
 
 func newCollector(loc *time.Location, g *geo.Resolver, hist *banHistory) *collector {
-	c := &collector{loc: loc, hist: hist, hourly: map[int64]*hourTop{}, ips: newTopK[ident.ID](topIPCounters), inside: newTopK[ident.ID](insideCounters), users: newTopK[string](topUserCounters),
+	c := &collector{loc: loc, hist: hist, ips: newTopK[ident.ID](topIPCounters), inside: newTopK[ident.ID](insideCounters), users: newTopK[string](topUserCounters),
 		minutes: map[int64]*bucket{}, hours: map[int64]int64{}, cacheMin: -1 << 62,
 		in: make(chan *batch, 4), free: make(chan *batch, 6), done: make(chan struct{})}
 	if g != nil {
@@ -187,7 +170,13 @@ func (c *collector) fold(b *batch, r *record) {
 	switch r.kind {
 	case recFailure:
 		bk.failures++
-		c.ips.add(r.id)
+		m := int64(r.t) / 60
+		if m != c.cacheMin {
+			lt := time.Unix(m*60, 0).In(c.loc)
+			c.cacheMin, c.cacheWD, c.cacheHr = m, (int(lt.Weekday())+6)%7, lt.Hour()
+			c.cacheKey = time.Date(lt.Year(), lt.Month(), lt.Day(), lt.Hour(), 0, 0, 0, c.loc).Unix()
+		}
+		c.ips.add(r.id).tick(c.cacheKey)
 		if c.geo != nil {
 			c.geo.Failure(r.id)
 		}
@@ -202,24 +191,6 @@ func (c *collector) fold(b *batch, r *record) {
 			c.obsBlocked++
 			c.obsTop.add(r.id)
 		}
-		m := int64(r.t) / 60
-		if m != c.cacheMin {
-			lt := time.Unix(m*60, 0).In(c.loc)
-			c.cacheMin, c.cacheWD, c.cacheHr = m, (int(lt.Weekday())+6)%7, lt.Hour()
-			c.cacheKey = time.Date(lt.Year(), lt.Month(), lt.Day(), lt.Hour(), 0, 0, 0, c.loc).Unix()
-		}
-		ht := c.curHour
-		if c.curHourKey != c.cacheKey || ht == nil {
-			ht = c.hourly[c.cacheKey]
-			if ht == nil && len(c.hourly) < maxHourly {
-				ht = &hourTop{ips: newTopK[ident.ID](hourlyIPs), users: newTopK[string](hourlyUsers)}
-				c.hourly[c.cacheKey] = ht
-			}
-			c.curHour, c.curHourKey = ht, c.cacheKey
-		}
-		if ht != nil {
-			ht.ips.add(r.id)
-		}
 		if r.ulen >= 0 {
 			n := r.ulen
 			if n > maxUserLen {
@@ -227,17 +198,9 @@ func (c *collector) fold(b *batch, r *record) {
 			}
 			u := b.users[r.uoff : r.uoff+n]
 			if n == r.ulen {
-				addBytes(c.users, u)
-				if ht != nil {
-					// the key the whole period's counters hold: no allocation
-					ht.users.add(c.users.items[string(u)].key)
-				}
+				addBytes(c.users, u).tick(c.cacheKey)
 			} else {
-				k := userKey(u, int(r.ulen))
-				c.users.add(k)
-				if ht != nil {
-					ht.users.add(k)
-				}
+				c.users.add(userKey(u, int(r.ulen))).tick(c.cacheKey)
 			}
 		}
 		c.heat[c.cacheWD][c.cacheHr]++
@@ -305,9 +268,10 @@ type Report struct {
 	fineStep    int64
 	pageBans    []banRec
 	pageOmitted int
-	hours       []hourRow
-	hoursCut    bool              // the log has more hours than the page carries
-	hourCountry map[string]string // the hours' addresses' countries (with geo)
+	// pageHours gives each hour's top addresses and user names, their
+	// addresses' countries, and whether the log has more hours than the
+	// counters keep
+	pageHours func() ([]hourRow, map[string]string, bool)
 }
 
 // hourRow is one hour's top attackers and user names, for the page.
@@ -419,19 +383,31 @@ func (c *collector) report(n, maxPoints int, g *geo.Resolver, now float64) *Repo
 	}
 	r.DayHeat = c.dayHeat(14)
 	r.pageBans, r.pageOmitted = c.hist.recent(maxPageBans)
-	for t, ht := range c.hourly {
-		r.hours = append(r.hours, hourRow{t: t, ips: ht.ips.top(20, byAddr), users: ht.users.top(10, func(a, b string) bool { return a < b })})
-	}
-	sort.Slice(r.hours, func(i, j int) bool { return r.hours[i].t < r.hours[j].t })
-	if g != nil {
-		r.hourCountry = map[string]string{}
-		for _, h := range r.hours {
-			for _, it := range h.ips {
-				r.hourCountry[it.key.String()] = g.Lookup(it.key).Country
+	// the page's hourly lists are made only when a page is written
+	ips, users, nhours := c.ips, c.users, len(c.hours)
+	r.pageHours = func() ([]hourRow, map[string]string, bool) {
+		ipHours := ips.byHour(20, func(a, b ident.ID) bool { return a.Compare(b) < 0 })
+		userHours := users.byHour(10, func(a, b string) bool { return a < b })
+		var rows []hourRow
+		for t, l := range ipHours {
+			rows = append(rows, hourRow{t: t, ips: l, users: userHours[t]})
+		}
+		for t, l := range userHours {
+			if _, ok := ipHours[t]; !ok {
+				rows = append(rows, hourRow{t: t, users: l})
 			}
 		}
+		sort.Slice(rows, func(i, j int) bool { return rows[i].t < rows[j].t })
+		country := map[string]string{}
+		if g != nil {
+			for _, h := range rows {
+				for _, it := range h.ips {
+					country[it.key.String()] = g.Lookup(it.key).Country
+				}
+			}
+		}
+		return rows, country, nhours > maxHours
 	}
-	r.hoursCut = len(c.hourly) == maxHourly && len(c.hours) > maxHourly
 	for _, p := range r.Timeline {
 		if p.Banned > r.PeakBanned {
 			r.PeakBanned = p.Banned

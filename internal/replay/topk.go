@@ -18,6 +18,36 @@ type topItem[K comparable] struct {
 	count, err int64
 	extra      int64 // a second count carried along (bans of an address)
 	i          int
+	// hours are the counts by local hour since the key took the counter
+	// (at most maxHours entries; the report's page follows a selection
+	// with them)
+	hours []hourCount
+}
+
+// hourCount is a key's count in one hour (Unix seconds of its start).
+type hourCount struct {
+	t int64
+	n int64
+}
+
+const maxHours = 31 * 24 // a month
+
+// tick counts one occurrence in hour h (log time mostly moves forward:
+// a repeated hour is the last entry's, else it is found or added).
+func (it *topItem[K]) tick(h int64) {
+	if n := len(it.hours); n > 0 && it.hours[n-1].t == h {
+		it.hours[n-1].n++
+		return
+	}
+	for i := range it.hours {
+		if it.hours[i].t == h {
+			it.hours[i].n++
+			return
+		}
+	}
+	if len(it.hours) < maxHours {
+		it.hours = append(it.hours, hourCount{h, 1})
+	}
 }
 
 // topHeap is a min-heap of the counters by count.
@@ -61,37 +91,62 @@ func newTopK[K comparable](k int) *topK[K] {
 	return &topK[K]{k: k, items: make(map[K]*topItem[K], k)}
 }
 
-// add counts one occurrence of key.
-func (t *topK[K]) add(key K) {
+// add counts one occurrence of key and returns its counter.
+func (t *topK[K]) add(key K) *topItem[K] {
 	if it, ok := t.items[key]; ok {
 		it.count++
 		t.h.down(it.i)
-		return
+		return it
 	}
 	if len(t.h) < t.k {
 		it := &topItem[K]{key: key, count: 1, i: len(t.h)}
 		t.items[key] = it
 		t.h = append(t.h, it)
 		t.h.up(it.i)
-		return
+		return it
 	}
 	it := t.h[0]
 	delete(t.items, it.key)
-	it.key, it.err, it.extra = key, it.count, 0
+	it.key, it.err, it.extra, it.hours = key, it.count, 0, it.hours[:0]
 	it.count++
 	t.items[key] = it
 	t.h.down(0)
+	return it
 }
 
 // addBytes is add for a string key given as bytes: no allocation unless
 // the key is new to the counters.
-func addBytes(t *topK[string], b []byte) {
+func addBytes(t *topK[string], b []byte) *topItem[string] {
 	if it, ok := t.items[string(b)]; ok {
 		it.count++
 		t.h.down(it.i)
-		return
+		return it
 	}
-	t.add(string(b))
+	return t.add(string(b))
+}
+
+// byHour gives, for each hour of the counters' histories, its n heaviest
+// keys with their counts in that hour and their counters' errors.
+func (t *topK[K]) byHour(n int, less func(a, b K) bool) map[int64][]topItem[K] {
+	out := map[int64][]topItem[K]{}
+	for _, it := range t.h {
+		for _, hc := range it.hours {
+			out[hc.t] = append(out[hc.t], topItem[K]{key: it.key, count: hc.n, err: it.err})
+		}
+	}
+	for h, items := range out {
+		sort.Slice(items, func(i, j int) bool {
+			if items[i].count != items[j].count {
+				return items[i].count > items[j].count
+			}
+			return less(items[i].key, items[j].key)
+		})
+		if len(items) > n {
+			items = items[:n]
+		}
+		out[h] = items
+	}
+	return out
 }
 
 // addExtra counts the second number of a key being tracked.
