@@ -24,10 +24,11 @@ type topItem[K comparable] struct {
 	hours []hourCount
 }
 
-// hourCount is a key's count in one hour (Unix seconds of its start).
+// hourCount is a key's count in one hour: 8 bytes (the hour's start in
+// Unix minutes: local hours of half-hour zones start on the half hour).
 type hourCount struct {
-	t int64
-	n int64
+	m int32
+	n int32
 }
 
 const maxHours = 31 * 24 // a month
@@ -35,18 +36,19 @@ const maxHours = 31 * 24 // a month
 // tick counts one occurrence in hour h (log time mostly moves forward:
 // a repeated hour is the last entry's, else it is found or added).
 func (it *topItem[K]) tick(h int64) {
-	if n := len(it.hours); n > 0 && it.hours[n-1].t == h {
+	m := int32(h / 60)
+	if n := len(it.hours); n > 0 && it.hours[n-1].m == m {
 		it.hours[n-1].n++
 		return
 	}
 	for i := range it.hours {
-		if it.hours[i].t == h {
+		if it.hours[i].m == m {
 			it.hours[i].n++
 			return
 		}
 	}
 	if len(it.hours) < maxHours {
-		it.hours = append(it.hours, hourCount{h, 1})
+		it.hours = append(it.hours, hourCount{m, 1})
 	}
 }
 
@@ -131,7 +133,8 @@ func (t *topK[K]) byHour(n int, less func(a, b K) bool) map[int64][]topItem[K] {
 	out := map[int64][]topItem[K]{}
 	for _, it := range t.h {
 		for _, hc := range it.hours {
-			out[hc.t] = append(out[hc.t], topItem[K]{key: it.key, count: hc.n, err: it.err})
+			t := int64(hc.m) * 60
+			out[t] = append(out[t], topItem[K]{key: it.key, count: int64(hc.n), err: it.err})
 		}
 	}
 	for h, items := range out {
