@@ -32,6 +32,7 @@ type Fail2banLog struct {
 	Starts      []float64
 	Exits       []float64
 	Truncated   int64 // bans beyond maxObservedBans, not compared
+	Untimed     int64 // action lines without fail2ban's own time (its syslog target), not compared
 	jails       map[string]*obsJail
 	byID        map[ident.ID]obsIntervals // every jail's bans of an address
 }
@@ -89,6 +90,7 @@ func ReadFail2banLog(files []string, loc *time.Location, maxLine int) (*Fail2ban
 				continue
 			}
 			if !ev.HasTime {
+				l.Untimed++
 				continue
 			}
 			t := logtime.FromNanos(ev.Time)
@@ -206,7 +208,7 @@ type Comparison struct {
 	// of the histories: not compared.
 	SimulatedNotKept int64 `json:"simulated_bans_not_compared,omitempty"`
 	// Notes are causes that hold for the whole log (a release's blind
-	// spots).
+	// spots, lines that could not be compared).
 	Notes []string `json:"notes"`
 }
 
@@ -264,6 +266,9 @@ func (l *Fail2banLog) startedBefore(t, d float64) bool {
 func (l *Fail2banLog) compare(hist *banHistory, first, last float64, findtime []float64, blocked int64, blockedTop []IPRow) *Comparison {
 	c := &Comparison{Files: l.Files, Jails: map[string]*JailComparison{}, FailuresWhileBanned: blocked, WhileBannedTop: blockedTop,
 		Truncated: l.Truncated, SimulatedNotKept: hist.dropped, Notes: []string{}}
+	if l.Untimed > 0 {
+		c.Notes = append(c.Notes, fmt.Sprintf("%d action lines of fail2ban.log have no time of fail2ban's own (written through syslog: logtarget = SYSLOG) and are not compared", l.Untimed))
+	}
 	for _, s := range l.Starts {
 		if s > first && s <= last {
 			c.Starts++
