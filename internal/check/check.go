@@ -58,6 +58,7 @@ type summary struct {
 	InvalidUTF8 int64 // lines with invalid UTF-8 or NUL bytes (parsed anyway)
 	Malformed   int64 // lines with any of the three (numbers.LineState.Malformed), each once
 	Partial     int64 // unterminated last lines, not read (fail2ban waits for the newline)
+	BadEntries  int64 // journal entries that could not be read (skipped)
 	Matched     int64 // lines some failregex matched
 	Failures    int64 // counted failures (one per ID)
 	Pending     int64
@@ -97,10 +98,11 @@ func Run(cfg Config, w io.Writer) error {
 	var seen [4096]ident.ID // direct-mapped: IDs already in sum.IPs
 	rd := &pipeline.Reader{Filters: filters, Workers: cfg.Workers, MaxLine: cfg.MaxLine, Stamped: cfg.Journal}
 	for _, name := range cfg.Files {
-		r, ref, closeFn, err := open(name, cfg)
+		in, err := source.OpenInput(name, cfg.Stdin, cfg.Now, cfg.Journal, "check")
 		if err != nil {
 			return err
 		}
+		r, ref := io.Reader(in), in.Ref
 		p.SetReference(ref)
 		if miss.Newer != nil {
 			miss.Newer.SetReference(ref)
@@ -167,7 +169,14 @@ func Run(cfg Config, w io.Writer) error {
 			sum.Partial++
 		}
 		err = rd.Err()
-		closeFn()
+		if j := in.Journal; j != nil && j.Bad > 0 {
+			sum.BadEntries += j.Bad
+			if cfg.Warn != nil {
+				cfg.Warn(fmt.Sprintf("read %s: %d of %d journal entries could not be read (no timestamp, not an entry, or a field over 16 MiB): skipped",
+					name, j.Bad, j.Bad+j.Entries))
+			}
+		}
+		in.Close()
 		if err != nil {
 			return fmt.Errorf("read %s: %w", name, err)
 		}
@@ -180,14 +189,6 @@ func Run(cfg Config, w io.Writer) error {
 		cfg.Warn(w)
 	}
 	return bw.Flush()
-}
-
-func open(name string, cfg Config) (io.Reader, time.Time, func(), error) {
-	in, err := source.OpenInput(name, cfg.Stdin, cfg.Now, cfg.Journal, "check")
-	if err != nil {
-		return nil, time.Time{}, nil, err
-	}
-	return in, in.Ref, in.Close, nil
 }
 
 func appendJSONL(b []byte, n int64, ev *filter.Event, id ident.ID) []byte {
@@ -229,6 +230,9 @@ func writeText(w io.Writer, cfg Config, s *summary) {
 	fmt.Fprintf(w, "helper lines:       %d (no failure by themselves)\n", s.Helpers)
 	fmt.Fprintf(w, "pending failures:   %d (no address in their session)\n", s.Pending)
 	fmt.Fprintf(w, "unresolved hosts:   %d\n", s.Unresolved)
+	if s.BadEntries > 0 {
+		fmt.Fprintf(w, "unreadable journal entries: %d (skipped)\n", s.BadEntries)
+	}
 	fmt.Fprintf(w, "malformed lines:    %d (too long, skipped: %d; no timestamp: %d; invalid UTF-8/NUL, parsed: %d)\n",
 		s.Malformed, s.TooLong, s.NoTimestamp, s.InvalidUTF8)
 	if s.Partial > 0 {

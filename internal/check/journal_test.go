@@ -188,3 +188,24 @@ func firstDiff(a, b string) string {
 }
 
 func bufioReader(b []byte) *bufio.Reader { return bufio.NewReader(bytes.NewReader(b)) }
+
+// Journal entries that cannot be read are counted, said and skipped; the
+// good ones around them are all counted.
+func TestJournalBadEntries(t *testing.T) {
+	good := `{"__REALTIME_TIMESTAMP":"1795845600000000","_HOSTNAME":"web1","SYSLOG_IDENTIFIER":"sshd","_PID":"7","MESSAGE":"Failed password for root from 203.0.113.5 port 22 ssh2"}`
+	in := good + "\n" + `{"MESSAGE": broken` + "\n" + `[1,2,3]` + "\n" + good + "\n"
+	var out bytes.Buffer
+	var warned []string
+	cfg := Config{Files: []string{"-"}, Format: "text", Location: time.UTC, Now: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC),
+		Stdin: strings.NewReader(in), Journal: true, Fail2ban: f2bversion.Choice{Version: f2bversion.V1_1_1},
+		Warn: func(s string) { warned = append(warned, s) }}
+	if err := Run(cfg, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "unreadable journal entries: 2 (skipped)") || !strings.Contains(out.String(), "failures counted:   2") {
+		t.Errorf("report:\n%s", out.String())
+	}
+	if len(warned) != 1 || !strings.Contains(warned[0], "2 of 4 journal entries could not be read") {
+		t.Errorf("warnings %q", warned)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os/exec"
 	"strconv"
@@ -39,6 +40,7 @@ func followJournal(ctx context.Context, o JournalOptions, h func(JournalEntry) e
 	}
 	backoff := time.Second
 	cursor := o.Cursor
+	bad := 0
 	for {
 		args := []string{"--follow", "--output=json", "--no-pager", "--quiet"}
 		if cursor != "" {
@@ -59,13 +61,25 @@ func followJournal(ctx context.Context, o JournalOptions, h func(JournalEntry) e
 		if err := cmd.Start(); err != nil {
 			return fmt.Errorf("start %s: %w", o.Journalctl, err)
 		}
-		sc := bufio.NewScanner(out)
-		sc.Buffer(make([]byte, 1<<16), 4<<20)
+		br := bufio.NewReaderSize(out, 64<<10)
 		var herr error
 		got := false
-		for ctx.Err() == nil && sc.Scan() {
-			e, ok := JournalLine(sc.Bytes())
+		for ctx.Err() == nil {
+			line, rerr := readEntryLine(br)
+			if len(bytes.TrimSpace(line)) == 0 && rerr != nil {
+				break
+			}
+			e, ok := JournalLine(line)
 			if !ok {
+				// an entry that is no JSON object, has no timestamp, or is
+				// over 16 MiB: counted, said now and then, skipped
+				bad++
+				if o.Notice != nil && bad&(bad-1) == 0 {
+					o.Notice(fmt.Sprintf("%d journal entries could not be read (no JSON object, no timestamp, or over 16 MiB): skipped", bad))
+				}
+				if rerr != nil {
+					break
+				}
 				continue
 			}
 			got = true
@@ -104,6 +118,28 @@ func followJournal(ctx context.Context, o JournalOptions, h func(JournalEntry) e
 			backoff *= 2
 		}
 	}
+}
+
+// readEntryLine reads one line of journalctl's output; a line over
+// maxEntryField comes back empty of content (nil) after being read to its
+// end, so a hostile entry neither grows memory nor stops the reader.
+func readEntryLine(br *bufio.Reader) ([]byte, error) {
+	line, err := br.ReadSlice('\n')
+	if !errors.Is(err, bufio.ErrBufferFull) {
+		return line, err
+	}
+	big := append([]byte(nil), line...)
+	for errors.Is(err, bufio.ErrBufferFull) && len(big) <= maxEntryField {
+		line, err = br.ReadSlice('\n')
+		big = append(big, line...)
+	}
+	if len(big) > maxEntryField {
+		for errors.Is(err, bufio.ErrBufferFull) {
+			_, err = br.ReadSlice('\n')
+		}
+		return []byte("-"), err // not an entry: counted by the caller
+	}
+	return big, err
 }
 
 // JournalLine turns one `journalctl -o json` object into an entry, the way

@@ -106,3 +106,49 @@ func TestJournalLine(t *testing.T) {
 
 // sshdMatches select sshd's entries as the sshd filter's journal match does.
 var sshdMatches = []string{"_SYSTEMD_UNIT=sshd.service", "+", "_SYSTEMD_UNIT=ssh.service", "+", "_COMM=sshd", "+", "_COMM=sshd-session"}
+
+// A journal entry that is no JSON object, or one over 16 MiB, is counted,
+// said and skipped: the entries after it still come, and journalctl is
+// not restarted over it (once, it was restarted forever).
+func TestFollowJournalBadEntries(t *testing.T) {
+	dir := t.TempDir()
+	good := func(i int) string {
+		return fmt.Sprintf(`{"__CURSOR":"c%d","__REALTIME_TIMESTAMP":"%d","_HOSTNAME":"web1","SYSLOG_IDENTIFIER":"sshd","_PID":"7","MESSAGE":"Failed password for root from 203.0.113.%d port 22 ssh2"}`,
+			i, 1795845600000000+i*1000000, i)
+	}
+	huge := filepath.Join(dir, "huge")
+	f, err := os.Create(huge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(f, `{"MESSAGE":"%s"}`+"\n", strings.Repeat("x", 17<<20))
+	f.Close()
+	runs := filepath.Join(dir, "runs")
+	script := filepath.Join(dir, "journalctl")
+	os.WriteFile(script, []byte(fmt.Sprintf("#!/bin/sh\necho run >> %s\necho '%s'\ncat %s\necho '{broken'\necho '%s'\nexec sleep 30\n",
+		runs, good(1), huge, good(2))), 0o755)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var got []string
+	var notices []string
+	err = followJournal(ctx, JournalOptions{Journalctl: script, Notice: func(s string) { notices = append(notices, s) }},
+		func(e JournalEntry) error {
+			got = append(got, string(e.Line))
+			if len(got) == 2 {
+				cancel()
+			}
+			return nil
+		})
+	if err != nil && ctx.Err() == nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || !strings.Contains(got[1], "203.0.113.2 ") {
+		t.Fatalf("entries %q", got)
+	}
+	if b, _ := os.ReadFile(runs); strings.Count(string(b), "run") != 1 {
+		t.Errorf("journalctl ran %d times", strings.Count(string(b), "run"))
+	}
+	if len(notices) != 2 || !strings.Contains(notices[1], "2 journal entries could not be read") {
+		t.Errorf("notices %q", notices)
+	}
+}
