@@ -21,12 +21,13 @@ type Breakdown struct {
 }
 
 type memoEntry struct {
-	id   ident.ID
-	s    *CountryStats
-	a    *ASNStats
-	k    *CountryStats // its kind's, for an unlocated address
-	kind string
-	set  bool
+	id      ident.ID
+	s       *CountryStats
+	a       *ASNStats
+	k       *CountryStats // its kind's, for an unlocated address
+	country string
+	kind    string
+	set     bool
 }
 
 const memoSize = 4096
@@ -62,9 +63,9 @@ func (b *Breakdown) stats(c string) *CountryStats {
 	return s
 }
 
-// Failure counts one failure of id and says, for an address with no
-// country, why (KindOf); "" for a located one.
-func (b *Breakdown) Failure(id ident.ID) string {
+// Failure counts one failure of id and gives its country and, for an
+// address with no country, why (KindOf; "" for a located one).
+func (b *Breakdown) Failure(id ident.ID) (country, kind string) {
 	if b.memo == nil {
 		b.memo = make([]memoEntry, memoSize)
 	}
@@ -77,14 +78,14 @@ func (b *Breakdown) Failure(id ident.ID) string {
 		if m.k != nil {
 			m.k.Failures++
 		}
-		return m.kind
+		return m.country, m.kind
 	}
 	in := b.r.Lookup(id)
 	s := b.stats(in.Country)
 	s.Failures++
 	s.ips.Add(id)
 	var k *CountryStats
-	kind := ""
+	kind = ""
 	if in.Country == Unknown {
 		kind = in.Kind
 		if k = b.kinds[kind]; k == nil {
@@ -104,8 +105,8 @@ func (b *Breakdown) Failure(id ident.ID) string {
 		a.Failures++
 		a.ips.Add(id)
 	}
-	*m = memoEntry{id: id, s: s, a: a, k: k, kind: kind, set: true}
-	return kind
+	*m = memoEntry{id: id, s: s, a: a, k: k, country: in.Country, kind: kind, set: true}
+	return in.Country, kind
 }
 
 // Ban counts one ban of id.

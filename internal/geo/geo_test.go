@@ -142,11 +142,11 @@ func TestBreakdown(t *testing.T) {
 		b.Failure(id("8.8.8.8"))
 	}
 	b.Failure(id("8.8.4.4"))
-	if k := b.Failure(id("203.0.113.9")); k != KindReserved {
+	if c, k := b.Failure(id("203.0.113.9")); c != Unknown || k != KindReserved {
 		t.Errorf("203.0.113.9 is %q", k)
 	}
 	for i := 0; i < 2; i++ {
-		if k := b.Failure(id("10.0.0.7")); k != KindPrivate { // the second from the memo
+		if c, k := b.Failure(id("10.0.0.7")); c != Unknown || k != KindPrivate { // the second from the memo
 			t.Errorf("10.0.0.7 is %q", k)
 		}
 	}

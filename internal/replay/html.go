@@ -260,12 +260,14 @@ type pageHost struct {
 	Hours    []pageHour        `json:"hours"`
 	HoursCut bool              `json:"hoursCut"`
 	Country  map[string]string `json:"country"`
+	Names    map[string]string `json:"names"` // the countries' English names
 }
 
 type pageHour struct {
-	T     int64   `json:"t"`
-	IPs   [][]any `json:"ips"`
-	Users [][]any `json:"users"`
+	T         int64   `json:"t"`
+	IPs       [][]any `json:"ips"`
+	Users     [][]any `json:"users"`
+	Countries [][]any `json:"countries"`
 }
 
 // pageChart maps the failures chart's x (SVG units) to time.
@@ -337,13 +339,17 @@ func (r *Result) pageHost(h *HostResult) pageHost {
 		out.Bans = append(out.Bans, pb)
 	}
 	out.BansOmitted = rep.pageOmitted
-	out.Hours, out.Country = []pageHour{}, map[string]string{}
+	out.Hours, out.Country, out.Names = []pageHour{}, map[string]string{}, map[string]string{}
 	var hours []hourRow
 	if rep.pageHours != nil {
 		hours, out.Country, out.HoursCut = rep.pageHours()
 	}
 	for _, hr := range hours {
-		ph := pageHour{T: hr.t, IPs: [][]any{}, Users: [][]any{}}
+		ph := pageHour{T: hr.t, IPs: [][]any{}, Users: [][]any{}, Countries: [][]any{}}
+		for _, it := range hr.countries {
+			ph.Countries = append(ph.Countries, []any{it.key, it.count, 0})
+			out.Names[it.key] = geo.Name(it.key)
+		}
 		for _, it := range hr.ips {
 			ph.IPs = append(ph.IPs, []any{it.key.String(), it.count, it.err})
 		}

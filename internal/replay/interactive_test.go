@@ -167,6 +167,18 @@ return {Note:note.textContent, Rows:tb.rows.length-1, Sum:s, All:all};})()`)
 	if !strings.HasPrefix(sel.Note, "in the selected period") || sel.Rows == 0 || sel.Sum > sel.All || sel.All <= 0 {
 		t.Errorf("top attackers in the selection: %+v", sel)
 	}
+	// so do the countries and the map: every failure of those hours is in
+	// some country
+	cs := eval[struct {
+		Note     string
+		Sum, Map int
+	}](t, b, `(function(){var s=0, m=0;
+Array.prototype.forEach.call(document.querySelectorAll('#countries-0 .v'), function(v){s+=parseInt(v.textContent)});
+Array.prototype.forEach.call(document.querySelectorAll('#map-0 path'), function(p){if(/in the selection$/.test(p.getAttribute('data-tip'))){m++}});
+return {Note: document.getElementById('countries-note-0').textContent, Sum: s, Map: m};})()`)
+	if !strings.Contains(cs.Note, "selected period") || cs.Sum == 0 || cs.Sum > sel.All || cs.Map < 100 {
+		t.Errorf("countries in the selection: %+v (the hours have %d failures)", cs, sel.All)
+	}
 	b.run(t, chromedp.Click(chromedp.CSS(`#reset-0`)))
 	if n := rows(); n != before {
 		t.Errorf("back to the whole period: %d rows, %d before", n, before)

@@ -253,9 +253,63 @@
       });
     }
 
+    // The countries list and the map follow too, from every country's
+    // failures by the hour.
+    var clist = document.getElementById('countries' + sfx);
+    var cnote = document.getElementById('countries-note' + sfx);
+    var cwhole = cnote ? cnote.textContent : '';
+    var csaved = clist ? Array.prototype.slice.call(clist.children) : [];
+    var paths = Array.prototype.slice.call(document.querySelectorAll('#map' + sfx + ' path'));
+    paths.forEach(function (p) { p._fill = p.getAttribute('fill'); p._tip = p.getAttribute('data-tip'); });
+    function drawCountries() {
+      if (!clist) { return; }
+      while (clist.firstChild) { clist.removeChild(clist.firstChild); }
+      if (!sel) {
+        csaved.forEach(function (c) { clist.appendChild(c); });
+        if (cnote) { cnote.textContent = cwhole; }
+        paths.forEach(function (p) {
+          if (p._fill) { p.setAttribute('fill', p._fill); } else { p.removeAttribute('fill'); }
+          p.setAttribute('data-tip', p._tip);
+        });
+        return;
+      }
+      var sum = {};
+      inHours().forEach(function (h) { h.countries.forEach(function (e) { sum[e[0]] = (sum[e[0]] || 0) + e[1]; }); });
+      var codes = Object.keys(sum).sort(function (a, b) { return sum[b] - sum[a] || (a < b ? -1 : 1); });
+      var top = codes.length ? sum[codes[0]] : 0;
+      codes.slice(0, 15).forEach(function (c) {
+        var row = el('div', { 'class': 'hbar' });
+        row.appendChild(el('span', { 'class': 'label' }, c + ' ' + (data.names[c] || '')));
+        var track = el('span', { 'class': 'track' });
+        var fill = el('span', { 'class': 'fill' });
+        fill.style.display = 'block';
+        fill.style.width = (top ? Math.max(1, Math.round(sum[c] / top * 100)) : 0) + '%';
+        track.appendChild(fill);
+        row.appendChild(track);
+        row.appendChild(el('span', { 'class': 'v' }, String(sum[c])));
+        clist.appendChild(row);
+      });
+      var mtop = 0;
+      codes.forEach(function (c) { if (c !== 'ZZ') { mtop = Math.max(mtop, sum[c]); } });
+      paths.forEach(function (p) {
+        var c = p.getAttribute('data-country'), n = sum[c] || 0;
+        var name = (p._tip || c).replace(/:.*$/, '');
+        if (n > 0 && mtop > 0) {
+          var f = Math.log(1 + n) / Math.log(1 + mtop);
+          p.setAttribute('fill', 'rgb(' + (253 - Math.round(61 * f)) + ',' + (220 - Math.round(163 * f)) + ',' + (190 - Math.round(147 * f)) + ')');
+          p.setAttribute('data-tip', name + ': ' + n + ' failures in the selection');
+        } else {
+          p.removeAttribute('fill');
+          p.setAttribute('data-tip', name + ': no failure in the selection');
+        }
+      });
+      if (cnote) { cnote.textContent = 'failures by country in the selected period, by the hours it touches'; }
+    }
+
     function select(s) {
       sel = s;
       drawTops();
+      drawCountries();
       var r = document.getElementById('brush' + sfx);
       if (!sel && r) { r.setAttribute('width', 0); }
       drawSummary();

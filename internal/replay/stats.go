@@ -74,6 +74,10 @@ type collector struct {
 	lastBucket *bucket
 
 	hist *banHistory
+	// countryHours are each country's failures by the hour (for the
+	// page's selection); lastCountry the last one ticked
+	countryHours map[string]*topItem[string]
+	lastCountry  *topItem[string]
 	// obs is fail2ban.log's bans (nil without --fail2ban-log): failures
 	// of addresses it had banned are counted, and the top ones kept
 	obs        *Fail2banLog
@@ -87,7 +91,7 @@ type collector struct {
 }
 
 func newCollector(loc *time.Location, g *geo.Resolver, hist *banHistory) *collector {
-	c := &collector{loc: loc, hist: hist, ips: newTopK[ident.ID](topIPCounters), inside: newTopK[ident.ID](insideCounters), users: newTopK[string](topUserCounters),
+	c := &collector{loc: loc, hist: hist, countryHours: map[string]*topItem[string]{}, ips: newTopK[ident.ID](topIPCounters), inside: newTopK[ident.ID](insideCounters), users: newTopK[string](topUserCounters),
 		minutes: map[int64]*bucket{}, hours: map[int64]int64{}, cacheMin: -1 << 62,
 		in: make(chan *batch, 4), free: make(chan *batch, 6), done: make(chan struct{})}
 	if g != nil {
@@ -164,6 +168,20 @@ func (c *collector) minute(t float64) *bucket {
 	return bk
 }
 
+// tickCountry counts a failure of country in the current hour.
+func (c *collector) tickCountry(country string) {
+	it := c.lastCountry
+	if it == nil || it.key != country {
+		if it = c.countryHours[country]; it == nil {
+			it = &topItem[string]{key: country}
+			c.countryHours[country] = it
+		}
+		c.lastCountry = it
+	}
+	it.count++
+	it.tick(c.cacheKey)
+}
+
 func (c *collector) fold(b *batch, r *record) {
 	bk := c.minute(r.t)
 	pre := c.banned
@@ -178,7 +196,8 @@ func (c *collector) fold(b *batch, r *record) {
 		}
 		c.ips.add(r.id).tick(c.cacheKey)
 		if c.geo != nil {
-			c.geo.Failure(r.id)
+			country, _ := c.geo.Failure(r.id)
+			c.tickCountry(country)
 		}
 		if geo.IsInternal(r.id) {
 			c.inside.add(r.id)
@@ -276,9 +295,10 @@ type Report struct {
 
 // hourRow is one hour's top attackers and user names, for the page.
 type hourRow struct {
-	t     int64
-	ips   []topItem[ident.ID]
-	users []topItem[string]
+	t         int64
+	ips       []topItem[ident.ID]
+	users     []topItem[string]
+	countries []topItem[string] // every country with failures in the hour
 }
 
 // DayHeat is one calendar day's failures by hour.
@@ -385,17 +405,26 @@ func (c *collector) report(n, maxPoints int, g *geo.Resolver, now float64) *Repo
 	r.pageBans, r.pageOmitted = c.hist.recent(maxPageBans)
 	// the page's hourly lists are made only when a page is written
 	ips, users, nhours := c.ips, c.users, len(c.hours)
+	var countries []*topItem[string]
+	for _, it := range c.countryHours {
+		countries = append(countries, it)
+	}
 	r.pageHours = func() ([]hourRow, map[string]string, bool) {
+		countryHours := hourLists(countries, len(countries), func(a, b string) bool { return a < b })
 		ipHours := ips.byHour(20, func(a, b ident.ID) bool { return a.Compare(b) < 0 })
 		userHours := users.byHour(10, func(a, b string) bool { return a < b })
 		var rows []hourRow
-		for t, l := range ipHours {
-			rows = append(rows, hourRow{t: t, ips: l, users: userHours[t]})
-		}
-		for t, l := range userHours {
-			if _, ok := ipHours[t]; !ok {
-				rows = append(rows, hourRow{t: t, users: l})
+		seen := map[int64]bool{}
+		for _, hs := range []map[int64][]topItem[string]{userHours, countryHours} {
+			for t := range hs {
+				seen[t] = true
 			}
+		}
+		for t := range ipHours {
+			seen[t] = true
+		}
+		for t := range seen {
+			rows = append(rows, hourRow{t: t, ips: ipHours[t], users: userHours[t], countries: countryHours[t]})
 		}
 		sort.Slice(rows, func(i, j int) bool { return rows[i].t < rows[j].t })
 		country := map[string]string{}

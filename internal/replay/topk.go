@@ -130,8 +130,13 @@ func addBytes(t *topK[string], b []byte) *topItem[string] {
 // byHour gives, for each hour of the counters' histories, its n heaviest
 // keys with their counts in that hour and their counters' errors.
 func (t *topK[K]) byHour(n int, less func(a, b K) bool) map[int64][]topItem[K] {
+	return hourLists(t.h, n, less)
+}
+
+// hourLists is byHour over any counters.
+func hourLists[K comparable](items []*topItem[K], n int, less func(a, b K) bool) map[int64][]topItem[K] {
 	out := map[int64][]topItem[K]{}
-	for _, it := range t.h {
+	for _, it := range items {
 		for _, hc := range it.hours {
 			t := int64(hc.m) * 60
 			out[t] = append(out[t], topItem[K]{key: it.key, count: int64(hc.n), err: it.err})
