@@ -69,14 +69,7 @@ func TestDashboardQueries(t *testing.T) {
 	sidecar(Config{Influx: influxpush.Config{URL: vmBase, Org: "banscope", Bucket: "banscope", Token: "secret"}})
 	addr := <-ready
 
-	prom := needServer(t, "prometheus")
-	port := freePort(t)
-	conf := filepath.Join(dir, "prometheus.yml")
-	os.WriteFile(conf, []byte(fmt.Sprintf("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: banscope\n    static_configs:\n      - targets: ['%s']\n", addr)), 0o644)
-	startServer(t, dir, prom, "--config.file="+conf, "--storage.tsdb.path="+filepath.Join(dir, "tsdb"),
-		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port), "--log.level=error")
-	promBase := fmt.Sprintf("http://127.0.0.1:%d", port)
-	waitHTTP(t, promBase+"/-/ready", statusIs(200))
+	promBase := startPrometheus(t, needServer(t, "prometheus"), dir, addr)
 
 	start := time.Now().Add(-5 * time.Second)
 	// a few scrapes before the attack, so rates have a before

@@ -335,6 +335,20 @@ func TestVictoriaMetricsV2Outage(t *testing.T) {
 	t.Logf("%d fail2ban points through /api/v2/write across an outage, each stored once", len(sent))
 }
 
+// startPrometheus starts prometheus on loopback, scraping target every
+// second, and returns its base URL once it is ready.
+func startPrometheus(t *testing.T, prom, dir, target string) string {
+	t.Helper()
+	port := freePort(t)
+	conf := filepath.Join(dir, "prometheus.yml")
+	os.WriteFile(conf, []byte(fmt.Sprintf("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: banscope\n    static_configs:\n      - targets: ['%s']\n", target)), 0o644)
+	startServer(t, dir, prom, "--config.file="+conf, "--storage.tsdb.path="+filepath.Join(dir, "tsdb"),
+		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port), "--log.level=error")
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	waitHTTP(t, base+"/-/ready", statusIs(200))
+	return base
+}
+
 // A real Prometheus scrapes /metrics; its query API returns our numbers.
 func TestPrometheusScrape(t *testing.T) {
 	prom := needServer(t, "prometheus")
@@ -344,13 +358,7 @@ func TestPrometheusScrape(t *testing.T) {
 	defer run.stop(t)
 	addr := <-ready
 	waitHTTP(t, "http://"+addr+"/healthz", statusIs(200))
-	port := freePort(t)
-	conf := filepath.Join(dir, "prometheus.yml")
-	os.WriteFile(conf, []byte(fmt.Sprintf("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: banscope\n    static_configs:\n      - targets: ['%s']\n", addr)), 0o644)
-	startServer(t, dir, prom, "--config.file="+conf, "--storage.tsdb.path="+filepath.Join(dir, "tsdb"),
-		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port), "--log.level=error")
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	waitHTTP(t, base+"/-/ready", statusIs(200))
+	base := startPrometheus(t, prom, dir, addr)
 	appendFailures(t, run.path, "198.51.100.7", 3)
 	deadline := time.Now().Add(30 * time.Second)
 	var got string

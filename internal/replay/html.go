@@ -9,7 +9,6 @@ import (
 	"html/template"
 	"io"
 	"math"
-	"sort"
 	"strings"
 	"time"
 
@@ -421,13 +420,7 @@ func (r *Result) htmlHost(h *HostResult) htmlHost {
 	}
 	for _, c := range h.Countries {
 		if c.Country == geo.Unknown {
-			var parts []string
-			for _, k := range geo.Kinds {
-				if kr, ok := c.Kinds[k]; ok {
-					parts = append(parts, fmt.Sprintf("%s %d (%d IPs, %d bans)", k, kr.Failures, kr.IPs, kr.Bans))
-				}
-			}
-			out.Unlocated = fmt.Sprintf("ZZ, not located: %d failures: %s", c.Failures, strings.Join(parts, ", "))
+			out.Unlocated = unlocatedLine(c)
 		}
 	}
 	top = 0
@@ -487,12 +480,7 @@ func (r *Result) htmlHost(h *HostResult) htmlHost {
 	r.htmlBans(&out, h, rep)
 	if c := h.Fail2banLog; c != nil {
 		hc := &htmlCompare{Summary: fmt.Sprintf("%d file(s); fail2ban started %d time(s) in the period", len(c.Files), c.Starts)}
-		names := make([]string, 0, len(c.Jails))
-		for n := range c.Jails {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
+		for _, n := range c.jailNames() {
 			j := c.Jails[n]
 			hj := htmlCmpJail{Name: n, Examples: j.Examples, Rows: [][2]string{
 				{"bans fail2ban made (Ban lines)", fmt.Sprint(j.Observed)},
@@ -503,25 +491,13 @@ func (r *Result) htmlHost(h *HostResult) htmlHost {
 				{"only fail2ban", fmt.Sprint(j.OnlyObserved)},
 				{"only the simulation", fmt.Sprint(j.OnlySimulated)},
 			}}
-			causes := make([]string, 0, len(j.Causes))
-			for cause := range j.Causes {
-				causes = append(causes, cause)
-			}
-			sort.Strings(causes)
-			for _, cause := range causes {
+			for _, cause := range j.causes() {
 				hj.Rows = append(hj.Rows, [2]string{"likely cause: " + cause, fmt.Sprint(j.Causes[cause])})
 			}
 			hc.Jails = append(hc.Jails, hj)
 		}
 		hc.Notes = c.Notes
-		if c.FailuresWhileBanned > 0 {
-			var ips []string
-			for _, r := range c.WhileBannedTop {
-				ips = append(ips, fmt.Sprintf("%s %s", r.IP, count(r.Failures, r.Error)))
-			}
-			hc.WhileBanned = fmt.Sprintf("%d failures came from addresses fail2ban.log had banned at the time: its ban action did not keep them from sshd (or blocked other ports): %s",
-				c.FailuresWhileBanned, strings.Join(ips, ", "))
-		}
+		hc.WhileBanned = c.whileBanned(func(s string) string { return s }) // the template escapes it
 		out.Compare = hc
 	}
 	out.When = r.when
@@ -612,22 +588,14 @@ func (r *Result) htmlBans(out *htmlHost, h *HostResult, rep *Report) {
 		return
 	}
 	for _, d := range br.Durations {
-		label := "≤ " + d.UpTo
-		if d.Seconds == 0 {
-			label = d.UpTo
-		}
-		out.Durations = append(out.Durations, hbar{Label: label, Value: d.Bans, W: pct(d.Bans, top)})
+		out.Durations = append(out.Durations, hbar{Label: d.label(), Value: d.Bans, W: pct(d.Bans, top)})
 	}
 	for i, s := range br.StillBanned {
 		if i == r.TopN {
 			out.StillMore = len(br.StillBanned) - i
 			break
 		}
-		left := "permanent"
-		if s.Left != nil {
-			left = duration(math.Round(*s.Left))
-		}
-		out.StillBanned = append(out.StillBanned, htmlStill{IP: s.IP, Jail: s.Jail, Since: r.whenRFC(s.Start), Left: left, Prolongations: s.Prolongations})
+		out.StillBanned = append(out.StillBanned, htmlStill{IP: s.IP, Jail: s.Jail, Since: r.whenRFC(s.Start), Left: s.leftText(), Prolongations: s.Prolongations})
 	}
 }
 

@@ -104,6 +104,20 @@ func eval[T any](t *testing.T, b *browser, js string) T {
 	return v
 }
 
+// writePage writes res's HTML report to a file and returns its path.
+func writePage(t *testing.T, res *Result) string {
+	t.Helper()
+	var html bytes.Buffer
+	if err := res.WriteHTML(&html); err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(t.TempDir(), "report.html")
+	if err := os.WriteFile(f, html.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
 // The page explored as a user would, in a real browser: its script runs
 // under the Content Security Policy with no console message; a click on
 // an address shows its ban history; brushing the timeline selects a
@@ -113,15 +127,7 @@ func eval[T any](t *testing.T, b *browser, js string) T {
 // user names of the traffic stay text everywhere, script or not.
 func TestHTMLInteractive(t *testing.T) {
 	res := hostileReport(t)
-	var html bytes.Buffer
-	if err := res.WriteHTML(&html); err != nil {
-		t.Fatal(err)
-	}
-	f := filepath.Join(t.TempDir(), "report.html")
-	if err := os.WriteFile(f, html.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	url := "file://" + f
+	url := "file://" + writePage(t, res)
 	b := newBrowser(t, 1100)
 	b.run(t, chromedp.Navigate(url), chromedp.WaitReady(chromedp.CSS("html.scripted")))
 
@@ -294,15 +300,7 @@ func TestBrowserRecordsCanFail(t *testing.T) {
 // page is dark, with light text, and empty map and heat-map cells follow
 // it.
 func TestHTMLPhoneAndDark(t *testing.T) {
-	res := hostileReport(t)
-	var html bytes.Buffer
-	if err := res.WriteHTML(&html); err != nil {
-		t.Fatal(err)
-	}
-	f := filepath.Join(t.TempDir(), "report.html")
-	if err := os.WriteFile(f, html.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	f := writePage(t, hostileReport(t))
 	b := newBrowser(t, 600)
 	// a phone's viewport (a headless window is at least 500 px wide)
 	b.run(t, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {

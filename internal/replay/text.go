@@ -3,8 +3,6 @@ package replay
 import (
 	"fmt"
 	"io"
-	"math"
-	"sort"
 	"strings"
 	"time"
 
@@ -100,13 +98,7 @@ func (r *Result) writeHost(b *strings.Builder, h *HostResult) {
 		}
 		for _, c := range h.Countries {
 			if c.Country == geo.Unknown {
-				var parts []string
-				for _, k := range geo.Kinds {
-					if kr, ok := c.Kinds[k]; ok {
-						parts = append(parts, fmt.Sprintf("%s %d (%d IPs, %d bans)", k, kr.Failures, kr.IPs, kr.Bans))
-					}
-				}
-				fmt.Fprintf(b, "  ZZ, not located: %d failures: %s\n", c.Failures, strings.Join(parts, ", "))
+				fmt.Fprintf(b, "  %s\n", unlocatedLine(c))
 			}
 		}
 	}
@@ -165,11 +157,7 @@ func (r *Result) writeBans(b *strings.Builder, h *HostResult, br *BanReport) {
 	}
 	fmt.Fprintf(b, "\nban durations (prolongations and bantime.increment included)\n")
 	for _, d := range br.Durations {
-		label := "≤ " + d.UpTo
-		if d.Seconds == 0 {
-			label = d.UpTo
-		}
-		fmt.Fprintf(b, "  %-10s %6d\n", label, d.Bans)
+		fmt.Fprintf(b, "  %-10s %6d\n", d.label(), d.Bans)
 	}
 	var blocked int64
 	for _, j := range h.Jails {
@@ -190,23 +178,14 @@ func (r *Result) writeBans(b *strings.Builder, h *HostResult, br *BanReport) {
 			fmt.Fprintf(b, "  … %d more\n", len(br.StillBanned)-i)
 			break
 		}
-		left := "permanent"
-		if s.Left != nil {
-			left = duration(math.Round(*s.Left))
-		}
-		fmt.Fprintf(b, "  %-39s %-12s %-23s %-12s %d\n", terminalSafe(s.IP), terminalSafe(s.Jail), r.whenRFC(s.Start), left, s.Prolongations)
+		fmt.Fprintf(b, "  %-39s %-12s %-23s %-12s %d\n", terminalSafe(s.IP), terminalSafe(s.Jail), r.whenRFC(s.Start), s.leftText(), s.Prolongations)
 	}
 }
 
 // writeComparison is fail2ban.log beside the simulation.
 func writeComparison(b *strings.Builder, c *Comparison) {
 	fmt.Fprintf(b, "\nfail2ban.log beside the simulation (%d file(s); fail2ban started %d time(s) in the period)\n", len(c.Files), c.Starts)
-	names := make([]string, 0, len(c.Jails))
-	for n := range c.Jails {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range c.jailNames() {
 		j := c.Jails[n]
 		fmt.Fprintf(b, "  jail %s: fail2ban banned %d (and restored %d at a start, repealed %d at a stop), the simulation %d",
 			terminalSafe(n), j.Observed, j.Restored, j.Repealed, j.Simulated)
@@ -222,14 +201,7 @@ func writeComparison(b *strings.Builder, c *Comparison) {
 		}
 		fmt.Fprintf(b, "    %-22s %6d\n", "only fail2ban", j.OnlyObserved)
 		fmt.Fprintf(b, "    %-22s %6d\n", "only the simulation", j.OnlySimulated)
-		causes := make([]string, 0, len(j.Causes))
-		for cause := range j.Causes {
-			causes = append(causes, cause)
-		}
-		sort.Slice(causes, func(x, y int) bool {
-			return j.Causes[causes[x]] > j.Causes[causes[y]] || (j.Causes[causes[x]] == j.Causes[causes[y]] && causes[x] < causes[y])
-		})
-		for _, cause := range causes {
+		for _, cause := range j.causes() {
 			fmt.Fprintf(b, "      %d: %s\n", j.Causes[cause], cause)
 		}
 		for _, d := range j.Examples {
@@ -246,14 +218,8 @@ func writeComparison(b *strings.Builder, c *Comparison) {
 	for _, n := range c.Notes {
 		fmt.Fprintf(b, "  note: %s\n", n)
 	}
-	if c.FailuresWhileBanned > 0 {
-		fmt.Fprintf(b, "  %d failures came from addresses fail2ban.log had banned at the time: its ban action did not\n"+
-			"  keep them from sshd (or blocked other ports)", c.FailuresWhileBanned)
-		var ips []string
-		for _, r := range c.WhileBannedTop {
-			ips = append(ips, fmt.Sprintf("%s %s", terminalSafe(r.IP), count(r.Failures, r.Error)))
-		}
-		fmt.Fprintf(b, ": %s\n", strings.Join(ips, ", "))
+	if w := c.whileBanned(terminalSafe); w != "" {
+		fmt.Fprintf(b, "  %s\n", w)
 	}
 }
 
